@@ -1,0 +1,195 @@
+// The controller: owns the engine client and the store, and IS window.glassbox — the page's
+// controls and course pages drive the same object (documented in README.md).
+import {createEngineClient} from './engine-client.js';
+import {createStore} from './store.js';
+import {SCHEMA, coerce, engineConfig, parseHash, toHash} from './url-state.js';
+
+/** speed setting -> steps per snapshot and pause between chunks (1 = watch every step). */
+const SPEEDS = {1: {chunk: 1, delayMs: 250}, 2: {chunk: 2, delayMs: 60}, 3: {chunk: 10, delayMs: 0},
+  4: {chunk: 25, delayMs: 0}, 5: {chunk: 100, delayMs: 0}};
+
+export function createApp({hash = '', onHashChange = () => {}} = {}) {
+  const parsed = parseHash(hash);
+  const store = createStore({
+    settings: parsed.state, notes: parsed.notes, status: 'loading', progress: null,
+    runtime: null, info: null, snapshot: null, error: null, startedAt: performance.now(),
+    firstStepAt: null,
+  });
+  const listeners = {snapshot: new Set(), status: new Set(), error: new Set()};
+  let run = null;            // promise of the training run in progress
+  let configuredWith = null; // engine config the current model was built from
+
+  const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });
+
+  function setStatus(status, extra = {}) {
+    store.set({status, ...extra});
+    emit('status', status);
+  }
+
+  function fail(error) {
+    const message = String(error && error.message || error);
+    store.set({error: message});
+    emit('error', message);
+  }
+
+  const engine = createEngineClient({
+    onProgress: (progress) => store.set({progress}),
+    onFatal: (error) => { run = null; setStatus('error', {error: error.message}); emit('error', error.message); },
+  });
+
+  function acceptSnapshot(snapshot) {
+    const s = store.get();
+    const firstStepAt = s.firstStepAt == null && snapshot.step > 0 ? performance.now() : s.firstStepAt;
+    store.set({snapshot, firstStepAt});
+    emit('snapshot', snapshot);
+  }
+
+  function startRun(steps) {
+    const {chunk, delayMs} = SPEEDS[store.get().settings.speed];
+    setStatus('training', {error: null});
+    const thisRun = engine.train({steps, chunk, delayMs}, acceptSnapshot).then((result) => {
+      if (run === thisRun) {
+        run = null;
+        if (result.stopped === 'diverged') {
+          setStatus('diverged', {error: `Training diverged at step ${result.step}: the loss is no longer a finite number. Lower the learning rate and press Reset.`});
+        } else if (result.stopped !== 'replaced') {
+          setStatus('paused');
+        }
+      }
+      return result;
+    }, (error) => {
+      if (run === thisRun) { run = null; setStatus('paused'); }
+      fail(error);
+      throw error;
+    });
+    run = thisRun;
+    return thisRun;
+  }
+
+  async function stopRun() {
+    if (!run) return;
+    const current = run;
+    engine.pause();
+    await current.catch(() => {});
+  }
+
+  async function rebuild() {
+    const config = engineConfig(store.get().settings);
+    const result = await engine.request('configure', {config});
+    configuredWith = JSON.stringify(config);
+    store.set({info: result.info, error: null});
+    acceptSnapshot(result.snapshot);
+    return result;
+  }
+
+  /** Validate a partial settings object; throws one Error naming every bad key. */
+  function validated(partial) {
+    const clean = {};
+    const problems = [];
+    for (const [key, value] of Object.entries(partial || {})) {
+      const result = coerce(key, value);
+      if (result.error) problems.push(`${key}: ${result.error}`);
+      else clean[key] = result.value;
+    }
+    if (problems.length) throw new Error('Invalid settings — ' + problems.join('; '));
+    return clean;
+  }
+
+  const api = {
+    ready: null,
+    store,
+    schema: SCHEMA,
+
+    /** Change settings (same keys as the URL hash). Rebuilds the model only when it must. */
+    async configure(partial) {
+      const clean = validated(partial);
+      const settings = {...store.get().settings, ...clean};
+      store.set({settings});
+      onHashChange(toHash(settings));
+      if (store.get().status === 'loading' || store.get().status === 'error') return api.state();
+      const config = JSON.stringify(engineConfig(settings));
+      if (config === configuredWith) return api.state();
+      const previous = JSON.parse(configuredWith || '{}');
+      const onlyLr = configuredWith && Object.keys(clean).every((k) => k === 'lr' || !SCHEMA.find((r) => r.key === k).engine || previous[k] === clean[k]);
+      if (onlyLr && store.get().status !== 'diverged') {
+        await engine.request('set_lr', {lr: settings.lr});
+        configuredWith = config;
+        return api.state();
+      }
+      const wasTraining = Boolean(run);
+      await stopRun();
+      await rebuild();
+      if (wasTraining) startRun(null);
+      else setStatus('paused');
+      return api.state();
+    },
+
+    /** Train `steps` steps (resolves when done), or until paused when steps is omitted. */
+    async train({steps} = {}) {
+      await api.ready;
+      await stopRun();
+      if (steps == null) { startRun(null); return api.state(); }
+      await startRun(Math.max(1, Math.floor(steps)));
+      return api.state();
+    },
+    play() { return api.train(); },
+    async pause() { await stopRun(); return api.state(); },
+    step() { return api.train({steps: 1}); },
+    async reset() {
+      await api.ready;
+      const wasTraining = Boolean(run);
+      await stopRun();
+      await rebuild();
+      if (wasTraining) startRun(null); else setStatus('paused');
+      return api.state();
+    },
+    async restartEngine() {
+      run = null;
+      configuredWith = null;
+      setStatus('loading', {error: null});
+      api.ready = boot(engine.restart());
+      return api.ready;
+    },
+
+    /** A plain summary; `layers` are the layer sizes, input first (index 0 = input layer). */
+    state() {
+      const s = store.get();
+      const snap = s.snapshot;
+      return {
+        status: s.status, step: snap ? snap.step : 0, epoch: snap ? snap.epoch : 0,
+        loss: snap ? snap.train.loss : null, accuracy: snap ? snap.train.accuracy : null,
+        valLoss: snap ? snap.val.loss : null, valAccuracy: snap ? snap.val.accuracy : null,
+        lr: s.settings.lr, layers: s.info ? s.info.layer_sizes.slice() : [],
+        dataset: s.info ? s.info.dataset : s.settings.dataset, settings: {...s.settings},
+        runtime: s.runtime, notes: s.notes.slice(), error: s.error,
+        timing: {firstStepMs: s.firstStepAt == null ? null : s.firstStepAt - s.startedAt},
+      };
+    },
+    snapshot() { return store.get().snapshot; },
+    /** Subscribe to 'snapshot' | 'status' | 'error'; returns an unsubscribe function. */
+    on(event, fn) {
+      if (!listeners[event]) throw new Error(`unknown event "${event}"; use snapshot, status or error`);
+      listeners[event].add(fn);
+      return () => listeners[event].delete(fn);
+    },
+  };
+
+  async function boot(starting) {
+    try {
+      const runtime = await starting;
+      store.set({runtime, progress: null});
+      await rebuild();
+      setStatus('paused');
+      if (store.get().settings.autoplay) startRun(null);
+      return api.state();
+    } catch (error) {
+      setStatus('error', {error: String(error.message || error)});
+      emit('error', String(error.message || error));
+      throw error;
+    }
+  }
+
+  api.ready = boot(engine.start());
+  api.ready.catch(() => {});  // failures are shown on the page; callers may still await it
+  return api;
+}

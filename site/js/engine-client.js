@@ -1,0 +1,87 @@
+// The page's side of the worker protocol (written down in site/js/worker.js).
+// Turns messages into promises; a crashed worker is reported and can be restarted.
+import {unpack} from './wire.js';
+
+export class EngineError extends Error {
+  constructor(message, kind) {
+    super(message);
+    this.kind = kind || 'EngineError';
+  }
+}
+
+export function createEngineClient({onProgress, onFatal, workerUrl = './js/worker.js'} = {}) {
+  let worker = null;
+  let nextId = 1;
+  const pending = new Map();       // id -> {resolve, reject, onSnapshot}
+  let readyPromise = null;
+
+  function rejectAll(error) {
+    for (const {reject} of pending.values()) reject(error);
+    pending.clear();
+  }
+
+  function spawn() {
+    worker = new Worker(workerUrl);
+    readyPromise = new Promise((resolve, reject) => {
+      worker.onmessage = (event) => {
+        const message = event.data;
+        if (message.type === 'progress') {
+          if (onProgress) onProgress(message);
+        } else if (message.type === 'ready') {
+          resolve(message.runtime);
+        } else if (message.type === 'fatal') {
+          const error = new EngineError(message.message, 'Fatal');
+          reject(error);
+          rejectAll(error);
+          if (onFatal) onFatal(error, message.phase);
+        } else if (message.type === 'snapshot') {
+          const entry = pending.get(message.id);
+          const decoded = unpack(message.buffer);
+          if (entry && entry.onSnapshot && decoded.ok) entry.onSnapshot(decoded.value.snapshot);
+        } else if (message.type === 'response') {
+          const entry = pending.get(message.id);
+          if (!entry) return;
+          pending.delete(message.id);
+          const decoded = unpack(message.buffer);
+          if (decoded.ok) entry.resolve(decoded.value);
+          else entry.reject(new EngineError(decoded.error, decoded.kind));
+        }
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        const error = new EngineError('The engine worker crashed: ' + (event.message || 'unknown error'), 'Fatal');
+        reject(error);
+        rejectAll(error);
+        if (onFatal) onFatal(error, 'crash');
+      };
+    });
+    worker.postMessage({type: 'init'});
+    return readyPromise;
+  }
+
+  function send(message, onSnapshot) {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, {resolve, reject, onSnapshot});
+      worker.postMessage({...message, id});
+    });
+  }
+
+  return {
+    start: spawn,
+    get ready() { return readyPromise; },
+    /** One engine call (op and arguments as in py/glassbox/session.py). */
+    request(op, args = {}) { return send({type: 'request', op, ...args}); },
+    /** Train; onSnapshot gets each snapshot; resolves {step, stopped}. */
+    train({steps = null, chunk = 10, delayMs = 0} = {}, onSnapshot) {
+      return send({type: 'train', steps, chunk, delayMs}, onSnapshot);
+    },
+    pause() { if (worker) worker.postMessage({type: 'pause'}); },
+    /** Throw the worker away and start a fresh one (after a crash). */
+    restart() {
+      if (worker) worker.terminate();
+      rejectAll(new EngineError('The engine was restarted', 'Restarted'));
+      return spawn();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+// Page wiring: store -> views. Views only read snapshots; all actions go through `app`.
+import {createApp} from './app.js';
+import {createControls} from './views/controls.js';
+import {createNetworkView} from './views/network.js';
+import {createCurvesView} from './views/curves.js';
+import {parseHash} from './url-state.js';
+
+const $ = (id) => document.getElementById(id);
+
+const app = createApp({
+  hash: location.hash,
+  onHashChange: (hash) => history.replaceState(null, '', hash || location.pathname + location.search),
+});
+window.glassbox = app;
+
+const controls = createControls($('controls'), app);
+let network = null;
+let curves = null;
+let architectureKey = null;
+
+function ensureViews(state) {
+  const info = state.info;
+  if (!info) return;
+  const options = {imageShape: info.image_shape, classNames: info.class_names,
+    probe: state.settings.probe, mode: state.settings.mode};
+  const key = JSON.stringify([info.layer_sizes, info.image_shape, info.class_names]);
+  if (!network) {
+    network = createNetworkView($('network-view'), options);
+    curves = createCurvesView($('curves-view'), {});
+  } else if (key !== architectureKey) {
+    network.setOptions(options);
+  }
+  architectureKey = key;
+}
+
+// Snapshots can arrive faster than the screen refreshes: draw only the newest, once per frame.
+let frameRequested = false;
+function scheduleDraw() {
+  if (frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(() => {
+    frameRequested = false;
+    const state = app.store.get();
+    if (!state.snapshot) return;
+    ensureViews(state);
+    network.update(state.snapshot);
+    curves.update(state.snapshot);
+  });
+}
+
+function renderChrome(state, changed) {
+  controls.update(state);
+  const loading = $('loading');
+  if (state.status === 'loading') {
+    const p = state.progress;
+    const pct = Math.round(100 * (p ? p.fraction : 0));
+    $('loading-label').textContent = p ? p.label + '…' : 'Starting the Python engine…';
+    $('loading-fill').style.width = pct + '%';
+    loading.setAttribute('aria-valuenow', String(pct));
+    loading.hidden = false;
+  } else {
+    loading.hidden = true;
+  }
+  const statusText = {loading: 'Loading…', ready: 'Ready', training: 'Training', paused: 'Paused',
+    diverged: 'Diverged', error: 'Engine error'}[state.status] || state.status;
+  const snap = state.snapshot;
+  $('status').textContent = snap && state.status !== 'loading'
+    ? `${statusText} · step ${snap.step} · epoch ${snap.epoch.toFixed(2)}` : statusText;
+  $('status').dataset.status = state.status;
+  if (state.runtime) {
+    const r = state.runtime;
+    $('runtime').textContent = `Pyodide ${r.pyodide} · Python ${r.python} · numpy ${r.numpy}` +
+      (r.name === 'offline' ? ' (offline runtime)' : '');
+    $('runtime').title = 'Runtime: ' + r.name + ' — ' + r.reason;
+  }
+  if (changed.includes('notes')) {
+    const list = $('notes-list');
+    list.replaceChildren(...state.notes.map((note) => Object.assign(document.createElement('li'), {textContent: note})));
+    $('notes').hidden = state.notes.length === 0;
+  }
+  $('error').hidden = !state.error;
+  $('error-text').textContent = state.error || '';
+  $('error-restart').hidden = state.status !== 'error';
+}
+
+app.store.subscribe((state, changed) => {
+  renderChrome(state, changed);
+  if (changed.includes('settings') && network) {
+    network.setOptions({probe: state.settings.probe, mode: state.settings.mode});
+  }
+  if (changed.includes('snapshot') || changed.includes('info')) scheduleDraw();
+});
+renderChrome(app.store.get(), ['notes']);
+
+$('notes-dismiss').addEventListener('click', () => app.store.set({notes: []}));
+$('error-restart').addEventListener('click', () => app.restartEngine().catch(() => {}));
+for (const button of document.querySelectorAll('[data-export]')) {
+  button.addEventListener('click', () => {
+    const view = button.dataset.export === 'network' ? network : curves;
+    if (!view) return;
+    if (button.dataset.format === 'svg') view.exportSVG(); else view.exportPNG();
+  });
+}
+window.addEventListener('hashchange', () => {
+  // A pasted link: apply what differs; invalid values are reported the same way as on load.
+  const {state, notes} = parseHash(location.hash);
+  if (notes.length) app.store.set({notes});
+  app.configure(state).catch((error) => app.store.set({error: error.message}));
+});

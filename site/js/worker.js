@@ -1,0 +1,175 @@
+/* Glassbox worker: owns Pyodide and the engine. A classic worker (Pyodide 0.17's loader needs
+ * importScripts). THE WORKER PROTOCOL, written down once:
+ *
+ * page -> worker
+ *   {type: 'init'}                                  start Pyodide, numpy and the engine
+ *   {type: 'request', id, op, ...args}              one engine call, answered by 'response'.
+ *        op: 'runtime' | 'configure' {config} | 'set_lr' {lr} | 'snapshot' | 'evaluate'
+ *            (see py/glassbox/session.py for each op's arguments and value)
+ *   {type: 'train', id, steps, chunk, delayMs}      train `steps` steps (null = until paused) in
+ *        chunks of `chunk` steps, one snapshot per chunk, `delayMs` pause between chunks;
+ *        answered by 'snapshot' messages, then one 'response' {step, stopped: 'done' |
+ *        'paused' | 'diverged' | 'replaced'}
+ *   {type: 'pause'}                                 stop a running 'train' after its chunk
+ *
+ * worker -> page
+ *   {type: 'progress', phase, label, fraction}      start-up steps: runtime, core, numpy,
+ *        engine, data (fraction 0..1 of the whole start-up)
+ *   {type: 'ready', runtime: {name, pyodide, python, numpy, reason}}
+ *   {type: 'response', id, ok: true, buffer}        buffer: ArrayBuffer in glassbox.wire format
+ *        (decode with site/js/wire.js); its value is {ok, value} or {ok: false, error, kind}
+ *   {type: 'snapshot', id, buffer}                  one snapshot during 'train' (same format)
+ *   {type: 'fatal', message, phase}                 start-up failed or the runtime crashed;
+ *        the page may terminate this worker and start a new one
+ * Every buffer is transferred, never copied; no Python proxy leaves this file.
+ */
+'use strict';
+
+let pyodide = null;
+let handlePy = null;          // glassbox.session.handle(request_json) -> packed uint8 array
+let registerDataPy = null;    // glassbox.session.register_data(file_name, bytes)
+let runtime = null;
+const registeredData = new Set();
+let training = null;          // {id, stop: null | reason} while a 'train' runs
+
+const DATA_FILES = {digits: 'digits.gbd.gz', mnist: 'mnist10k.gbd.gz'};
+
+function progress(phase, label, fraction) {
+  postMessage({type: 'progress', phase, label, fraction});
+}
+
+async function fetchOk(url, what) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${what} is missing from this build (${url}: HTTP ${response.status})`);
+  return response;
+}
+
+async function start() {
+  progress('runtime', 'Reading runtime settings', 0.02);
+  runtime = await (await fetchOk('../runtime.json', 'runtime.json')).json();
+  const indexURL = new URL('../' + runtime.indexURL, self.location.href).href;
+  if (runtime.missingWheels && runtime.missingWheels.length) {
+    throw new Error(`This build selected the modern runtime (Pyodide ${runtime.pyodide}) but its ` +
+      `package wheels are missing: ${runtime.missingWheels.join(', ')}. Rebuild where they can ` +
+      `be downloaded, or run "python build.py build --runtime offline".`);
+  }
+  progress('core', `Loading Python (Pyodide ${runtime.pyodide})`, 0.05);
+  importScripts(indexURL + 'pyodide.js');
+  pyodide = await loadPyodide({indexURL, stdout: () => {}, stderr: (t) => console.warn(t)});
+  progress('numpy', 'Loading numpy', 0.55);
+  await pyodide.loadPackage(['numpy']);
+  progress('engine', 'Loading the Glassbox engine', 0.8);
+  const zip = new Uint8Array(await (await fetchOk('../py/glassbox.zip', 'the engine')).arrayBuffer());
+  const install = pyodide.runPython(
+    'def _install(blob):\n' +
+    '    import sys\n' +
+    '    data = bytes(blob.to_py() if hasattr(blob, "to_py") else blob)\n' +
+    '    with open("/tmp/glassbox.zip", "wb") as f:\n' +
+    '        f.write(data)\n' +
+    '    sys.path.insert(0, "/tmp/glassbox.zip")\n' +
+    '    import glassbox.session\n' +
+    '    return glassbox.session\n' +
+    '_install');
+  const session = install(zip);
+  install.destroy();
+  handlePy = session.handle;
+  registerDataPy = session.register_data;
+  const info = JSON.parse(pyodide.runPython(
+    'import json, sys, numpy\njson.dumps({"python": sys.version.split()[0], "numpy": numpy.__version__})'));
+  Object.assign(runtime, info);
+  postMessage({type: 'ready', runtime});
+}
+
+async function ensureData(dataset) {
+  const file = DATA_FILES[dataset];
+  if (!file || registeredData.has(file)) return;
+  progress('data', `Loading the ${dataset} dataset`, 0.9);
+  const blob = new Uint8Array(await (await fetchOk('../data/' + file, `the ${dataset} dataset`)).arrayBuffer());
+  registerDataPy(file, blob);
+  registeredData.add(file);
+}
+
+/** Call the engine; returns the packed response as a transferable ArrayBuffer. */
+function callEngine(request) {
+  const packed = handlePy(JSON.stringify(request));
+  const view = packed.getBuffer();
+  try {
+    return view.data.slice().buffer;
+  } finally {
+    view.release();
+    packed.destroy();
+  }
+}
+
+/** Read just the JSON header of a packed buffer (full decoding lives in wire.js). */
+function peekHeader(buffer) {
+  const length = new DataView(buffer).getUint32(0, true);
+  return JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function train({id, steps, chunk, delayMs}) {
+  if (training) training.stop = 'replaced';
+  const run = {id, stop: null};
+  training = run;
+  let done = 0;
+  let stopped = 'done';
+  let lastStep = 0;
+  while (steps == null || done < steps) {
+    // Yield first so 'pause' / 'set_lr' messages are handled between chunks.
+    await sleep(delayMs || 0);
+    if (run.stop) { stopped = run.stop; break; }
+    const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - done));
+    const buffer = callEngine({op: 'train', steps: n});
+    const header = peekHeader(buffer);
+    if (!header.ok) {
+      postMessage({type: 'response', id, buffer}, [buffer]);
+      if (training === run) training = null;
+      return;
+    }
+    done += n;
+    lastStep = header.value.step;
+    postMessage({type: 'snapshot', id, buffer}, [buffer]);
+    if (header.value.diverged) { stopped = 'diverged'; break; }
+  }
+  if (training === run) training = null;
+  const summary = new TextEncoder().encode(JSON.stringify({ok: true, value: {step: lastStep, stopped}}));
+  postMessage({type: 'response', id, buffer: packJson(summary)}, []);
+}
+
+/** Wrap a UTF-8 JSON body in the wire layout (header only, no arrays). */
+function packJson(body) {
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length, true);
+  out.set(body, 4);
+  return out.buffer;
+}
+
+async function request(message) {
+  const {id, type, ...args} = message;
+  try {
+    if (args.op === 'configure') {
+      if (training) training.stop = 'replaced';
+      await ensureData(args.config && args.config.dataset);
+    }
+    const buffer = callEngine(args);
+    postMessage({type: 'response', id, buffer}, [buffer]);
+  } catch (error) {
+    const body = new TextEncoder().encode(JSON.stringify({ok: false, error: String(error.message || error), kind: 'WorkerError'}));
+    postMessage({type: 'response', id, buffer: packJson(body)});
+  }
+}
+
+self.onmessage = (event) => {
+  const message = event.data || {};
+  if (message.type === 'init') {
+    start().catch((error) => postMessage({type: 'fatal', message: String(error.message || error), phase: 'start'}));
+  } else if (message.type === 'request') {
+    request(message);
+  } else if (message.type === 'train') {
+    train(message).catch((error) => postMessage({type: 'fatal', message: String(error.message || error), phase: 'train'}));
+  } else if (message.type === 'pause') {
+    if (training) training.stop = 'paused';
+  }
+};

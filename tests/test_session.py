@@ -1,0 +1,84 @@
+"""glassbox.session driven exactly as the browser worker drives it: JSON in, packed buffer out."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from glassbox import session as session_module
+from glassbox.session import Session, validate_config, DEFAULT_CONFIG
+from glassbox.wire import unpack
+
+
+def call(request):
+    return unpack(session_module.handle(json.dumps(request)))
+
+
+def test_configure_then_train_streams_a_snapshot_with_the_documented_layers():
+    configured = call({'op': 'configure', 'config': {'hidden': [16], 'seed': 1}})
+    assert configured['ok'], configured
+    assert configured['value']['info']['layer_sizes'] == [64, 16, 10]
+    assert configured['value']['snapshot']['step'] == 0
+    trained = call({'op': 'train', 'steps': 25})
+    assert trained['ok'] and trained['value']['step'] == 25 and trained['value']['diverged'] is False
+    snapshot = trained['value']['snapshot']
+    assert [layer['W'].shape for layer in snapshot['layers']] == [(64, 16), (16, 10)]
+
+
+def test_errors_come_back_as_messages_and_the_session_survives():
+    call({'op': 'configure', 'config': {}})
+    bad = call({'op': 'configure', 'config': {'hidden': [0]}})
+    assert bad['ok'] is False and 'hidden' in bad['error'] and bad['kind'] == 'ValueError'
+    assert call({'op': 'nonsense'})['error'] == "unknown op 'nonsense'"
+    broken = unpack(session_module.handle('{not json'))
+    assert broken['ok'] is False and broken['kind'] == 'JSONDecodeError'
+    # The earlier model is still there and trains.
+    assert call({'op': 'train', 'steps': 2})['ok']
+
+
+@pytest.mark.parametrize('config, word', [
+    ({'lr': 0}, 'lr'), ({'lr': float('nan')}, 'lr'), ({'lr': 'fast'}, 'lr'), ({'batch_size': 0}, 'batch_size'),
+    ({'dataset': 'cifar'}, 'dataset'), ({'activation': 'gelu'}, 'activation'), ({'hidden': [8] * 9}, 'hidden'),
+    ({'hidden': 'abc'}, 'hidden'), ({'seed': -1}, 'seed'), ({'l2': 2}, 'l2'), ({'colour': 'red'}, 'colour'),
+])
+def test_invalid_config_values_are_named(config, word):
+    with pytest.raises(ValueError, match=word):
+        validate_config(config)
+
+
+def test_set_lr_changes_the_optimiser_without_resetting():
+    s = Session()
+    s.configure({'hidden': [8]})
+    s.train(5)
+    s.set_lr(0.01)
+    assert s.trainer.lr == 0.01 and s.trainer.step_count == 5
+    s.train(5)
+    assert s.trainer.step_count == 10 and s.trainer.snapshot()['lr'] == pytest.approx(0.01)
+
+
+def test_a_diverging_run_is_reported_not_raised():
+    s = Session()
+    s.configure({'hidden': [32], 'lr': 10.0, 'init': 'he', 'activation': 'linear'})
+    diverged = False
+    for _ in range(50):
+        result = s.train(20)
+        if result['diverged']:
+            diverged = True
+            break
+    assert diverged
+    assert not np.isfinite(result['snapshot']['train']['loss'])
+
+
+def test_same_config_gives_identical_weights():
+    a, b = Session(), Session()
+    for s in (a, b):
+        s.configure(dict(DEFAULT_CONFIG, hidden=[8]))
+        s.train(30)
+    for la, lb in zip(a.trainer.snapshot()['layers'], b.trainer.snapshot()['layers']):
+        np.testing.assert_array_equal(la['W'], lb['W'])
+
+
+def test_runtime_reports_versions():
+    value = call({'op': 'runtime'})['value']
+    assert value['numpy'] == np.__version__ and value['python'].count('.') == 2

@@ -9,7 +9,7 @@ export class EngineError extends Error {
   }
 }
 
-export function createEngineClient({onProgress, onFatal, workerUrl = './js/worker.js'} = {}) {
+export function createEngineClient({onProgress, onFatal, workerUrl = './js/worker.js', runtimeUrl = './runtime.json'} = {}) {
   let worker = null;
   let nextId = 1;
   const pending = new Map();       // id -> {resolve, reject, onSnapshot}
@@ -20,9 +20,16 @@ export function createEngineClient({onProgress, onFatal, workerUrl = './js/worke
     pending.clear();
   }
 
+  async function readRuntime() {
+    const response = await fetch(runtimeUrl);
+    if (!response.ok) throw new EngineError(`runtime.json is missing from this build (HTTP ${response.status}); run "python build.py build"`, 'Fatal');
+    return response.json();
+  }
+
   function spawn() {
-    worker = new Worker(workerUrl);
-    readyPromise = new Promise((resolve, reject) => {
+    readyPromise = readRuntime().then((runtime) => new Promise((resolve, reject) => {
+      // Pyodide 314 needs a module worker, Pyodide 0.17 a classic one (see worker.js).
+      worker = new Worker(workerUrl, {type: runtime.name === 'modern' ? 'module' : 'classic'});
       worker.onmessage = (event) => {
         const message = event.data;
         if (message.type === 'progress') {
@@ -54,8 +61,8 @@ export function createEngineClient({onProgress, onFatal, workerUrl = './js/worke
         rejectAll(error);
         if (onFatal) onFatal(error, 'crash');
       };
-    });
-    worker.postMessage({type: 'init'});
+      worker.postMessage({type: 'init', runtime});
+    }));
     return readyPromise;
   }
 
@@ -80,6 +87,7 @@ export function createEngineClient({onProgress, onFatal, workerUrl = './js/worke
     /** Throw the worker away and start a fresh one (after a crash). */
     restart() {
       if (worker) worker.terminate();
+      worker = null;
       rejectAll(new EngineError('The engine was restarted', 'Restarted'));
       return spawn();
     },

@@ -1,8 +1,11 @@
-/* Glassbox worker: owns Pyodide and the engine. A classic worker (Pyodide 0.17's loader needs
- * importScripts). THE WORKER PROTOCOL, written down once:
+/* Glassbox worker: owns Pyodide and the engine. Started as a classic worker for the offline
+ * runtime (Pyodide 0.17's loader needs importScripts) and as a module worker for the modern one
+ * (Pyodide 314 refuses classic workers), so this file uses no static import/export.
+ * THE WORKER PROTOCOL, written down once:
  *
  * page -> worker
- *   {type: 'init'}                                  start Pyodide, numpy and the engine
+ *   {type: 'init', runtime}                         start Pyodide, numpy and the engine; runtime
+ *        is dist/runtime.json as written by build.py
  *   {type: 'request', id, op, ...args}              one engine call, answered by 'response'.
  *        op: 'runtime' | 'configure' {config} | 'set_lr' {lr} | 'snapshot' | 'evaluate'
  *            (see py/glassbox/session.py for each op's arguments and value)
@@ -44,9 +47,8 @@ async function fetchOk(url, what) {
   return response;
 }
 
-async function start() {
-  progress('runtime', 'Reading runtime settings', 0.02);
-  runtime = await (await fetchOk('../runtime.json', 'runtime.json')).json();
+async function start(runtimeSettings) {
+  runtime = runtimeSettings;
   const indexURL = new URL('../' + runtime.indexURL, self.location.href).href;
   if (runtime.missingWheels && runtime.missingWheels.length) {
     throw new Error(`This build selected the modern runtime (Pyodide ${runtime.pyodide}) but its ` +
@@ -54,10 +56,23 @@ async function start() {
       `be downloaded, or run "python build.py build --runtime offline".`);
   }
   progress('core', `Loading Python (Pyodide ${runtime.pyodide})`, 0.05);
-  importScripts(indexURL + 'pyodide.js');
-  pyodide = await loadPyodide({indexURL, stdout: () => {}, stderr: (t) => console.warn(t)});
+  let load;
+  if (runtime.name === 'modern') {
+    load = (await import(indexURL + 'pyodide.mjs')).loadPyodide;
+  } else {
+    importScripts(indexURL + 'pyodide.js');
+    load = self.loadPyodide;
+  }
+  pyodide = await load({indexURL, stdout: () => {}, stderr: (t) => console.warn(t)});
   progress('numpy', 'Loading numpy', 0.55);
   await pyodide.loadPackage(['numpy']);
+  // loadPackage logs failures instead of throwing; make a missing numpy a clear error.
+  try {
+    pyodide.runPython('import numpy');
+  } catch (error) {
+    throw new Error(`numpy could not be loaded from ${indexURL} (Pyodide ${runtime.pyodide}): its package ` +
+      `is missing or broken in this build. Rebuild, or run "python build.py build --runtime offline".`);
+  }
   progress('engine', 'Loading the Glassbox engine', 0.8);
   const zip = new Uint8Array(await (await fetchOk('../py/glassbox.zip', 'the engine')).arrayBuffer());
   const install = pyodide.runPython(
@@ -164,7 +179,7 @@ async function request(message) {
 self.onmessage = (event) => {
   const message = event.data || {};
   if (message.type === 'init') {
-    start().catch((error) => postMessage({type: 'fatal', message: String(error.message || error), phase: 'start'}));
+    start(message.runtime).catch((error) => postMessage({type: 'fatal', message: String(error.message || error), phase: 'start'}));
   } else if (message.type === 'request') {
     request(message);
   } else if (message.type === 'train') {

@@ -1,0 +1,246 @@
+"""Minibatch training loop, evaluation, probe batch and forking.
+
+``data`` is a dict with 'X_train' (N_train, n_0) float32, 'y_train' (N_train,)
+int, 'X_val', 'y_val' likewise, plus descriptive 'name', 'n_classes',
+'image_shape' (tuple or None) and optionally 'feature_names'.
+
+Minibatches: each epoch visits the training set in a fresh permutation drawn
+from a Generator seeded with ``seed``; the last batch of an epoch may be
+smaller.  ``epoch`` = samples seen / N_train (a float).
+
+Probe batch: ``probe_size`` validation samples fixed for the whole run,
+chosen by a seeded permutation and interleaved by class (stratified: the first
+k probe samples cover the classes as evenly as the validation set allows).
+
+Training metrics reported in snapshots are running means over the minibatches
+since the previous snapshot, so a snapshot costs no pass over the training set.
+
+Note the counter is ``step_count`` because ``step()`` is the method.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List, Optional, Union
+
+import numpy as np
+
+from .model import MLP
+from .optimizers import Optimizer, make_optimizer
+from .snapshot import make_snapshot
+
+EVAL_CHUNK = 2048  # rows per forward pass in evaluate(): bounds peak memory
+
+
+def stratified_probe_indices(y: "np.ndarray", size: int, rng: "np.random.Generator") -> "np.ndarray":
+    """(min(size, N),) int32 indices into y: a shuffled round-robin over classes."""
+    perm = rng.permutation(len(y))
+    labels = np.asarray(y)[perm]
+    by_label = np.argsort(labels, kind="stable")
+    sorted_labels = labels[by_label]
+    class_start = np.searchsorted(sorted_labels, sorted_labels, side="left")
+    rank_in_class = np.empty(len(y), dtype=np.int64)
+    rank_in_class[by_label] = np.arange(len(y)) - class_start
+    # Order by rank within class, then label: class 0, 1, 2, ..., 0, 1, 2, ...
+    order = np.lexsort((labels, rank_in_class))
+    return perm[order[:size]].astype(np.int32)
+
+
+class Trainer:
+    """Trains ``model`` on ``data``.
+
+    ``optimizer`` is a name from ``OPTIMIZERS`` (built with ``lr``,
+    ``weight_decay`` and, for 'momentum', ``momentum``) or an ``Optimizer``
+    instance, used as it is.  ``probe_size`` is capped at the validation size.
+    """
+
+    def __init__(
+        self,
+        model: MLP,
+        data: "Dict[str, Any]",
+        optimizer: "Union[str, Optimizer]" = "sgd",
+        lr: float = 0.1,
+        batch_size: int = 32,
+        seed: int = 0,
+        weight_decay: float = 0.0,
+        probe_size: int = 64,
+        momentum: float = 0.9,
+    ) -> None:
+        self.model = model
+        self.data = data
+        self.X_train = np.asarray(data["X_train"], dtype=np.float32)
+        self.y_train = np.asarray(data["y_train"]).astype(np.int64)
+        self.X_val = np.asarray(data["X_val"], dtype=np.float32)
+        self.y_val = np.asarray(data["y_val"]).astype(np.int64)
+        n_in, n_out = model.layer_sizes[0], model.layer_sizes[-1]
+        for split, X in (("train", self.X_train), ("val", self.X_val)):
+            if X.ndim != 2 or X.shape[1] != n_in:
+                raise ValueError("%s data: expected %d features, got shape %s" % (split, n_in, X.shape))
+        if len(self.X_train) == 0 or len(self.X_val) == 0:
+            raise ValueError("training and validation sets must not be empty")
+        n_classes = data.get("n_classes")
+        if n_classes is not None and int(n_classes) != n_out:
+            raise ValueError("model has %d outputs but the data has %d classes" % (n_out, n_classes))
+
+        if isinstance(optimizer, Optimizer):
+            # A ready-made optimiser keeps its own lr / weight_decay / momentum.
+            self.optimizer = optimizer
+        else:
+            kw = {"weight_decay": weight_decay}  # type: Dict[str, Any]
+            if optimizer == "momentum":
+                kw["momentum"] = momentum
+            self.optimizer = make_optimizer(optimizer, lr, **kw)
+
+        self.batch_size = max(1, min(int(batch_size), len(self.X_train)))
+        self.seed = int(seed)
+        self._rng = np.random.default_rng(self.seed)
+        self._order = self._rng.permutation(len(self.X_train))
+        self._cursor = 0
+        self.step_count = 0
+        self.samples_seen = 0
+        self._reset_running()
+        self._snapshot_weights = None  # type: Optional[List[np.ndarray]]
+
+        # Separate stream so probe_size never changes the minibatch order.
+        probe_rng = np.random.default_rng([self.seed, 1])
+        self.probe_index = stratified_probe_indices(self.y_val, int(probe_size), probe_rng)
+        self.probe_x = np.ascontiguousarray(self.X_val[self.probe_index])
+        self.probe_y = self.y_val[self.probe_index].astype(np.int32)
+
+    # -- properties -------------------------------------------------------
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.optimizer.lr = float(value)
+
+    @property
+    def epoch(self) -> float:
+        return self.samples_seen / float(len(self.X_train))
+
+    # -- training ---------------------------------------------------------
+    def _next_batch(self) -> "np.ndarray":
+        if self._cursor >= len(self._order):
+            self._order = self._rng.permutation(len(self.X_train))
+            self._cursor = 0
+        idx = self._order[self._cursor:self._cursor + self.batch_size]
+        self._cursor += len(idx)
+        return idx
+
+    def step(self) -> float:
+        """One optimiser step on the next minibatch; returns its mean loss."""
+        idx = self._next_batch()
+        X, y = self.X_train[idx], self.y_train[idx]
+        with np.errstate(all="ignore"):  # a diverging run yields nan, not warnings
+            loss = self.model.backward(X, y)
+            self.optimizer.step(self.model.params(), self.model.grads())
+            correct = int(np.count_nonzero(np.argmax(self.model.layers[-1].a, axis=1) == y))
+        self.step_count += 1
+        self.samples_seen += len(idx)
+        self._run_loss_sum += loss * len(idx)
+        self._run_correct += correct
+        self._run_samples += len(idx)
+        return loss
+
+    def train(self, steps: int = 1) -> float:
+        """Run ``steps`` optimiser steps; mean of their minibatch losses (nan if 0)."""
+        losses = [self.step() for _ in range(int(steps))]
+        return float(np.mean(losses)) if losses else float("nan")
+
+    # -- metrics ----------------------------------------------------------
+    def evaluate(self, split: str = "val", limit: "Optional[int]" = None) -> "Dict[str, float]":
+        """{'loss', 'accuracy'} over the split ('val' or 'train'), first ``limit`` rows."""
+        if split not in ("val", "train"):
+            raise ValueError("split must be 'val' or 'train', got %r" % (split,))
+        X, y = (self.X_val, self.y_val) if split == "val" else (self.X_train, self.y_train)
+        if limit is not None:
+            X, y = X[:limit], y[:limit]
+        loss_sum, correct = 0.0, 0
+        with np.errstate(all="ignore"):
+            for start in range(0, len(X), EVAL_CHUNK):
+                Xc, yc = X[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
+                logits = self.model.forward(Xc)
+                loss_sum += float(np.sum(self.model.loss_fn.per_sample(logits, yc), dtype=np.float64))
+                correct += int(np.count_nonzero(np.argmax(logits, axis=1) == yc))
+        return {"loss": loss_sum / len(X), "accuracy": correct / float(len(X))}
+
+    def _reset_running(self) -> None:
+        self._run_loss_sum = 0.0
+        self._run_correct = 0
+        self._run_samples = 0
+
+    def consume_train_metrics(self) -> "Dict[str, float]":
+        """Running train {'loss', 'accuracy'} since the last call, then reset.
+
+        Before any step: evaluated on up to 512 training samples instead.
+        """
+        if self._run_samples == 0:
+            metrics = self.evaluate("train", limit=512)
+        else:
+            metrics = {
+                "loss": float(self._run_loss_sum / self._run_samples),
+                "accuracy": self._run_correct / float(self._run_samples),
+            }
+        self._reset_running()
+        return metrics
+
+    def take_update_ratios(self) -> "List[float]":
+        """Per layer ||W_now - W_then|| / ||W_now|| since the last call (0.0 at first)."""
+        weights = [layer.W for layer in self.model.layers]
+        ratios = []
+        for l, W in enumerate(weights):
+            if self._snapshot_weights is None:
+                ratios.append(0.0)
+                continue
+            w_norm = float(np.linalg.norm(W))
+            d_norm = float(np.linalg.norm(W - self._snapshot_weights[l]))
+            ratios.append(d_norm / w_norm if w_norm > 0 else (0.0 if d_norm == 0 else float("inf")))
+        self._snapshot_weights = [W.copy() for W in weights]
+        return ratios
+
+    def snapshot(self) -> "Dict[str, Any]":
+        """The full state for the visualisation; see snapshot.py for the schema."""
+        return make_snapshot(self)
+
+    # -- forking ----------------------------------------------------------
+    def state_dict(self) -> "Dict[str, Any]":
+        """Everything needed to continue this run exactly (data excluded)."""
+        return {
+            "model": self.model.to_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": copy.deepcopy(self._rng.bit_generator.state),
+            "order": self._order.copy(),
+            "cursor": self._cursor,
+            "step_count": self.step_count,
+            "samples_seen": self.samples_seen,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "running": (self._run_loss_sum, self._run_correct, self._run_samples),
+            "snapshot_weights": copy.deepcopy(self._snapshot_weights),
+            "probe_index": self.probe_index.copy(),
+        }
+
+    def load_state_dict(self, d: "Dict[str, Any]") -> None:
+        self.model = MLP.from_dict(d["model"])
+        self.optimizer = make_optimizer(d["optimizer"]["name"], d["optimizer"]["lr"])
+        self.optimizer.load_state_dict(d["optimizer"])
+        self._rng = np.random.default_rng(0)
+        self._rng.bit_generator.state = copy.deepcopy(d["rng"])
+        self._order = np.array(d["order"])
+        self._cursor = int(d["cursor"])
+        self.step_count = int(d["step_count"])
+        self.samples_seen = int(d["samples_seen"])
+        self.batch_size = int(d["batch_size"])
+        self.seed = int(d["seed"])
+        self._run_loss_sum, self._run_correct, self._run_samples = d["running"]
+        self._snapshot_weights = copy.deepcopy(d["snapshot_weights"])
+        self.probe_index = np.array(d["probe_index"], dtype=np.int32)
+        self.probe_x = np.ascontiguousarray(self.X_val[self.probe_index])
+        self.probe_y = self.y_val[self.probe_index].astype(np.int32)
+
+    def fork(self) -> "Trainer":
+        """An independent trainer on the same data that continues exactly as this one would."""
+        other = Trainer(self.model.copy(), self.data, optimizer="sgd", lr=self.lr, probe_size=0)
+        other.load_state_dict(self.state_dict())
+        return other

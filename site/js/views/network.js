@@ -1,0 +1,490 @@
+// Network view: the MLP as a layered node-link drawing (NN-SVG style).
+// Neurons are SVG elements (one per neuron, so they can be hovered); edges
+// and the input image live on one <canvas> under the SVG, because even the
+// K strongest edges per layer would be thousands of DOM nodes to restyle on
+// every snapshot. update() on an unchanged architecture only rewrites fills,
+// a few texts and the canvas; layout is computed on architecture/size change.
+import d3 from '../d3.js';
+import { row, cols, meanAxis0, meanAbsAxis0, argmax, finiteExtent, topKAbsIndices, absmax, scaleToUnit } from '../tensor.js';
+import { exportSVG, exportPNG } from '../export-image.js';
+
+export const POSITIVE_COLOR = '#0072B2'; // Okabe-Ito blue: safe for the common colour-vision deficiencies
+export const NEGATIVE_COLOR = '#D55E00'; // Okabe-Ito vermillion
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const DEFAULTS = { probe: 'mean', mode: 'activation', maxEdgesPerLayer: 300, imageShape: null, classNames: null, height: null };
+const LAYOUT_OPTIONS = ['imageShape', 'classNames', 'height'];
+const EDGE_BUCKETS = 8;  // edges are stroked in batches of equal width/opacity: 16 strokes per layer, not 300
+const FOCUS_EDGES = 24;  // strongest in/out edges drawn for a hovered neuron
+const RAMPS = { activation: d3.interpolatePurples, gradient: d3.interpolateGreens };
+const LUTS = Object.fromEntries(Object.entries(RAMPS).map(([mode, ramp]) =>
+  [mode, d3.range(256).map((i) => d3.color(ramp(0.03 + 0.97 * i / 255)).formatHex())]));
+const fmtNumber = d3.format('.4~g'), fmtPercent = d3.format('.0%');
+export const formatValue = (v) => (v == null || Number.isNaN(v) ? 'NaN'
+  : !Number.isFinite(v) ? (v > 0 ? '∞' : '−∞') : fmtNumber(v));
+// Caption text is wrapped by character count; 6.9px is a 12.5px system-ui average.
+const captionCharsPerLine = (width) => Math.max(30, Math.floor((width - 28) / 6.9));
+let instanceCount = 0;
+
+// fixedHeight (options.height) is the whole drawing; by default the plot scales with the width
+// and the legend/caption below it get whatever room their wrapping needs.
+function computeLayout(sizes, width, fixedHeight, imageShape) {
+  const legendRows = width >= 830 ? 1 : width >= 560 ? 2 : 3;
+  const legendHeight = legendRows * 38 + 14 + 17 * 2 * Math.ceil(140 / captionCharsPerLine(width));
+  const plotTop = 56, image = imageShape && imageShape[0] * imageShape[1] === sizes[0] ? imageShape : null;
+  const tallest = Math.max(...sizes.map((n, c) => (c === 0 && image ? 0 : n))); // small nets need less height
+  const plotWanted = Math.min(Math.max(width * 0.48, 280), 560, Math.max(280, tallest * 38 + 24));
+  const height = fixedHeight ?? plotTop + Math.round(plotWanted) + 10 + legendHeight;
+  const plotBottom = height - legendHeight - 10, plotH = plotBottom - plotTop, centerY = (plotTop + plotBottom) / 2;
+  const featureLabels = !image && sizes[0] <= 16; // x1, x2, ... left of a few input circles
+  const left = featureLabels ? 44 : 22, right = width - (width < 640 ? 96 : 132);
+  const columns = sizes.map((n, c) => {
+    if (c === 0 && image) {
+      const cell = Math.min(plotH - 26, Math.max(90, width * 0.2), 280) / Math.max(image[0], image[1]);
+      return { n, kind: 'image', width: cell * image[1], cell, rowsCount: image[0], colsCount: image[1], reach: 0 };
+    }
+    // Wide layers wrap into side-by-side sub-columns so no cell gets smaller than ~6px.
+    const sub = Math.ceil(n / Math.max(4, Math.floor(plotH / 8))), rowsCount = Math.ceil(n / sub);
+    const spacing = Math.min(plotH / rowsCount, 38), circle = spacing >= 13;
+    const size = circle ? Math.min(spacing * 0.36, 13) : Math.max(spacing * 0.78, 3);
+    return { n, kind: circle ? 'circle' : 'square', sub, rowsCount, spacing, size,
+      width: sub * spacing, reach: circle ? size : size / 2 };
+  });
+  const gap = columns.length > 1 ? (right - left - d3.sum(columns, (c) => c.width)) / (columns.length - 1) : 0;
+  let x = left;
+  for (const col of columns) {
+    col.cx = x + col.width / 2;
+    x += col.width + gap;
+    col.xs = new Float32Array(col.n);
+    col.ys = new Float32Array(col.n);
+    if (col.kind === 'image') {
+      col.x0 = col.cx - col.width / 2;
+      col.y0 = centerY - (col.cell * col.rowsCount) / 2;
+    }
+    for (let k = 0; k < col.n; k++) {
+      if (col.kind === 'image') { // edges start at the pixel itself
+        col.xs[k] = col.x0 + ((k % col.colsCount) + 0.5) * col.cell;
+        col.ys[k] = col.y0 + (Math.floor(k / col.colsCount) + 0.5) * col.cell;
+      } else {
+        col.xs[k] = col.cx + (Math.floor(k / col.rowsCount) - (col.sub - 1) / 2) * col.spacing;
+        col.ys[k] = centerY + ((k % col.rowsCount) - (col.rowsCount - 1) / 2) * col.spacing;
+      }
+    }
+  }
+  return { width, height, legendY: height - legendHeight, columns, image, featureLabels };
+}
+
+export function createNetworkView(container, options = {}) {
+  const gradientId = `gb-network-ramp-${++instanceCount}`;
+  let opts = { ...DEFAULTS, ...options };
+  let snapshot = null, archKey = '', layout = null, width = 0, sampleIndex = null, focus = null;
+  let nodeEls = [], nodeFills = [], outputTexts = [], texts = {}, values = [], intensity = [], edgeCount = [], hits = [];
+
+  const root = d3.select(container).append('div').attr('class', 'gb-view gb-network');
+  const stage = root.append('div').attr('class', 'gb-network-stage');
+  const canvas = stage.append('canvas').attr('class', 'gb-network-canvas').attr('data-export-layer', 'under').node();
+  const svg = stage.append('svg').attr('class', 'gb-network-svg').attr('role', 'img');
+  const tooltip = root.append('div').attr('class', 'gb-tooltip').style('display', 'none');
+  const pixelCanvas = document.createElement('canvas');
+
+  const L = () => snapshot.layer_sizes.length - 1;
+  const gradientMode = () => opts.mode === 'gradient';
+  const probeCount = () => snapshot?.probe?.x?.shape?.[0] ?? 0;
+  const className = (k) => (opts.classNames?.[k] ?? String(k));
+  const columnName = (c) => (c === 0 ? 'input' : c === L() ? 'output' : `hidden ${c}`);
+  const columnSource = (c, field) => snapshot.layers?.[c - 1]?.[field]; // column c > 0 is what layer c-1 produced
+
+  // One number per neuron: the probe sample's value, or the batch mean (of |value| unless signedMean).
+  function reduce(t, n, signedMean) {
+    if (!t || !t.data || t.shape[0] === 0 || cols(t) !== n) return new Float32Array(n);
+    if (sampleIndex != null) return row(t, sampleIndex);
+    return signedMean ? meanAxis0(t) : meanAbsAxis0(t);
+  }
+
+  function computeValues() {
+    const p = probeCount(), wanted = opts.probe === 'mean' || opts.probe == null ? NaN : Math.trunc(Number(opts.probe));
+    sampleIndex = !Number.isFinite(wanted) || p === 0 ? null : Math.min(Math.max(wanted, 0), p - 1);
+    const gradient = gradientMode();
+    values = snapshot.layer_sizes.map((n, c) => {
+      if (c === 0) return reduce(snapshot.probe?.x, n, !!layout.image);
+      if (c === L()) return gradient ? reduce(columnSource(c, 'grad_pre'), n) : reduce(snapshot.probe?.prob, n, true);
+      return reduce(columnSource(c, gradient ? 'grad_act' : 'act'), n);
+    });
+    // Output probabilities are already 0..1; everything else is relative to its own layer.
+    intensity = values.map((v, c) => (c === L() && !gradient ? v : scaleToUnit(v, { log: gradient && c > 0 })));
+  }
+
+  function build() {
+    layout = computeLayout(snapshot.layer_sizes, width, opts.height, opts.imageShape);
+    const { height, columns } = layout, dpr = window.devicePixelRatio || 1;
+    svg.selectAll('*').remove();
+    svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
+    stage.style('height', `${height}px`);
+    Object.assign(canvas, { width: Math.round(width * dpr), height: Math.round(height * dpr) });
+    Object.assign(canvas.style, { width: `${width}px`, height: `${height}px` });
+    svg.append('defs').append('linearGradient').attr('id', gradientId)
+      .selectAll('stop').data(d3.range(0, 1.001, 0.125)).join('stop').attr('offset', (d) => d);
+    const labels = svg.append('g').attr('class', 'gb-layer-labels');
+    texts = { detail: columns.map((col, c) => {
+      labels.append('text').attr('class', 'gb-layer-title').attr('x', col.cx).attr('y', 18)
+        .text(c === 0 ? `input ${col.n}` : c === L() ? `output ${col.n}` : `hidden ${c}`);
+      return labels.append('text').attr('class', 'gb-layer-detail').attr('x', col.cx).attr('y', 36);
+    }) };
+    if (layout.image) {
+      const col = columns[0], bottom = col.y0 + col.cell * col.rowsCount;
+      svg.append('rect').attr('class', 'gb-input-frame').attr('data-role', 'input-image')
+        .attr('x', col.x0).attr('y', col.y0).attr('width', col.width).attr('height', bottom - col.y0);
+      texts.imageCaption = svg.append('text').attr('class', 'gb-image-caption').attr('x', col.x0).attr('y', bottom + 18);
+    }
+    nodeEls = columns.map((col, c) => {
+      if (col.kind === 'image') return [];
+      const group = svg.append('g').attr('class', `gb-neurons gb-neurons-${col.kind}`).node(), circle = col.kind === 'circle';
+      return Array.from({ length: col.n }, (_, k) => {
+        const el = document.createElementNS(SVG_NS, circle ? 'circle' : 'rect');
+        const attrs = circle ? { cx: col.xs[k], cy: col.ys[k], r: col.size }
+          : { x: col.xs[k] - col.size / 2, y: col.ys[k] - col.size / 2, width: col.size, height: col.size };
+        for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+        el.setAttribute('class', 'gb-neuron');
+        Object.assign(el.dataset, { column: c, index: k });
+        return group.appendChild(el);
+      });
+    });
+    nodeFills = nodeEls.map((els) => new Array(els.length).fill(''));
+    if (layout.featureLabels) {
+      const col = columns[0];
+      svg.append('g').attr('class', 'gb-feature-labels').selectAll('text').data(d3.range(col.n)).join('text')
+        .attr('x', col.xs[0] - col.reach - 6).attr('y', (k) => col.ys[k]).text((k) => `x${k + 1}`);
+    }
+    const out = columns[columns.length - 1], outLabels = svg.append('g').attr('class', 'gb-output-labels');
+    outputTexts = out.kind === 'circle' || out.spacing >= 12 ? d3.range(out.n).map((k) => {
+      const text = outLabels.append('text').attr('x', out.cx + out.width / 2 + 8).attr('y', out.ys[k]);
+      return { name: text.append('tspan').attr('class', 'gb-out-name').text(className(k)),
+        prob: text.append('tspan').attr('class', 'gb-out-prob').attr('dx', 2),
+        truth: text.append('tspan').attr('class', 'gb-out-true').attr('dx', 2) };
+    }) : [];
+    buildLegend();
+  }
+
+  function buildLegend() {
+    const legend = svg.append('g').attr('class', 'gb-legend').attr('transform', `translate(14,${layout.legendY + 8})`);
+    const item = () => legend.append('g');
+    const line = (g, x, color, strokeWidth) => g.append('line').attr('x1', x).attr('x2', x + (color ? 24 : 12))
+      .attr('y1', 6).attr('y2', 6).attr('stroke', color ?? '#475569').attr('stroke-width', strokeWidth);
+    const label = (g, x, text, cls = 'gb-legend-label', y = 11) =>
+      g.append('text').attr('class', cls).attr('x', x).attr('y', y).text(text);
+    const ramp = item(), sign = item(), size = item();
+    ramp.append('rect').attr('class', 'gb-ramp').attr('width', 110).attr('height', 12).attr('fill', `url(#${gradientId})`);
+    label(ramp, 0, 'low', 'gb-legend-small', 27);
+    label(ramp, 110, 'high', 'gb-legend-small gb-anchor-end', 27);
+    texts.rampLabel = label(ramp, 120, '');
+    [[POSITIVE_COLOR, 'positive', 0], [NEGATIVE_COLOR, 'negative', 100]].forEach(([color, text, x]) => {
+      line(sign, x, color, 3);
+      label(sign, x + 30, text);
+    });
+    [0.6, 1.6, 3.2].forEach((w, i) => line(size, i * 16, null, w));
+    texts.sizeLabel = label(size, 52, '');
+    texts.legendItems = [ramp, sign, size];
+    texts.caption = legend.append('text').attr('class', 'gb-caption');
+  }
+
+  // Legend items flow left to right and wrap; re-measured only when their text changes.
+  function flowLegend() {
+    let x = 0, y = 0;
+    for (const g of texts.legendItems) {
+      const itemWidth = g.node().getBBox().width;
+      if (x > 0 && x + itemWidth > width - 28) { x = 0; y += 38; }
+      g.attr('transform', `translate(${x},${y})`);
+      x += itemWidth + 34;
+    }
+    texts.caption.attr('y', y + 52);
+  }
+
+  function setText(selection, value) {
+    if (!selection || selection.node().textContent === value) return false;
+    selection.text(value);
+    return true;
+  }
+
+  function setCaption(paragraphs) {
+    const maxChars = captionCharsPerLine(width);
+    const lines = paragraphs.flatMap((paragraph) => paragraph.split(' ').reduce((acc, word) => {
+      const joined = `${acc[acc.length - 1]} ${word}`.trim();
+      if (joined.length > maxChars && acc[acc.length - 1]) acc.push(word); else acc[acc.length - 1] = joined;
+      return acc;
+    }, ['']));
+    if (texts.caption.attr('data-text') === lines.join('\n')) return;
+    texts.caption.attr('data-text', lines.join('\n')).selectAll('tspan').data(lines).join('tspan')
+      .attr('x', 0).attr('dy', (d, i) => (i === 0 ? 0 : 17)).text((d) => d);
+  }
+
+  function paintTexts() {
+    const gradient = gradientMode(), sizes = snapshot.layer_sizes, p = probeCount();
+    const inputDetail = layout.image ? `${layout.image[0]}×${layout.image[1]} pixels` : 'features';
+    const outputDetail = snapshot.loss_name === 'mse' ? 'softmax of outputs' : 'softmax';
+    texts.detail.forEach((t, c) => setText(t, c === 0 ? inputDetail
+      : c === L() ? outputDetail : `${sizes[c]} · ${snapshot.activation ?? ''}`));
+    if (texts.imageCaption) setText(texts.imageCaption, sampleIndex == null ? `mean of ${p} probe images`
+      : `probe sample ${sampleIndex} · label ${className(snapshot.probe.y?.data?.[sampleIndex])}`);
+    const ramp = RAMPS[gradient ? 'gradient' : 'activation'];
+    svg.select(`#${gradientId}`).selectAll('stop').attr('stop-color', (d) => ramp(0.03 + 0.97 * d));
+    const relabelled = setText(texts.rampLabel,
+      gradient ? 'neuron |gradient| (log scale, per layer)' : 'neuron |activation| (per layer)');
+    if (setText(texts.sizeLabel, gradient ? '|dL/dw| small → large' : '|weight| small → large') || relabelled) flowLegend();
+    const who = sampleIndex == null ? `mean over ${p} probe samples` : `probe sample ${sampleIndex}`;
+    const what = gradient ? 'weight gradients dL/dw' : 'weights';
+    const thinned = sizes.some((n, l) => l < L() && n * sizes[l + 1] > opts.maxEdgesPerLayer);
+    setCaption([gradient
+      ? `Brightness = |dLoss/d activation| at each neuron (${who}), log scale per layer; the input shows the data.`
+      : `Brightness = |activation| (${who}), relative to each layer's largest; output = softmax probability.`,
+    `Edges: ${thinned ? `only the ${opts.maxEdgesPerLayer} largest ${what} per layer` : `all ${what}`}; ` +
+      'blue = positive, orange = negative, thicker = larger. Hover for values.']);
+    svg.attr('aria-label', describe());
+  }
+
+  function paintNodes() {
+    const lut = LUTS[gradientMode() ? 'gradient' : 'activation'];
+    nodeEls.forEach((els, c) => {
+      const fills = nodeFills[c], level = intensity[c];
+      for (let k = 0; k < els.length; k++) {
+        const fill = lut[Math.round(Math.min(1, Math.max(0, level[k])) * 255) || 0];
+        if (fills[k] !== fill) { els[k].setAttribute('fill', fill); fills[k] = fill; }
+      }
+    });
+    const prob = snapshot.probe?.prob, shown = reduce(prob, snapshot.layer_sizes[L()], true), predicted = argmax(shown);
+    const truth = sampleIndex != null ? snapshot.probe?.y?.data?.[sampleIndex] : -1;
+    outputTexts.forEach((t, k) => {
+      setText(t.prob, prob ? ` ${fmtPercent(shown[k] || 0)}` : ''); // real spaces, so copied/exported text reads well
+      setText(t.truth, k === truth ? ' ✓ label' : '');
+      t.name.classed('gb-predicted', k === predicted);
+    });
+  }
+
+  function paintImage(ctx) {
+    const col = layout.columns[0], v = values[0], [lo, hi] = finiteExtent(v), { rowsCount: h, colsCount: w } = col;
+    Object.assign(pixelCanvas, pixelCanvas.width === w && pixelCanvas.height === h ? {} : { width: w, height: h });
+    const pctx = pixelCanvas.getContext('2d'), pixels = pctx.createImageData(w, h);
+    for (let k = 0; k < w * h; k++) { // ink on paper: larger values darker, like the digits themselves
+      const t = hi > lo ? Math.min(1, Math.max(0, (v[k] - lo) / (hi - lo))) || 0 : 0;
+      pixels.data.set([255 - t * 240, 255 - t * 232, 255 - t * 213, 255], k * 4);
+    }
+    pctx.putImageData(pixels, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(pixelCanvas, col.x0, col.y0, col.width, col.cell * h);
+  }
+
+  // Stroke edges of layer l batched by sign and magnitude bucket; dense layers get thinner lines
+  // so 300 edges stay a texture, not a blot. Pixel ends are collected in `dots` for image inputs.
+  function strokeEdges(ctx, l, indices, matrix, scale, alphaFactor, dots) {
+    const a = layout.columns[l], b = layout.columns[l + 1];
+    const maxWidth = Math.min(3.4, Math.max(1.3, 3.4 * Math.sqrt(60 / Math.max(60, indices.length))));
+    const buckets = Array.from({ length: EDGE_BUCKETS * 2 }, () => []);
+    for (const k of indices) {
+      const w = matrix.data[k];
+      buckets[(w >= 0 ? 0 : EDGE_BUCKETS) + Math.min(EDGE_BUCKETS - 1, Math.floor((Math.abs(w) / scale) * EDGE_BUCKETS))].push(k);
+    }
+    buckets.forEach((bucket, index) => {
+      if (!bucket.length) return;
+      const rel = ((index % EDGE_BUCKETS) + 0.5) / EDGE_BUCKETS, color = index < EDGE_BUCKETS ? POSITIVE_COLOR : NEGATIVE_COLOR;
+      ctx.lineWidth = 0.3 + (maxWidth - 0.3) * rel;
+      ctx.globalAlpha = (0.08 + 0.82 * rel ** 1.3) * alphaFactor;
+      ctx.strokeStyle = color;
+      ctx.beginPath();
+      for (const k of bucket) {
+        const i = Math.floor(k / b.n), j = k - i * b.n;
+        const x1 = a.xs[i] + a.reach, y1 = a.ys[i], x2 = b.xs[j] - b.reach, y2 = b.ys[j];
+        ctx.moveTo(x1, y1);
+        ctx.lineTo(x2, y2);
+        hits.push([x1, y1, x2, y2, l, i, j]);
+        if (dots && l === 0 && layout.image) dots.push([x1, y1, color, ctx.globalAlpha]);
+      }
+      ctx.stroke();
+    });
+    ctx.globalAlpha = 1;
+  }
+
+  function drawCanvas() {
+    const ctx = canvas.getContext('2d'), dpr = canvas.width / width, field = gradientMode() ? 'dW' : 'W';
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, layout.height);
+    hits = [];
+    edgeCount = [];
+    const faintDots = [], boldDots = [];
+    for (let l = 0; l < L(); l++) {
+      const matrix = snapshot.layers?.[l]?.[field], scale = matrix ? absmax(matrix) : 0;
+      const indices = scale ? topKAbsIndices(matrix.data, opts.maxEdgesPerLayer) : [];
+      edgeCount.push(indices.length);
+      if (!scale) continue;
+      strokeEdges(ctx, l, indices, matrix, scale, focus ? 0.22 : 1, focus ? null : faintDots);
+      // A hovered neuron's own strongest connections, even those outside the global top K.
+      if (!focus || (focus.column !== l + 1 && focus.column !== l)) continue;
+      const nIn = layout.columns[l].n, nOut = layout.columns[l + 1].n;
+      const candidates = focus.column === l + 1 ? Int32Array.from({ length: nIn }, (_, i) => i * nOut + focus.index)
+        : Int32Array.from({ length: nOut }, (_, j) => focus.index * nOut + j);
+      const strongest = topKAbsIndices(Float32Array.from(candidates, (k) => matrix.data[k]), FOCUS_EDGES);
+      strokeEdges(ctx, l, Array.from(strongest, (m) => candidates[m]), matrix, scale, 1, boldDots);
+    }
+    if (!layout.image) return;
+    // The image covers the pixel ends of its edges; dots mark which pixels they leave from: bold for a
+    // hovered neuron's own, faint for the global top K -- unless those touch most pixels and say nothing.
+    paintImage(ctx);
+    const cell = layout.columns[0].cell;
+    if (new Set(faintDots.map(([x, y]) => x * 1e5 + y)).size > 0.5 * layout.columns[0].n) faintDots.length = 0;
+    ctx.lineWidth = 0.8;
+    ctx.strokeStyle = '#ffffff';
+    for (const [dots, bold] of [[faintDots, false], [boldDots, true]]) {
+      for (const [x, y, color, alpha] of dots) {
+        Object.assign(ctx, { globalAlpha: bold ? Math.min(1, alpha * 1.6) : 0.5, fillStyle: color });
+        ctx.beginPath();
+        ctx.arc(x, y, bold ? Math.min(3.2, Math.max(1.2, cell * 0.2)) : Math.min(1.5, Math.max(0.8, cell * 0.08)), 0, 2 * Math.PI);
+        ctx.fill();
+        if (bold) ctx.stroke();
+      }
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  function restyle() {
+    if (!snapshot || !layout) return;
+    computeValues();
+    paintNodes();
+    drawCanvas();
+    paintTexts();
+  }
+
+  function update(next) {
+    if (!next || !Array.isArray(next.layer_sizes) || next.layer_sizes.length < 2) return;
+    snapshot = next;
+    const key = next.layer_sizes.join('-');
+    if (key !== archKey || !layout) { archKey = key; focus = null; build(); }
+    restyle();
+  }
+
+  function neuronLines(c, k) {
+    const s = sampleIndex, scope = s == null ? ` (mean over ${probeCount()} samples)` : ` (sample ${s})`;
+    const pick = (t, signedMean = true) => {
+      const n = t?.data ? cols(t) : 0;
+      if (n <= k || t.shape[0] === 0) return NaN;
+      if (s != null) return t.data[s * n + k];
+      let sum = 0;
+      for (let i = 0; i < t.shape[0]; i++) sum += signedMean ? t.data[i * n + k] : Math.abs(t.data[i * n + k]);
+      return sum / t.shape[0];
+    };
+    const mean = (label) => (s == null ? `mean ${label}` : label);
+    if (c === 0) {
+      const where = layout.image ? `pixel (row ${Math.floor(k / layout.image[1])}, col ${k % layout.image[1]})`
+        : `feature x${k + 1}`;
+      return [`input · ${where}`, `value ${formatValue(pick(snapshot.probe?.x))}${scope}`];
+    }
+    const output = c === L(); // at the output, dL/dz = prob - one-hot is the telling gradient
+    return [output ? `output · class ${className(k)} (neuron ${k})` : `${columnName(c)} · neuron ${k}`,
+      output ? `probability ${formatValue(pick(snapshot.probe?.prob))}${scope}`
+        : `${mean(s == null ? '|activation|' : 'activation')} ${formatValue(pick(columnSource(c, 'act'), s != null))}${scope}`,
+      `${mean('pre-activation')} ${formatValue(pick(columnSource(c, 'pre')))}`,
+      `${mean(s == null ? '|gradient|' : 'gradient')} ${output ? 'dL/dz' : 'dL/da'} ` +
+        formatValue(pick(columnSource(c, output ? 'grad_pre' : 'grad_act'), s != null)),
+      `bias ${formatValue(columnSource(c, 'b')?.data?.[k])}`];
+  }
+
+  function edgeLines(l, i, j) {
+    const k = i * layout.columns[l + 1].n + j;
+    const end = (c, n) => (c === 0 && layout.image
+      ? `pixel (${Math.floor(n / layout.image[1])}, ${n % layout.image[1]})` : `${columnName(c)} #${n}`);
+    return [`${end(l, i)} → ${end(l + 1, j)}`, `weight ${formatValue(snapshot.layers[l].W?.data?.[k])}`,
+      `gradient dL/dw ${formatValue(snapshot.layers[l].dW?.data?.[k])}`];
+  }
+
+  function nearestEdge(x, y, tolerance = 5) {
+    let best = null, bestDistance = tolerance * tolerance;
+    for (const hit of hits) {
+      const [x1, y1, x2, y2] = hit, dx = x2 - x1, dy = y2 - y1;
+      const t = Math.max(0, Math.min(1, ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy || 1)));
+      const d = (x1 + t * dx - x) ** 2 + (y1 + t * dy - y) ** 2;
+      if (d <= bestDistance) { bestDistance = d; best = hit; }
+    }
+    return best && best.slice(4);
+  }
+
+  function setFocus(next) {
+    if ((next?.column ?? -1) === (focus?.column ?? -1) && (next?.index ?? -1) === (focus?.index ?? -1)) return;
+    focus = next;
+    drawCanvas();
+  }
+
+  function showTooltip(lines, x, y) {
+    if (!lines) { tooltip.style('display', 'none'); return; }
+    tooltip.style('display', null).selectAll('div').data(lines).join('div')
+      .attr('class', (d, i) => (i === 0 ? 'gb-tooltip-title' : null)).text((d) => d);
+    const box = tooltip.node().getBoundingClientRect();
+    const left = x + 16 + box.width > width ? x - 16 - box.width : x + 16; // flip left near the right edge
+    tooltip.style('left', `${Math.max(0, left)}px`).style('top', `${Math.max(0, y + 12)}px`);
+  }
+
+  svg.on('pointermove', (event) => {
+    if (!snapshot || !layout) return;
+    const [x, y] = d3.pointer(event, svg.node()), data = event.target.dataset ?? {}, col = layout.columns[0];
+    let hovered = null;
+    if (data.index !== undefined) hovered = { column: +data.column, index: +data.index };
+    else if (data.role === 'input-image') {
+      const r = Math.min(col.rowsCount - 1, Math.floor((y - col.y0) / col.cell));
+      const c = Math.min(col.colsCount - 1, Math.floor((x - col.x0) / col.cell));
+      hovered = { column: 0, index: Math.max(0, r) * col.colsCount + Math.max(0, c) };
+    }
+    setFocus(hovered);
+    const edge = hovered ? null : nearestEdge(x, y);
+    showTooltip(hovered ? neuronLines(hovered.column, hovered.index) : edge && edgeLines(...edge), x, y);
+  });
+  svg.on('pointerleave', () => { showTooltip(null); setFocus(null); });
+
+  function describe() {
+    if (!snapshot) return 'Network view: waiting for the first snapshot.';
+    const sizes = snapshot.layer_sizes, shown = reduce(snapshot.probe?.prob, sizes[sizes.length - 1], true), top = argmax(shown);
+    const who = sampleIndex == null ? `averaged over ${probeCount()} probe samples` : `for probe sample ${sampleIndex}`;
+    const outcome = top < 0 ? '' : sampleIndex == null
+      ? ` Highest mean output probability: class ${className(top)} (${fmtPercent(shown[top])}).`
+      : ` Predicted class ${className(top)} with ${fmtPercent(shown[top])};` +
+        ` true label ${className(snapshot.probe.y?.data?.[sampleIndex])}.`;
+    return `Neural network ${sizes.join('-')} (${snapshot.activation ?? 'unknown'} activation) at step ${snapshot.step}. ` +
+      `Brightness shows the ${gradientMode() ? 'gradient size' : 'activation'} of each neuron, ${who}.${outcome}`;
+  }
+
+  function setOptions(partial = {}) {
+    const relayout = LAYOUT_OPTIONS.some((k) => k in partial && JSON.stringify(partial[k]) !== JSON.stringify(opts[k]));
+    opts = { ...opts, ...partial };
+    if (!snapshot) return;
+    if (relayout) {
+      // A page may announce a new architecture's imageShape before its first snapshot: wait for it.
+      archKey = '';
+      if (opts.imageShape && opts.imageShape[0] * opts.imageShape[1] !== snapshot.layer_sizes[0]) return;
+      update(snapshot);
+    } else restyle();
+  }
+
+  const resizeObserver = new ResizeObserver(() => {
+    const next = Math.max(320, Math.floor(container.clientWidth || 0));
+    if (!container.clientWidth || Math.abs(next - width) < 1) return;
+    width = next;
+    if (snapshot) { archKey = ''; update(snapshot); }
+  });
+  width = Math.max(320, Math.floor(container.clientWidth || 720));
+  resizeObserver.observe(container);
+
+  return {
+    update, setOptions, describe,
+    reset() {
+      snapshot = null; archKey = ''; layout = null;
+      svg.selectAll('*').remove();
+      canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+    },
+    exportSVG: (filename = 'glassbox-network.svg') => exportSVG(stage.node(), filename),
+    exportPNG: (filename = 'glassbox-network.png', scale = 2) => exportPNG(stage.node(), filename, scale),
+    destroy() { resizeObserver.disconnect(); root.remove(); },
+    get options() { return { ...opts }; },
+    get element() { return root.node(); },
+    /** Geometry and drawn edges, for tests and for lessons that point at parts of the drawing. */
+    inspect: () => layout && {
+      width, height: layout.height, edgeCount: [...edgeCount], sampleIndex,
+      edges: hits.map(([x1, y1, x2, y2, layer, from, to]) => ({ layer, from, to, x1, y1, x2, y2 })),
+      columns: layout.columns.map((c) => ({ n: c.n, kind: c.kind, cx: c.cx, size: c.size ?? c.cell,
+        xs: Array.from(c.xs), ys: Array.from(c.ys) })),
+    },
+  };
+}

@@ -20,7 +20,7 @@ const HINTS = {
   hidden: 'Widths, comma-separated, e.g. 128,64',
   lr: 'Changes apply while training',
   speed: '1 = every step, slowly · 5 = fastest',
-  probe: '"mean" over 64 validation samples, or one sample 0–63',
+  probe: 'Which validation input lights up the neurons',
 };
 
 function fieldFor(row) {
@@ -31,6 +31,16 @@ function fieldFor(row) {
       const el = document.createElement('option');
       el.value = option;
       el.textContent = OPTION_LABELS[option] || option;
+      input.append(el);
+    }
+  } else if (row.type === 'probe') {
+    input = document.createElement('select');
+    const values = ['mean'];
+    for (let i = row.min; i <= row.max; i++) values.push(String(i));
+    for (const value of values) {
+      const el = document.createElement('option');
+      el.value = value;
+      el.textContent = value === 'mean' ? 'mean of all 64 samples' : 'sample ' + value;
       input.append(el);
     }
   } else if (row.key === 'speed') {
@@ -119,7 +129,24 @@ export function createControls(container, app) {
     else if (event.key === 'r' || event.key === 'R') app.reset().catch(() => {});
   });
 
+  let probeLabelsFor = null;
+  /** Name each probe sample by its true class and the network's current guess. */
+  function labelProbeOptions(snapshot, classNames) {
+    const key = snapshot.step + ':' + snapshot.probe.y.data.length;
+    if (key === probeLabelsFor) return;
+    probeLabelsFor = key;
+    const {y, pred} = snapshot.probe;
+    for (const option of inputs.probe.options) {
+      if (option.value === 'mean') continue;
+      const i = Number(option.value);
+      if (i >= y.data.length) { option.disabled = true; continue; }
+      const name = (k) => (classNames && classNames[k] !== undefined ? classNames[k] : String(k));
+      option.textContent = `sample ${i}: a ${name(y.data[i])}, guessed ${name(pred.data[i])}`;
+    }
+  }
+
   function update(state) {
+    if (state.snapshot && state.info && state.status !== 'training') labelProbeOptions(state.snapshot, state.info.class_names);
     for (const [key, input] of Object.entries(inputs)) {
       const value = display(null, state.settings[key]);
       if (document.activeElement !== input && input.value !== value) input.value = value;

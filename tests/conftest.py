@@ -1,6 +1,7 @@
 """Shared fixtures: the engine on sys.path, the built site, a local server and headless Chromium."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -17,13 +18,18 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-
                  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 
+# $GLASSBOX_DIST lets several people test one checkout at once, each with their own build
+# (python build.py build --out DIR); the engine's CPython tests read that build's data too.
+DIST = Path(os.environ.get('GLASSBOX_DIST', str(ROOT / 'dist')))
+os.environ.setdefault('GLASSBOX_DATA_DIR', str(DIST / 'data'))
+
+
 @pytest.fixture(scope='session')
 def dist_dir() -> Path:
     """The built site (``python build.py test`` builds it first; built here when missing)."""
-    dist = ROOT / 'dist'
-    if not (dist / 'runtime.json').exists():
-        subprocess.run([sys.executable, str(ROOT / 'build.py'), 'build'], check=True, cwd=ROOT)
-    return dist
+    if not (DIST / 'runtime.json').exists():
+        subprocess.run([sys.executable, str(ROOT / 'build.py'), 'build', '--out', str(DIST)], check=True, cwd=ROOT)
+    return DIST
 
 
 @pytest.fixture(scope='session')

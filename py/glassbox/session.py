@@ -121,20 +121,37 @@ class Session:
 
     def handle(self, request: dict) -> dict:
         op = request.get('op')
-        if op == 'runtime':
-            return runtime_info()
-        if op == 'configure':
-            return self.configure(request.get('config') or {})
-        if op == 'train':
-            return self.train(request.get('steps', 1))
-        if op == 'set_lr':
-            return self.set_lr(request.get('lr'))
-        if op == 'snapshot':
-            return {'snapshot': self._require_trainer().snapshot()}
-        if op == 'evaluate':
-            trainer = self._require_trainer()
-            return {'train': trainer.evaluate(split='train'), 'val': trainer.evaluate()}
-        raise ValueError('unknown op %r' % (op,))
+        if op not in OPS:
+            raise ValueError('unknown op %r; known: %s' % (op, ', '.join(sorted(OPS))))
+        return OPS[op](self, request)
+
+
+# op name -> function(session, request) -> dict. Feature modules add their own ops with
+# ``register_op`` (imported at the bottom of this file), so this dispatcher never changes.
+OPS = {}
+
+
+def register_op(name: str):
+    """Decorator: make ``fn(session, request) -> dict`` answer requests ``{'op': name, ...}``."""
+    def decorate(fn):
+        if name in OPS:
+            raise ValueError('op %r is registered twice' % name)
+        OPS[name] = fn
+        return fn
+    return decorate
+
+
+register_op('runtime')(lambda session, request: runtime_info())
+register_op('configure')(lambda session, request: session.configure(request.get('config') or {}))
+register_op('train')(lambda session, request: session.train(request.get('steps', 1)))
+register_op('set_lr')(lambda session, request: session.set_lr(request.get('lr')))
+register_op('snapshot')(lambda session, request: {'snapshot': session._require_trainer().snapshot()})
+
+
+@register_op('evaluate')
+def _evaluate(session, request):
+    trainer = session._require_trainer()
+    return {'train': trainer.evaluate(split='train'), 'val': trainer.evaluate()}
 
 
 def runtime_info() -> dict:

@@ -166,6 +166,8 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
       };
     },
     snapshot() { return store.get().snapshot; },
+    /** Ask the engine for an analysis: any op registered in py/glassbox (see session.py). */
+    async request(op, args = {}) { await api.ready; return engine.request(op, args); },
     /** Subscribe to 'snapshot' | 'status' | 'error'; returns an unsubscribe function. */
     on(event, fn) {
       if (!listeners[event]) throw new Error(`unknown event "${event}"; use snapshot, status or error`);

@@ -4,6 +4,7 @@ import {createControls} from './views/controls.js';
 import {createNetworkView} from './views/network.js';
 import {createCurvesView} from './views/curves.js';
 import {parseHash} from './url-state.js';
+import {addPanel} from './panels.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,6 +18,8 @@ const controls = createControls($('controls'), app);
 let network = null;
 let curves = null;
 let architectureKey = null;
+const networkPanel = addPanel({id: 'network', title: 'Network', view: () => network});
+const curvesPanel = addPanel({id: 'curves', title: 'Loss and accuracy', view: () => curves});
 
 function ensureViews(state) {
   const info = state.info;
@@ -25,8 +28,8 @@ function ensureViews(state) {
     probe: state.settings.probe, mode: state.settings.mode};
   const key = JSON.stringify([info.layer_sizes, info.image_shape, info.class_names]);
   if (!network) {
-    network = createNetworkView($('network-view'), options);
-    curves = createCurvesView($('curves-view'), {});
+    network = createNetworkView(networkPanel.host, options);
+    curves = createCurvesView(curvesPanel.host, {});
   } else if (key !== architectureKey) {
     network.setOptions(options);
   }
@@ -94,13 +97,6 @@ renderChrome(app.store.get(), ['notes']);
 
 $('notes-dismiss').addEventListener('click', () => app.store.set({notes: []}));
 $('error-restart').addEventListener('click', () => app.restartEngine().catch(() => {}));
-for (const button of document.querySelectorAll('[data-export]')) {
-  button.addEventListener('click', () => {
-    const view = button.dataset.export === 'network' ? network : curves;
-    if (!view) return;
-    if (button.dataset.format === 'svg') view.exportSVG(); else view.exportPNG();
-  });
-}
 window.addEventListener('hashchange', () => {
   // A pasted link: apply what differs; invalid values are reported the same way as on load.
   const {state, notes} = parseHash(location.hash);

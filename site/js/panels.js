@@ -1,0 +1,39 @@
+// Panels: the framed boxes views live in. A feature adds its view with addPanel() instead of
+// editing index.html; every panel gets a title, SVG/PNG export buttons and a host element.
+
+/**
+ * Add a panel to the views column.
+ * @param {{id: string, title: string, view?: () => ({exportSVG, exportPNG} | null), wide?: boolean}} spec
+ *   `view` returns the panel's view (it may not exist yet) for the export buttons.
+ * @returns {{host: HTMLElement, panel: HTMLElement, setTitle: (text: string) => void}}
+ */
+export function addPanel({id, title, view = () => null, before = null}) {
+  const column = document.querySelector('.views');
+  const panel = document.createElement('figure');
+  panel.className = 'panel';
+  panel.dataset.panel = id;
+  const head = document.createElement('figcaption');
+  head.className = 'panel-head';
+  const heading = Object.assign(document.createElement('span'), {className: 'panel-title', textContent: title});
+  const actions = Object.assign(document.createElement('span'), {className: 'panel-actions'});
+  for (const format of ['svg', 'png']) {
+    const button = Object.assign(document.createElement('button'), {type: 'button', textContent: format.toUpperCase()});
+    button.title = `Download this view as ${format.toUpperCase()}`;
+    button.dataset.export = id;
+    button.dataset.format = format;
+    button.addEventListener('click', () => {
+      const target = view();
+      if (!target) return;
+      if (format === 'svg') target.exportSVG(); else target.exportPNG();
+    });
+    actions.append(button);
+  }
+  head.append(heading, actions);
+  const host = document.createElement('div');
+  host.id = id + '-view';
+  host.className = 'view ' + id + '-host';
+  panel.append(head, host);
+  const anchor = before ? column.querySelector(`[data-panel="${before}"]`) : null;
+  column.insertBefore(panel, anchor);
+  return {host, panel, setTitle: (text) => { heading.textContent = text; }};
+}

@@ -215,3 +215,13 @@ def test_modern_runtime_core_starts_in_a_module_worker_and_names_a_broken_numpy(
     page.wait_for_function("!document.querySelector('#error').hidden", timeout=60_000)
     message = page.locator('#error-text').inner_text()
     assert 'numpy could not be loaded' in message and runtime['pyodide'] in message
+
+
+def test_scikit_learn_loads_on_first_use_not_at_start_up(page, site_url):
+    open_app(page, site_url, '#autoplay=false')
+    before = page.evaluate("window.glassbox.request('runtime')")
+    assert before['sklearn'] is None  # start-up never waits for scikit-learn
+    after = page.evaluate("window.glassbox.request('runtime', {packages: ['scikit-learn']})")
+    assert after['sklearn'] and after['scipy']
+    page.evaluate('window.glassbox.train({steps: 5})')
+    assert page.evaluate('window.glassbox.state().step') == 5

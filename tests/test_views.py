@@ -22,8 +22,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-D3_CANDIDATES = [ROOT / 'dist' / 'vendor' / 'd3.min.js', ROOT / 'node_modules' / 'd3' / 'dist' / 'd3.min.js',
-                 Path('/tmp/npmprobe/node_modules/d3/dist/d3.min.js')]
+D3_CANDIDATES = [ROOT / 'dist' / 'vendor' / 'd3.min.js', ROOT / 'node_modules' / 'd3' / 'dist' / 'd3.min.js']
 DIGITS, MNIST, TOY = [64, 32, 10], [784, 128, 64, 10], [2, 8, 8, 2]
 SVG = '{http://www.w3.org/2000/svg}'
 
@@ -336,3 +335,24 @@ def test_network_survives_sparse_and_non_finite_snapshots(harness):
     })()""")
     assert result['sparse'] == [12, 8]
     assert result['neurons'] == 3 + 4 + 2 and 'step 2' in result['label']
+
+
+def test_overlays_recolour_and_mark_neurons_and_clicks_are_reported(harness):
+    load(harness, [64, 32, 10], steps=3)
+    harness.evaluate("""() => {
+        window.clicks = [];
+        harness.network.on('neuronclick', (n) => clicks.push(n));
+        const fill = [null, Array.from({length: 32}, (_, k) => (k === 5 ? '#ff0000' : null)), null];
+        const stroke = [null, Array.from({length: 32}, (_, k) => (k === 7 ? '#b91c1c' : null)), null];
+        harness.network.setOverlay('test', {fill, stroke, badges: [null, 'dead units', null]});
+    }""")
+    neuron = lambda k: harness.locator('.gb-neuron[data-column="1"][data-index="%d"]' % k)
+    assert neuron(5).get_attribute('fill') == '#ff0000'
+    assert neuron(7).get_attribute('stroke') == '#b91c1c'
+    assert 'dead units' in harness.locator('.gb-layer-badge').all_text_contents()
+    x, y = screen_point(harness, 1, 5)
+    harness.mouse.click(x, y)
+    assert harness.evaluate('clicks') == [{'column': 1, 'index': 5}]
+    harness.evaluate("harness.network.setOverlay('test', null)")
+    assert neuron(5).get_attribute('fill') != '#ff0000' and neuron(7).get_attribute('stroke') is None
+    assert not any(harness.locator('.gb-layer-badge').all_text_contents())

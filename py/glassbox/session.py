@@ -155,8 +155,11 @@ def _evaluate(session, request):
 
 
 def runtime_info() -> dict:
-    return {'python': platform.python_version(), 'numpy': np.__version__,
-            'platform': sys.platform}
+    """Versions of Python, numpy and of the optional packages already imported (else None)."""
+    loaded = {name: getattr(sys.modules.get(module), '__version__', None)
+              for name, module in (('scipy', 'scipy'), ('sklearn', 'sklearn'))}
+    return dict({'python': platform.python_version(), 'numpy': np.__version__,
+                 'platform': sys.platform}, **loaded)
 
 
 _session = Session()

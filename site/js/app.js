@@ -166,7 +166,8 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
       };
     },
     snapshot() { return store.get().snapshot; },
-    /** Ask the engine for an analysis: any op registered in py/glassbox (see session.py). */
+    /** Ask the engine for an analysis: any op registered in py/glassbox (see session.py).
+     *  args.packages lists Pyodide packages to load first (e.g. ['scikit-learn']). */
     async request(op, args = {}) { await api.ready; return engine.request(op, args); },
     /** Subscribe to 'snapshot' | 'status' | 'error'; returns an unsubscribe function. */
     on(event, fn) {

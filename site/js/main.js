@@ -69,6 +69,9 @@ function renderChrome(state, changed) {
   const snap = state.snapshot;
   $('status').textContent = snap && state.status !== 'loading'
     ? `${statusText} · step ${snap.step} · epoch ${snap.epoch.toFixed(2)}` : statusText;
+  if (state.progress && state.progress.phase === 'packages' && state.progress.fraction < 1) {
+    $('status').textContent += ` · ${state.progress.label}…`;
+  }
   $('status').dataset.status = state.status;
   if (state.runtime) {
     const r = state.runtime;

@@ -6,9 +6,11 @@
  * page -> worker
  *   {type: 'init', runtime}                         start Pyodide, numpy and the engine; runtime
  *        is dist/runtime.json as written by build.py
- *   {type: 'request', id, op, ...args}              one engine call, answered by 'response'.
- *        op: 'runtime' | 'configure' {config} | 'set_lr' {lr} | 'snapshot' | 'evaluate'
- *            (see py/glassbox/session.py for each op's arguments and value)
+ *   {type: 'request', id, op, packages?, ...args}   one engine call, answered by 'response'.
+ *        op: any op registered in py/glassbox (session.OPS): 'runtime', 'configure' {config},
+ *            'set_lr' {lr}, 'snapshot', 'evaluate', and the analyses' ops.
+ *        packages: Pyodide packages the op needs (e.g. ['scikit-learn']), loaded on first use
+ *            with 'progress' messages (phase 'packages'), so start-up never waits for them.
  *   {type: 'train', id, steps, chunk, delayMs}      train `steps` steps (null = until paused) in
  *        chunks of `chunk` steps, one snapshot per chunk, `delayMs` pause between chunks;
  *        answered by 'snapshot' messages, then one 'response' {step, stopped: 'done' |
@@ -104,6 +106,25 @@ async function ensureData(dataset) {
   registeredData.add(file);
 }
 
+// Imports that warm up a package in steps: Pyodide 0.17 in a worker can hit RecursionError
+// importing scikit-learn in one go; importing these first, in separate calls, avoids it.
+const WARM_UP_IMPORTS = {
+  'scikit-learn': ['scipy.sparse', 'scipy.sparse.linalg', 'scipy.optimize', 'scipy.stats', 'sklearn'],
+};
+const loadedPackages = new Set(['numpy']);
+
+async function ensurePackages(names) {
+  const missing = (names || []).filter((name) => !loadedPackages.has(name));
+  if (!missing.length) return;
+  progress('packages', `Loading ${missing.join(', ')} (first use only)`, 0.5);
+  await pyodide.loadPackage(missing);
+  for (const name of missing) {
+    for (const module of WARM_UP_IMPORTS[name] || []) pyodide.runPython('import ' + module);
+    loadedPackages.add(name);
+  }
+  progress('packages', `Loaded ${missing.join(', ')}`, 1);
+}
+
 /** Call the engine; returns the packed response as a transferable ArrayBuffer. */
 function callEngine(request) {
   const packed = handlePy(JSON.stringify(request));
@@ -168,6 +189,8 @@ async function request(message) {
       if (training) training.stop = 'replaced';
       await ensureData(args.config && args.config.dataset);
     }
+    if (args.packages) await ensurePackages(args.packages);
+    delete args.packages;
     const buffer = callEngine(args);
     postMessage({type: 'response', id, buffer}, [buffer]);
   } catch (error) {

@@ -29,6 +29,11 @@ export function createNetworkView(container, options = {}) {
   let opts = { ...DEFAULTS, ...options };
   let snapshot = null, archKey = '', layout = null, width = 0, sampleIndex = null, focus = null;
   let nodeEls = [], nodeFills = [], outputTexts = [], texts = {}, values = [], intensity = [], edgeCount = [], hits = [];
+  // Overlays let other features recolour or mark neurons without owning this view:
+  // name -> {fill?: [column][neuron] CSS colour | null, stroke?: same, badges?: [column] text | null}.
+  const overlays = new Map();
+  const listeners = { neuronclick: new Set(), edgeclick: new Set() };
+  let nodeStrokes = [], badgeTexts = [];
 
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-network');
   const stage = root.append('div').attr('class', 'gb-network-stage');
@@ -43,6 +48,14 @@ export function createNetworkView(container, options = {}) {
   const className = (k) => (opts.classNames?.[k] ?? String(k));
   const columnName = (c) => (c === 0 ? 'input' : c === L() ? 'output' : `hidden ${c}`);
   const columnSource = (c, field) => snapshot.layers?.[c - 1]?.[field]; // column c > 0 is what layer c-1 produced
+  const overlayValue = (kind, c, k) => {
+    let found = null;
+    for (const overlay of overlays.values()) {
+      const value = overlay[kind]?.[c]?.[k];
+      if (value) found = value; // the overlay set last wins
+    }
+    return found;
+  };
 
   // One number per neuron: the probe sample's value, or the batch mean (of |value| unless signedMean).
   function reduce(t, n, signedMean) {
@@ -100,6 +113,8 @@ export function createNetworkView(container, options = {}) {
       });
     });
     nodeFills = nodeEls.map((els) => new Array(els.length).fill(''));
+    nodeStrokes = nodeEls.map((els) => new Array(els.length).fill(''));
+    badgeTexts = columns.map((col) => labels.append('text').attr('class', 'gb-layer-badge').attr('x', col.cx).attr('y', 50));
     if (layout.featureLabels) {
       const col = columns[0];
       svg.append('g').attr('class', 'gb-feature-labels').selectAll('text').data(d3.range(col.n)).join('text')
@@ -196,9 +211,20 @@ export function createNetworkView(container, options = {}) {
     nodeEls.forEach((els, c) => {
       const fills = nodeFills[c], level = intensity[c];
       for (let k = 0; k < els.length; k++) {
-        const fill = lut[Math.round(Math.min(1, Math.max(0, level[k])) * 255) || 0];
+        const fill = overlayValue('fill', c, k) || lut[Math.round(Math.min(1, Math.max(0, level[k])) * 255) || 0];
         if (fills[k] !== fill) { els[k].setAttribute('fill', fill); fills[k] = fill; }
+        const stroke = overlayValue('stroke', c, k) || '';
+        if (nodeStrokes[c][k] !== stroke) {
+          if (stroke) { els[k].setAttribute('stroke', stroke); els[k].setAttribute('stroke-width', 2.5); }
+          else { els[k].removeAttribute('stroke'); els[k].removeAttribute('stroke-width'); }
+          nodeStrokes[c][k] = stroke;
+        }
       }
+    });
+    badgeTexts.forEach((text, c) => {
+      let badge = '';
+      for (const overlay of overlays.values()) badge = overlay.badges?.[c] || badge;
+      setText(text, badge);
     });
     const prob = snapshot.probe?.prob, shown = reduce(prob, snapshot.layer_sizes[L()], true), predicted = argmax(shown);
     const truth = sampleIndex != null ? snapshot.probe?.y?.data?.[sampleIndex] : -1;
@@ -369,16 +395,28 @@ export function createNetworkView(container, options = {}) {
     tooltip.style('left', `${Math.max(0, left)}px`).style('top', `${Math.max(0, y + 12)}px`);
   }
 
+  // The neuron (or input pixel) under the pointer, as {column, index}, or null.
+  function neuronAt(event, x, y) {
+    const data = event.target.dataset ?? {}, col = layout.columns[0];
+    if (data.index !== undefined) return { column: +data.column, index: +data.index };
+    if (data.role !== 'input-image') return null;
+    const r = Math.min(col.rowsCount - 1, Math.floor((y - col.y0) / col.cell));
+    const c = Math.min(col.colsCount - 1, Math.floor((x - col.x0) / col.cell));
+    return { column: 0, index: Math.max(0, r) * col.colsCount + Math.max(0, c) };
+  }
+
+  svg.on('click', (event) => {
+    if (!snapshot || !layout) return;
+    const [x, y] = d3.pointer(event, svg.node()), neuron = neuronAt(event, x, y);
+    if (neuron) { listeners.neuronclick.forEach((fn) => fn(neuron)); return; }
+    const edge = nearestEdge(x, y);
+    if (edge) listeners.edgeclick.forEach((fn) => fn({ layer: edge[0], from: edge[1], to: edge[2] }));
+  });
+
   svg.on('pointermove', (event) => {
     if (!snapshot || !layout) return;
-    const [x, y] = d3.pointer(event, svg.node()), data = event.target.dataset ?? {}, col = layout.columns[0];
-    let hovered = null;
-    if (data.index !== undefined) hovered = { column: +data.column, index: +data.index };
-    else if (data.role === 'input-image') {
-      const r = Math.min(col.rowsCount - 1, Math.floor((y - col.y0) / col.cell));
-      const c = Math.min(col.colsCount - 1, Math.floor((x - col.x0) / col.cell));
-      hovered = { column: 0, index: Math.max(0, r) * col.colsCount + Math.max(0, c) };
-    }
+    const [x, y] = d3.pointer(event, svg.node());
+    const hovered = neuronAt(event, x, y);
     setFocus(hovered);
     const edge = hovered ? null : nearestEdge(x, y);
     showTooltip(hovered ? neuronLines(hovered.column, hovered.index) : edge && edgeLines(...edge), x, y);
@@ -420,6 +458,16 @@ export function createNetworkView(container, options = {}) {
 
   return {
     update, setOptions, describe,
+    /** Recolour/mark neurons (see `overlays` above); null removes the overlay. */
+    setOverlay(name, overlay) {
+      if (overlay) overlays.set(name, overlay); else overlays.delete(name);
+      if (snapshot && layout) paintNodes();
+    },
+    /** 'neuronclick' -> fn({column, index}) (column 0 = input); 'edgeclick' -> fn({layer, from, to}). */
+    on(event, fn) {
+      listeners[event].add(fn);
+      return () => listeners[event].delete(fn);
+    },
     reset() {
       snapshot = null; archKey = ''; layout = null;
       svg.selectAll('*').remove();

@@ -4,6 +4,7 @@
     python build.py build [--runtime auto|modern|offline] [--out DIR]
     python build.py serve [--port N] [--no-isolation] [--runtime ...]
     python build.py test  [pytest args...]
+    python build.py bench [--quick]
 
 ``build`` vendors every third-party file the site needs into ``dist/`` (never committed), so the
 built site works with no internet. ``test`` installs what the tests need, builds, runs pytest.
@@ -313,6 +314,15 @@ def main(argv=None) -> int:
             sub.add_argument('--port', type=int, default=8000)
             sub.add_argument('--no-isolation', action='store_true', help='omit COOP/COEP headers')
     commands.add_parser('test').add_argument('pytest_args', nargs=argparse.REMAINDER)
+    commands.add_parser('bench', help='benchmarks/run.py: Glassbox vs TensorFlow.js, ConvNetJS, CPython') \
+        .add_argument('bench_args', nargs=argparse.REMAINDER)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['bench']:  # everything after 'bench' belongs to benchmarks/run.py
+        ensure_npm_packages()
+        sys.path.insert(0, str(ROOT / 'benchmarks'))
+        import run as bench_run
+        bench_run.main(argv[1:])
+        return 0
     args = parser.parse_args(argv)
     if args.command == 'build':
         build(args.runtime, args.out)

@@ -18,6 +18,7 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
   const listeners = {snapshot: new Set(), status: new Set(), error: new Set()};
   let run = null;            // promise of the training run in progress
   let configuredWith = null; // engine config the current model was built from
+  const phaseStarts = {};     // start-up phase -> ms since navigation (core, numpy, engine, data, ...)
 
   const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });
 
@@ -33,7 +34,11 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
   }
 
   const engine = createEngineClient({
-    onProgress: (progress) => store.set({progress}),
+    onProgress: (progress) => {
+      // When each start-up phase began, in ms since navigation (benchmarks read these).
+      if (!(progress.phase in phaseStarts)) phaseStarts[progress.phase] = performance.now();
+      store.set({progress});
+    },
     onFatal: (error) => { run = null; setStatus('error', {error: error.message}); emit('error', error.message); },
   });
 
@@ -162,7 +167,8 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
         lr: s.settings.lr, layers: s.info ? s.info.layer_sizes.slice() : [],
         dataset: s.info ? s.info.dataset : s.settings.dataset, settings: {...s.settings},
         runtime: s.runtime, notes: s.notes.slice(), error: s.error,
-        timing: {firstStepMs: s.firstStepAt == null ? null : s.firstStepAt - s.startedAt},
+        timing: {firstStepMs: s.firstStepAt == null ? null : s.firstStepAt - s.startedAt, appStartMs: s.startedAt,
+          firstStepSinceNavigationMs: s.firstStepAt, phases: {...phaseStarts}},
       };
     },
     snapshot() { return store.get().snapshot; },
@@ -180,8 +186,10 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
   async function boot(starting) {
     try {
       const runtime = await starting;
+      phaseStarts.ready = performance.now();
       store.set({runtime, progress: null});
       await rebuild();
+      phaseStarts.firstSnapshot = performance.now();
       setStatus('paused');
       if (store.get().settings.autoplay) startRun(null);
       return api.state();

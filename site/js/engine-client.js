@@ -9,7 +9,11 @@ export class EngineError extends Error {
   }
 }
 
-export function createEngineClient({onProgress, onFatal, workerUrl = './js/worker.js', runtimeUrl = './runtime.json'} = {}) {
+// Resolved against this module, not the page, so pages in other folders (embeds, benchmarks) work.
+const WORKER_URL = new URL('./worker.js', import.meta.url).href;
+const RUNTIME_URL = new URL('../runtime.json', import.meta.url).href;
+
+export function createEngineClient({onProgress, onFatal, workerUrl = WORKER_URL, runtimeUrl = RUNTIME_URL} = {}) {
   let worker = null;
   let nextId = 1;
   const pending = new Map();       // id -> {resolve, reject, onSnapshot}

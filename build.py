@@ -259,6 +259,7 @@ def build(runtime: str = 'auto', out: Path = DIST) -> dict:
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     isolation = True
+    cache_control = 'no-cache'  # development: always revalidate, so edits show on reload
     extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map,
                           **{'.mjs': 'text/javascript', '.js': 'text/javascript',
                              '.wasm': 'application/wasm', '.json': 'application/json'})
@@ -268,16 +269,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             # Cross-origin isolation enables threads; the site must also work without it.
             self.send_header('Cross-Origin-Opener-Policy', 'same-origin')
             self.send_header('Cross-Origin-Embedder-Policy', 'require-corp')
-        self.send_header('Cache-Control', 'no-cache')
+        self.send_header('Cache-Control', self.cache_control)
         super().end_headers()
 
     def log_message(self, *args):
         pass
 
 
-def make_server(root: Path, port: int = 0, isolation: bool = True):
+def make_server(root: Path, port: int = 0, isolation: bool = True, cache_control: str = 'no-cache'):
     """A threaded static server for ``root`` on 127.0.0.1 (port 0 picks a free port)."""
-    handler = type('GlassboxHandler', (Handler,), {'isolation': isolation})
+    handler = type('GlassboxHandler', (Handler,), {'isolation': isolation, 'cache_control': cache_control})
     return http.server.ThreadingHTTPServer(
         ('127.0.0.1', port), lambda *a, **kw: handler(*a, directory=str(root), **kw))
 

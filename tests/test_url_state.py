@@ -68,7 +68,8 @@ def test_serialising_writes_only_non_defaults_and_parses_back():
     assert out['hash'] == '#dataset=spiral&hidden=8,8&lr=0.03&probe=5'
     assert out['back']['hidden'] == [8, 8] and out['back']['probe'] == 5
     assert out['empty'] == ''
-    assert set(out['engine']) == {'dataset', 'hidden', 'activation', 'init', 'optimizer', 'lr', 'batch_size', 'seed', 'l2'}
+    assert set(out['engine']) == {'dataset', 'hidden', 'activation', 'init', 'optimizer', 'lr', 'batch_size', 'seed', 'l2',
+                                  'bias_init'}
 
 
 def test_engine_settings_match_the_python_session_defaults():

@@ -6,13 +6,21 @@ drive it exactly as the worker does. Requests (``op`` names the operation)::
 
     {'op': 'runtime'}                      -> {'python', 'numpy', 'platform'}
     {'op': 'configure', 'config': {...}}   -> {'config', 'info', 'snapshot'}
-    {'op': 'train', 'steps': n}            -> {'step', 'diverged', 'snapshot'}
+    {'op': 'train', 'steps': n, 'run'?}    -> {'step', 'diverged', 'snapshot', 'run', ...}
     {'op': 'set_lr', 'lr': x}              -> {'lr'}
     {'op': 'snapshot'}                     -> {'snapshot'}
     {'op': 'evaluate'}                     -> {'train': {...}, 'val': {...}}
 
 ``config`` keys and defaults are ``DEFAULT_CONFIG``; the page's URL schema
 (``site/js/url-state.js``) uses the same names. Bad values raise ``ValueError`` naming the key.
+
+Runs: ``session.runs`` maps a run id to its Trainer; ``configure`` builds 'main' (also
+``session.trainer``) and drops every other run; forks (glassbox.runs: 'fork', 'rollback',
+'drop_run') add more, each with its settings in ``session.run_configs``. 'train' takes an
+optional ``run`` (default 'main'). Objects in ``MONITORS`` watch every chunk: before_chunk,
+before_last_step (session, run, trainer) and after_snapshot (session, run, trainer, snapshot)
+-> dict merged into the 'train' / 'configure' answer (the health monitor adds 'summary',
+'alerts', 'divergence', 'health_ms').
 """
 from __future__ import annotations
 
@@ -30,7 +38,7 @@ from .wire import pack
 
 DEFAULT_CONFIG = {
     'dataset': 'digits', 'hidden': [32], 'activation': 'relu', 'init': 'he',
-    'optimizer': 'sgd', 'lr': 0.1, 'batch_size': 32, 'seed': 0, 'l2': 0.0,
+    'optimizer': 'sgd', 'lr': 0.1, 'batch_size': 32, 'seed': 0, 'l2': 0.0, 'bias_init': 0.0,
 }
 CHOICES = {
     'dataset': DATASETS,
@@ -67,17 +75,42 @@ def validate_config(config: dict) -> dict:
         raise ValueError('seed must be an integer from 0 to 2^31-1, got %r' % (out['seed'],))
     if not isinstance(out['l2'], (int, float)) or not 0 <= out['l2'] <= 1:
         raise ValueError('l2 must be a number from 0 to 1, got %r' % (out['l2'],))
+    bias = out['bias_init']
+    if isinstance(bias, bool) or not isinstance(bias, (int, float)) or not -10 <= bias <= 10:
+        raise ValueError('bias_init must be a number from -10 to 10, got %r' % (bias,))
+    out['bias_init'] = float(bias)
     return out
 
 
 class Session:
-    """One model + trainer, rebuilt by ``configure`` and advanced by ``train``."""
+    """Runs (model + trainer each): 'main' rebuilt by ``configure``; all advanced by ``train``."""
 
     def __init__(self):
         self.config = None
         self.data = None
-        self.trainer = None
+        self.runs = {}         # run id -> Trainer ('main' is self.trainer)
+        self.run_configs = {}  # run id -> the validated config it was built with
         self._data_key = None
+
+    @property
+    def trainer(self):
+        return self.runs.get('main')
+
+    @trainer.setter
+    def trainer(self, value):
+        if value is None:
+            self.runs.pop('main', None)
+        else:
+            self.runs['main'] = value
+
+    def build_trainer(self, config: dict) -> Trainer:
+        """A fresh Trainer for a validated ``config`` on the current data (same seed -> same run)."""
+        n_in = self.data['X_train'].shape[1]
+        sizes = [n_in] + config['hidden'] + [self.data['n_classes']]
+        model = MLP(sizes, activation=config['activation'], init=config['init'], seed=config['seed'],
+                    bias_init=config['bias_init'])
+        return Trainer(model, self.data, optimizer=config['optimizer'], lr=config['lr'],
+                       batch_size=config['batch_size'], seed=config['seed'], weight_decay=config['l2'])
 
     def configure(self, config: dict) -> dict:
         config = validate_config(config)
@@ -85,32 +118,52 @@ class Session:
         if data_key != self._data_key:
             self.data = load_dataset(config['dataset'], seed=config['seed'])
             self._data_key = data_key
-        n_in = self.data['X_train'].shape[1]
-        sizes = [n_in] + config['hidden'] + [self.data['n_classes']]
-        model = MLP(sizes, activation=config['activation'], init=config['init'], seed=config['seed'])
-        self.trainer = Trainer(model, self.data, optimizer=config['optimizer'], lr=config['lr'],
-                               batch_size=config['batch_size'], seed=config['seed'],
-                               weight_decay=config['l2'])
+        sizes = [self.data['X_train'].shape[1]] + config['hidden'] + [self.data['n_classes']]
+        self.runs = {}
+        self.trainer = self.build_trainer(config)
+        self.run_configs = {'main': config}
         self.config = config
         info = {'layer_sizes': sizes, 'dataset': self.data['name'],
                 'n_train': int(self.data['X_train'].shape[0]), 'n_val': int(self.data['X_val'].shape[0]),
                 'image_shape': list(self.data['image_shape']) if self.data['image_shape'] else None,
                 'class_names': self.data['class_names'], 'feature_names': self.data['feature_names']}
-        return {'config': config, 'info': info, 'snapshot': self.trainer.snapshot()}
+        snapshot = self.trainer.snapshot()
+        result = {'config': config, 'info': info, 'snapshot': snapshot, 'run': 'main'}
+        return self.watch_snapshot('main', self.trainer, snapshot, result)
 
     def _require_trainer(self) -> Trainer:
         if self.trainer is None:
             raise ValueError('no model yet: send {"op": "configure"} first')
         return self.trainer
 
-    def train(self, steps: int) -> dict:
-        trainer = self._require_trainer()
+    def get_trainer(self, run: str = 'main') -> Trainer:
+        """The Trainer of run ``run``; ValueError names the runs there are."""
+        self._require_trainer()
+        if run not in self.runs:
+            raise ValueError('no run %r; runs: %s' % (run, ', '.join(sorted(self.runs))))
+        return self.runs[run]
+
+    def watch_snapshot(self, run: str, trainer: Trainer, snapshot: dict, result: dict) -> dict:
+        """Let the MONITORS see a new snapshot of ``run``; their dicts are merged into ``result``."""
+        for monitor in MONITORS:
+            result.update(monitor.after_snapshot(self, run, trainer, snapshot) or {})
+        return result
+
+    def train(self, steps: int, run: str = 'main') -> dict:
+        trainer = self.get_trainer(run)
         if not isinstance(steps, int) or not 1 <= steps <= 100000:
             raise ValueError('steps must be an integer from 1 to 100000, got %r' % (steps,))
-        trainer.train(steps=steps)
+        for monitor in MONITORS:
+            monitor.before_chunk(self, run, trainer)
+        if steps > 1:
+            trainer.train(steps=steps - 1)
+        for monitor in MONITORS:
+            monitor.before_last_step(self, run, trainer)
+        trainer.train(steps=1)
         snapshot = trainer.snapshot()
         diverged = not math.isfinite(snapshot['train']['loss'])
-        return {'step': trainer.step_count, 'diverged': diverged, 'snapshot': snapshot}
+        result = {'step': trainer.step_count, 'diverged': diverged, 'snapshot': snapshot, 'run': run}
+        return self.watch_snapshot(run, trainer, snapshot, result)
 
     def set_lr(self, lr) -> dict:
         trainer = self._require_trainer()
@@ -129,6 +182,8 @@ class Session:
 # op name -> function(session, request) -> dict. Feature modules add their own ops with
 # ``register_op`` (imported at the bottom of this file), so this dispatcher never changes.
 OPS = {}
+# Training monitors (see the module docstring); glassbox.runs adds the health monitor.
+MONITORS = []
 
 
 def register_op(name: str):
@@ -143,7 +198,7 @@ def register_op(name: str):
 
 register_op('runtime')(lambda session, request: runtime_info())
 register_op('configure')(lambda session, request: session.configure(request.get('config') or {}))
-register_op('train')(lambda session, request: session.train(request.get('steps', 1)))
+register_op('train')(lambda session, request: session.train(request.get('steps', 1), request.get('run', 'main')))
 register_op('set_lr')(lambda session, request: session.set_lr(request.get('lr')))
 register_op('snapshot')(lambda session, request: {'snapshot': session._require_trainer().snapshot()})
 
@@ -191,3 +246,8 @@ def register_data(file_name: str, blob) -> int:
     data = bytes(blob)
     register_packed(str(file_name), data)
     return len(data)
+
+
+from . import probing, pouring, perturb, projection, plane  # noqa: E402,F401  (inputs feature ops)
+from . import module_ops  # noqa: E402,F401  (functional modules ops)
+from . import runs  # noqa: E402,F401  (health feature: runs, forks, health monitor, pruning)

@@ -2,7 +2,7 @@
 // controls and course pages drive the same object (documented in README.md).
 import {createEngineClient} from './engine-client.js';
 import {createStore} from './store.js';
-import {SCHEMA, coerce, engineConfig, parseHash, toHash} from './url-state.js';
+import {SCHEMA, coerce, defaults, engineConfig, parseHash, toHash, withPreset} from './url-state.js';
 
 /** speed setting -> steps per snapshot and pause between chunks (1 = watch every step). */
 const SPEEDS = {1: {chunk: 1, delayMs: 250}, 2: {chunk: 2, delayMs: 60}, 3: {chunk: 10, delayMs: 0},
@@ -15,8 +15,10 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
     runtime: null, info: null, snapshot: null, error: null, startedAt: performance.now(),
     firstStepAt: null,
   });
-  const listeners = {snapshot: new Set(), status: new Set(), error: new Set()};
+  const listeners = {snapshot: new Set(), status: new Set(), error: new Set(), run: new Set(), runs: new Set()};
   let run = null;            // promise of the training run in progress
+  let activeRuns = ['main']; // runs trained side by side (forks come from the health feature)
+  let mainDiverged = false;
   let configuredWith = null; // engine config the current model was built from
   const phaseStarts = {};     // start-up phase -> ms since navigation (core, numpy, engine, data, ...)
 
@@ -42,7 +44,19 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
     onFatal: (error) => { run = null; setStatus('error', {error: error.message}); emit('error', error.message); },
   });
 
-  function acceptSnapshot(snapshot) {
+  /** Every run's snapshot goes to 'run' listeners with the engine's answer; main's also to the store. */
+  function acceptSnapshot(snapshot, answer = {}) {
+    const which = answer.run || 'main';
+    emit('run', {...answer, run: which, snapshot});
+    if (which !== 'main') return;
+    if (answer.diverged && !mainDiverged) {
+      mainDiverged = true;
+      const d = answer.divergence;
+      fail(d ? `Training diverged at step ${d.step}: NaN/Inf first appeared in the ${d.what} of ` +
+        `${d.layer === (snapshot.layer_sizes || []).length - 1 ? 'the output layer' : `hidden layer ${d.layer}`}. ` +
+        'Roll back in the Health panel, or lower the learning rate and press Reset.'
+        : `Training diverged at step ${snapshot.step}: the loss is no longer a finite number.`);
+    }
     const s = store.get();
     const firstStepAt = s.firstStepAt == null && snapshot.step > 0 ? performance.now() : s.firstStepAt;
     store.set({snapshot, firstStepAt});
@@ -51,12 +65,14 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
 
   function startRun(steps) {
     const {chunk, delayMs} = SPEEDS[store.get().settings.speed];
-    setStatus('training', {error: null});
-    const thisRun = engine.train({steps, chunk, delayMs}, acceptSnapshot).then((result) => {
+    const runs = activeRuns.filter((r) => r !== 'main' || !mainDiverged);
+    if (!runs.length) { setStatus('diverged'); return Promise.resolve({step: api.state().step, stopped: 'diverged', runs: {}}); }
+    setStatus('training', {error: mainDiverged ? store.get().error : null});
+    const thisRun = engine.train({steps, chunk, delayMs, runs}, acceptSnapshot).then((result) => {
       if (run === thisRun) {
         run = null;
-        if (result.stopped === 'diverged') {
-          setStatus('diverged', {error: `Training diverged at step ${result.step}: the loss is no longer a finite number. Lower the learning rate and press Reset.`});
+        if (result.stopped === 'diverged') { // every run trained here diverged
+          setStatus('diverged', {error: store.get().error || `Training diverged at step ${result.step}: the loss is no longer a finite number. Lower the learning rate and press Reset.`});
         } else if (result.stopped !== 'replaced') {
           setStatus('paused');
         }
@@ -83,7 +99,10 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
     const result = await engine.request('configure', {config});
     configuredWith = JSON.stringify(config);
     store.set({info: result.info, error: null});
-    acceptSnapshot(result.snapshot);
+    activeRuns = ['main'];  // configure drops every fork
+    mainDiverged = false;
+    emit('runs', activeRuns.slice());
+    acceptSnapshot(result.snapshot, result);
     return result;
   }
 
@@ -108,15 +127,16 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
     /** Change settings (same keys as the URL hash). Rebuilds the model only when it must. */
     async configure(partial) {
       const clean = validated(partial);
-      const settings = {...store.get().settings, ...clean};
+      const settings = withPreset({...store.get().settings, ...clean}, Object.keys(clean), defaults());
       store.set({settings});
       onHashChange(toHash(settings));
       if (store.get().status === 'loading' || store.get().status === 'error') return api.state();
       const config = JSON.stringify(engineConfig(settings));
       if (config === configuredWith) return api.state();
       const previous = JSON.parse(configuredWith || '{}');
-      const onlyLr = configuredWith && Object.keys(clean).every((k) => k === 'lr' || !SCHEMA.find((r) => r.key === k).engine || previous[k] === clean[k]);
-      if (onlyLr && store.get().status !== 'diverged') {
+      const next = engineConfig(settings);
+      const onlyLr = configuredWith && Object.keys(next).every((k) => k === 'lr' || JSON.stringify(previous[k]) === JSON.stringify(next[k]));
+      if (onlyLr && store.get().status !== 'diverged' && !mainDiverged) {
         await engine.request('set_lr', {lr: settings.lr});
         configuredWith = config;
         return api.state();
@@ -172,12 +192,35 @@ export function createApp({hash = '', onHashChange = () => {}} = {}) {
       };
     },
     snapshot() { return store.get().snapshot; },
+    /** Run ids trained side by side ('main' first). */
+    runs() { return activeRuns.slice(); },
+    /** Train these runs from now on (main is always kept); restarts a running training loop. */
+    async setRuns(ids) {
+      const wasTraining = Boolean(run);
+      await stopRun(); // first, so no snapshot of a removed run arrives after 'runs'
+      activeRuns = ['main', ...[...new Set(ids)].filter((r) => r !== 'main')];
+      emit('runs', activeRuns.slice());
+      if (wasTraining) startRun(null);
+      return activeRuns.slice();
+    },
+    /** Send a diverged run back ({run, to: 'last_finite' | 'healthy'}, engine op 'rollback'). */
+    async rollback(options = {}) {
+      await api.ready;
+      const wasTraining = Boolean(run);
+      await stopRun();
+      const result = await engine.request('rollback', options);
+      if (result.run === 'main') { mainDiverged = false; store.set({error: null}); }
+      acceptSnapshot(result.snapshot, result);
+      if (wasTraining) startRun(null); else setStatus('paused');
+      return result;
+    },
     /** Ask the engine for an analysis: any op registered in py/glassbox (see session.py).
      *  args.packages lists Pyodide packages to load first (e.g. ['scikit-learn']). */
     async request(op, args = {}) { await api.ready; return engine.request(op, args); },
-    /** Subscribe to 'snapshot' | 'status' | 'error'; returns an unsubscribe function. */
+    /** Subscribe to 'snapshot' | 'status' | 'error' | 'run' (every run's engine answer, with
+     *  summary and alerts) | 'runs' (the list of runs changed); returns an unsubscribe function. */
     on(event, fn) {
-      if (!listeners[event]) throw new Error(`unknown event "${event}"; use snapshot, status or error`);
+      if (!listeners[event]) throw new Error(`unknown event "${event}"; use snapshot, status, error, run or runs`);
       listeners[event].add(fn);
       return () => listeners[event].delete(fn);
     },

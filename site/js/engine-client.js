@@ -48,7 +48,7 @@ export function createEngineClient({onProgress, onFatal, workerUrl = WORKER_URL,
         } else if (message.type === 'snapshot') {
           const entry = pending.get(message.id);
           const decoded = unpack(message.buffer);
-          if (entry && entry.onSnapshot && decoded.ok) entry.onSnapshot(decoded.value.snapshot);
+          if (entry && entry.onSnapshot && decoded.ok) entry.onSnapshot(decoded.value.snapshot, {run: message.run || 'main', ...decoded.value});
         } else if (message.type === 'response') {
           const entry = pending.get(message.id);
           if (!entry) return;
@@ -83,9 +83,10 @@ export function createEngineClient({onProgress, onFatal, workerUrl = WORKER_URL,
     get ready() { return readyPromise; },
     /** One engine call (op and arguments as in py/glassbox/session.py). */
     request(op, args = {}) { return send({type: 'request', op, ...args}); },
-    /** Train; onSnapshot gets each snapshot; resolves {step, stopped}. */
-    train({steps = null, chunk = 10, delayMs = 0} = {}, onSnapshot) {
-      return send({type: 'train', steps, chunk, delayMs}, onSnapshot);
+    /** Train `runs` (default ['main']); onSnapshot(snapshot, answer) gets each snapshot and the
+     *  engine's whole answer ({run, summary, alerts, ...}); resolves {step, stopped, runs}. */
+    train({steps = null, chunk = 10, delayMs = 0, runs = ['main']} = {}, onSnapshot) {
+      return send({type: 'train', steps, chunk, delayMs, runs}, onSnapshot);
     },
     pause() { if (worker) worker.postMessage({type: 'pause'}); },
     /** Throw the worker away and start a fresh one (after a crash). */

@@ -5,6 +5,9 @@ import {createNetworkView} from './views/network.js';
 import {createCurvesView} from './views/curves.js';
 import {parseHash} from './url-state.js';
 import {addPanel} from './panels.js';
+import {installModules} from './modules-feature.js';
+import {installInputs} from './inputs-feature.js';
+import {installHealth} from './health-feature.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,6 +23,9 @@ let curves = null;
 let architectureKey = null;
 const networkPanel = addPanel({id: 'network', title: 'Network', view: () => network});
 const curvesPanel = addPanel({id: 'curves', title: 'Loss and accuracy', view: () => curves});
+installInputs(app, {addPanel, network: () => network});
+installModules(app, {addPanel, network: () => network});
+installHealth(app, {addPanel, views: () => ({network, curves})});
 
 function ensureViews(state) {
   const info = state.info;

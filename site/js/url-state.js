@@ -1,6 +1,8 @@
 // All UI state that matters lives in the URL hash, through this one schema table.
 // Invalid or hostile values fall back to defaults with a note; nothing here throws on input.
 
+import {PRESETS, applyPreset} from './presets.js';
+
 const DATASETS = ['digits', 'mnist', 'circle', 'xor', 'gaussians', 'spiral'];
 
 /** One row per setting: key, type, default, limits, label, and whether the engine uses it. */
@@ -14,10 +16,36 @@ export const SCHEMA = [
   {key: 'batch_size', type: 'int', default: 32, min: 1, max: 4096, engine: true, label: 'Batch size'},
   {key: 'seed', type: 'int', default: 0, min: 0, max: 2147483647, engine: true, label: 'Seed'},
   {key: 'l2', type: 'number', default: 0, min: 0, max: 1, engine: true, label: 'L2'},
+  {key: 'bias_init', type: 'number', default: 0, min: -10, max: 10, engine: true, label: 'Bias initialisation'},
   {key: 'speed', type: 'int', default: 3, min: 1, max: 5, engine: false, label: 'Speed'},
   {key: 'probe', type: 'probe', default: 'mean', min: 0, max: 63, engine: false, label: 'Shown input'},
   {key: 'mode', type: 'enum', default: 'activation', options: ['activation', 'gradient'], engine: false, label: 'Brightness'},
   {key: 'autoplay', type: 'bool', default: true, engine: false, label: 'Train on load'},
+  // Health feature (site/js/health-feature.js): presets that break the network on purpose, and
+  // whether gradient brightness is scaled per layer or across all layers.
+  {key: 'preset', type: 'enum', default: 'none', options: ['none', ...Object.keys(PRESETS)], engine: false, label: 'Preset'},
+  {key: 'grad_scale', type: 'enum', default: 'layer', options: ['layer', 'global'], engine: false, label: 'Gradient scale'},
+  // Functional modules (site/js/modules-feature.js): how neurons are grouped and how often.
+  {key: 'modules_method', type: 'enum', default: 'kmeans', options: ['kmeans', 'agglomerative', 'nmf'], engine: false, label: 'Module algorithm'},
+  {key: 'modules_k', type: 'enum', default: 'auto', options: ['auto', '2', '3', '4', '5', '6', '7', '8', '9', '10', '12', '16'], engine: false, label: 'Modules per layer (k)'},
+  {key: 'modules_layer', type: 'enum', default: 'all', options: ['all', '1', '2', '3', '4', '5', '6', '7', '8'], engine: false, label: 'Module layer'},
+  {key: 'modules_similarity', type: 'enum', default: 'coactivation', options: ['coactivation', 'dependence'], engine: false, label: 'Group neurons that'},
+  {key: 'modules_split', type: 'enum', default: 'val', options: ['val', 'train'], engine: false, label: 'Module probe set'},
+  {key: 'modules_n', type: 'int', default: 1000, min: 10, max: 2000, engine: false, label: 'Module probe samples'},
+  {key: 'modules_every', type: 'int', default: 10, min: 0, max: 1000, engine: false, label: 'Recompute modules every K snapshots (0 = by hand)'},
+  {key: 'modules_vs', type: 'enum', default: 'none', options: ['none', 'kmeans', 'agglomerative', 'nmf'], engine: false, label: 'Compare modules with'},
+  {key: 'modules_vs_k', type: 'enum', default: 'auto', options: ['auto', '2', '3', '4', '5', '6', '7', '8', '9', '10', '12', '16'], engine: false, label: 'Compared k'},
+  // Explore inputs (site/js/inputs-feature.js): the open tab, morph ends, pour sets, projected layer, layout.
+  {key: 'tab', type: 'enum', default: 'morph', options: ['morph', 'draw', 'pour', 'perturb', 'hidden'], engine: false, label: 'Explore tab'},
+  {key: 'morph_from', type: 'int', default: 5, min: 0, max: 99, engine: false, label: 'Morph from class'},
+  {key: 'morph_to', type: 'int', default: 6, min: 0, max: 99, engine: false, label: 'Morph to class'},
+  {key: 'morph_path', type: 'enum', default: 'pixel', options: ['pixel', 'real'], engine: false, label: 'Morph path'},
+  {key: 'pour_a', type: 'intlist', default: [3], min: 0, max: 99, maxLength: 10, engine: false, label: 'Pour A classes'},
+  {key: 'pour_b', type: 'intlist', default: [8], min: 0, max: 99, maxLength: 10, engine: false, label: 'Pour B classes'},
+  {key: 'pour_n', type: 'int', default: 200, min: 1, max: 1000, engine: false, label: 'Pour samples per set'},
+  {key: 'proj_layer', type: 'int', default: 1, min: 0, max: 9, engine: false, label: 'Hidden-space layer'},
+  {key: 'layout', type: 'enum', default: 'layered', options: ['layered', 'force'], engine: false, label: 'Network layout'},
+  {key: 'force_by', type: 'enum', default: 'weight', options: ['weight', 'coactivation'], engine: false, label: 'Force layout pulls by'},
 ];
 
 const BY_KEY = Object.fromEntries(SCHEMA.map((row) => [row.key, row]));
@@ -96,7 +124,12 @@ export function parseHash(hash) {
     if (result.error) notes.push(`Ignored ${shown(key)}=${shown(raw)}: ${result.error}; using the default.`);
     else state[key] = result.value;
   }
-  return {state, notes};
+  return {state: withPreset(state, [...params.keys()], defaults()), notes};
+}
+
+/** Expand or clear the `preset` key (site/js/presets.js) given the keys just set. */
+export function withPreset(state, givenKeys, defaultState) {
+  return applyPreset(state, givenKeys, defaultState, SCHEMA.filter((row) => row.engine).map((row) => row.key));
 }
 
 function same(a, b) {

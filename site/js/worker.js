@@ -8,13 +8,19 @@
  *        is dist/runtime.json as written by build.py
  *   {type: 'request', id, op, packages?, ...args}   one engine call, answered by 'response'.
  *        op: any op registered in py/glassbox (session.OPS): 'runtime', 'configure' {config},
- *            'set_lr' {lr}, 'snapshot', 'evaluate', and the analyses' ops.
+ *            'set_lr' {lr}, 'snapshot', 'evaluate', and the analyses' ops; runs side by side:
+ *            'fork' {run, changes, start}, 'rollback' {run, to}, 'drop_run', 'runs', 'health',
+ *            'health_history', 'prune' (py/glassbox/runs.py, py/glassbox/pruning.py).
  *        packages: Pyodide packages the op needs (e.g. ['scikit-learn']), loaded on first use
  *            with 'progress' messages (phase 'packages'), so start-up never waits for them.
- *   {type: 'train', id, steps, chunk, delayMs}      train `steps` steps (null = until paused) in
- *        chunks of `chunk` steps, one snapshot per chunk, `delayMs` pause between chunks;
+ *   {type: 'train', id, steps, chunk, delayMs, runs?}   train `steps` steps (null = until paused)
+ *        in chunks of `chunk` steps, one snapshot per chunk, `delayMs` pause between chunks;
  *        answered by 'snapshot' messages, then one 'response' {step, stopped: 'done' |
- *        'paused' | 'diverged' | 'replaced'}
+ *        'paused' | 'diverged' | 'replaced', runs: {id: {step, stopped}}}.
+ *        runs: run ids to train side by side (default ['main']; forks come from the 'fork' op);
+ *        each gets `steps` steps; the next chunk always goes to the live run with the fewest
+ *        steps so far. A run that diverges stops, the others go on; stopped is 'diverged'
+ *        only when every run diverged. `step` is main's step (or the first run's).
  *   {type: 'pause'}                                 stop a running 'train' after its chunk
  *
  * worker -> page
@@ -23,7 +29,9 @@
  *   {type: 'ready', runtime: {name, pyodide, python, numpy, reason}}
  *   {type: 'response', id, ok: true, buffer}        buffer: ArrayBuffer in glassbox.wire format
  *        (decode with site/js/wire.js); its value is {ok, value} or {ok: false, error, kind}
- *   {type: 'snapshot', id, buffer}                  one snapshot during 'train' (same format)
+ *   {type: 'snapshot', id, run, buffer}             one snapshot of run `run` during 'train'
+ *        (same format; its value is the engine's 'train' answer: {step, diverged, snapshot, run,
+ *        summary, alerts, divergence, health_ms} -- see py/glassbox/runs.py)
  *   {type: 'fatal', message, phase}                 start-up failed or the runtime crashed;
  *        the page may terminate this worker and start a new one
  * Every buffer is transferred, never copied; no Python proxy leaves this file.
@@ -145,32 +153,39 @@ function peekHeader(buffer) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function train({id, steps, chunk, delayMs}) {
+async function train({id, steps, chunk, delayMs, runs}) {
   if (training) training.stop = 'replaced';
   const run = {id, stop: null};
   training = run;
-  let done = 0;
+  const ids = Array.isArray(runs) && runs.length ? runs.map(String) : ['main'];
+  const progress = Object.fromEntries(ids.map((r) => [r, {done: 0, step: -1, stopped: null}]));
   let stopped = 'done';
-  let lastStep = 0;
-  while (steps == null || done < steps) {
+  for (;;) {
     // Yield first so 'pause' / 'set_lr' messages are handled between chunks.
     await sleep(delayMs || 0);
     if (run.stop) { stopped = run.stop; break; }
-    const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - done));
-    const buffer = callEngine({op: 'train', steps: n});
+    // Next: the live run that is furthest behind, so a fork restarted at step 0 catches up first.
+    const live = ids.filter((r) => !progress[r].stopped && (steps == null || progress[r].done < steps));
+    if (!live.length) break;
+    const next = live.reduce((a, b) => (progress[b].step < progress[a].step ? b : a));
+    const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - progress[next].done));
+    const buffer = callEngine({op: 'train', steps: n, run: next});
     const header = peekHeader(buffer);
     if (!header.ok) {
       postMessage({type: 'response', id, buffer}, [buffer]);
       if (training === run) training = null;
       return;
     }
-    done += n;
-    lastStep = header.value.step;
-    postMessage({type: 'snapshot', id, buffer}, [buffer]);
-    if (header.value.diverged) { stopped = 'diverged'; break; }
+    progress[next].done += n;
+    progress[next].step = header.value.step;
+    postMessage({type: 'snapshot', id, run: next, buffer}, [buffer]);
+    if (header.value.diverged) progress[next].stopped = 'diverged';
   }
+  if (stopped === 'done' && ids.every((r) => progress[r].stopped === 'diverged')) stopped = 'diverged';
   if (training === run) training = null;
-  const summary = new TextEncoder().encode(JSON.stringify({ok: true, value: {step: lastStep, stopped}}));
+  const first = progress[ids.includes('main') ? 'main' : ids[0]];
+  const perRun = Object.fromEntries(ids.map((r) => [r, {step: progress[r].step, stopped: progress[r].stopped || stopped}]));
+  const summary = new TextEncoder().encode(JSON.stringify({ok: true, value: {step: Math.max(0, first.step), stopped, runs: perRun}}));
   postMessage({type: 'response', id, buffer: packJson(summary)}, []);
 }
 

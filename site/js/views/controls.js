@@ -1,12 +1,14 @@
 // Controls panel: transport buttons plus one form field per URL-schema row, generated from
 // the schema table so a new setting needs no new wiring. Drives the app through its API.
 import {SCHEMA} from '../url-state.js';
+import {PRESETS} from '../presets.js';
 
 const GROUPS = [
+  {title: 'Experiment', keys: ['preset']},
   {title: 'Data', keys: ['dataset']},
-  {title: 'Model', keys: ['hidden', 'activation', 'init']},
+  {title: 'Model', keys: ['hidden', 'activation', 'init', 'bias_init']},
   {title: 'Training', keys: ['optimizer', 'lr', 'batch_size', 'l2', 'seed']},
-  {title: 'View', keys: ['speed', 'probe', 'mode']},
+  {title: 'View', keys: ['speed', 'probe', 'mode', 'grad_scale']},
 ];
 
 const OPTION_LABELS = {
@@ -15,8 +17,12 @@ const OPTION_LABELS = {
   tanh: 'tanh', sigmoid: 'sigmoid', linear: 'linear (none)', he: 'He (normal)', glorot: 'Glorot (uniform)',
   small_uniform: 'tiny uniform ±0.01 (bad)', zeros: 'zeros (bad)', sgd: 'SGD', momentum: 'SGD + momentum',
   adam: 'Adam', activation: 'activation', gradient: 'gradient magnitude',
+  ...Object.fromEntries(Object.entries(PRESETS).map(([name, preset]) => [name, preset.label])),
+  layer: 'per layer', global: 'one scale for all layers',
 };
 const HINTS = {
+  preset: 'Break the network on purpose; the Health panel names the problem',
+  grad_scale: 'For gradient brightness: one scale shows vanishing layers',
   hidden: 'Widths, comma-separated, e.g. 128,64',
   lr: 'Changes apply while training',
   speed: '1 = every step, slowly · 5 = fastest',

@@ -33,7 +33,11 @@ function appendPoint(run, point) {
   const step = asNumber(point?.step);
   if (step == null || !Number.isFinite(step)) return;
   const last = run.step.length ? run.step[run.step.length - 1] : -Infinity;
-  if (step < last) Object.assign(run, emptyRun(run.name, run.label, run.style)); // a new run started
+  if (step < last) { // a new run started (step 0) or a roll-back: keep only the earlier points
+    const keep = run.step.findIndex((s) => s >= step);
+    for (const key of ['step', 'trainLoss', 'valLoss', 'trainAcc', 'valAcc']) run[key].length = keep;
+    if (run.divergedAt != null && run.divergedAt >= step) run.divergedAt = null;
+  }
   const entry = {
     trainLoss: asNumber(point.train?.loss), valLoss: asNumber(point.val?.loss),
     trainAcc: asPercent(point.train?.accuracy), valAcc: asPercent(point.val?.accuracy),

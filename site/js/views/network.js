@@ -8,12 +8,15 @@ import d3 from '../d3.js';
 import { row, cols, meanAxis0, meanAbsAxis0, argmax, finiteExtent, topKAbsIndices, absmax, scaleToUnit } from '../tensor.js';
 import { exportSVG, exportPNG } from '../export-image.js';
 import { computeLayout, captionCharsPerLine } from '../network-layout.js';
+import { applyForceLayout } from '../force-layout.js';
+import { globalIntensities, globalMax, logFloor, GLOBAL_DECADES } from '../grad-scale.js';
 
 export const POSITIVE_COLOR = '#0072B2'; // Okabe-Ito blue: safe for the common colour-vision deficiencies
 export const NEGATIVE_COLOR = '#D55E00'; // Okabe-Ito vermillion
 const SVG_NS = 'http://www.w3.org/2000/svg';
-const DEFAULTS = { probe: 'mean', mode: 'activation', maxEdgesPerLayer: 300, imageShape: null, classNames: null, height: null };
-const LAYOUT_OPTIONS = ['imageShape', 'classNames', 'height'];
+// gradScale (gradient mode): 'layer' = each layer on its own log scale, 'global' = one log scale (grad-scale.js)
+const DEFAULTS = { probe: 'mean', mode: 'activation', gradScale: 'layer', maxEdgesPerLayer: 300, imageShape: null, classNames: null, height: null, layout: 'layered', forceBy: 'weight' };
+const LAYOUT_OPTIONS = ['imageShape', 'classNames', 'height', 'layout', 'forceBy']; // layout: 'layered' | 'force' (force-layout.js)
 const EDGE_BUCKETS = 8;  // edges are stroked in batches of equal width/opacity: 16 strokes per layer, not 300
 const FOCUS_EDGES = 24;  // strongest in/out edges drawn for a hovered neuron
 const RAMPS = { activation: d3.interpolatePurples, gradient: d3.interpolateGreens };
@@ -74,11 +77,13 @@ export function createNetworkView(container, options = {}) {
       return reduce(columnSource(c, gradient ? 'grad_act' : 'act'), n);
     });
     // Output probabilities are already 0..1; everything else is relative to its own layer.
-    intensity = values.map((v, c) => (c === L() && !gradient ? v : scaleToUnit(v, { log: gradient && c > 0 })));
+    const shared = gradient && opts.gradScale === 'global' ? globalIntensities(values) : null;
+    intensity = values.map((v, c) => (shared && c > 0 ? shared[c] : c === L() && !gradient ? v : scaleToUnit(v, { log: gradient && c > 0 })));
   }
 
   function build() {
     layout = computeLayout(snapshot.layer_sizes, width, opts.height, opts.imageShape);
+    if (opts.layout === 'force') applyForceLayout(layout, snapshot, { by: opts.forceBy });
     const { height, columns } = layout, dpr = window.devicePixelRatio || 1;
     svg.selectAll('*').remove();
     svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
@@ -193,13 +198,15 @@ export function createNetworkView(container, options = {}) {
     const ramp = RAMPS[gradient ? 'gradient' : 'activation'];
     svg.select(`#${gradientId}`).selectAll('stop').attr('stop-color', (d) => ramp(0.03 + 0.97 * d));
     const relabelled = setText(texts.rampLabel,
-      gradient ? 'neuron |gradient| (log scale, per layer)' : 'neuron |activation| (per layer)');
-    if (setText(texts.sizeLabel, gradient ? '|dL/dw| small → large' : '|weight| small → large') || relabelled) flowLegend();
+      gradient ? `neuron |gradient| (log scale, ${opts.gradScale === 'global' ? `all layers, ${GLOBAL_DECADES} decades` : 'per layer'})`
+        : 'neuron |activation| (per layer)');
+    if (setText(texts.sizeLabel, gradient ? '|dL/dw| small → large (log)' : '|weight| small → large') || relabelled) flowLegend();
     const who = sampleIndex == null ? `mean over ${p} probe samples` : `probe sample ${sampleIndex}`;
     const what = gradient ? 'weight gradients dL/dw' : 'weights';
     const thinned = sizes.some((n, l) => l < L() && n * sizes[l + 1] > opts.maxEdgesPerLayer);
     setCaption([gradient
-      ? `Brightness = |dLoss/d activation| at each neuron (${who}), log scale per layer; the input shows the data.`
+      ? `Brightness = |dLoss/d activation| at each neuron (${who}), log scale ${opts.gradScale === 'global'
+        ? 'shared by all layers (a dark layer gets tiny gradients)' : 'per layer'}; the input shows the data.`
       : `Brightness = |activation| (${who}), relative to each layer's largest; output = softmax probability.`,
     `Edges: ${thinned ? `only the ${opts.maxEdgesPerLayer} largest ${what} per layer` : `all ${what}`}; ` +
       'blue = positive, orange = negative, thicker = larger. Hover for values.']);
@@ -215,8 +222,14 @@ export function createNetworkView(container, options = {}) {
         if (fills[k] !== fill) { els[k].setAttribute('fill', fill); fills[k] = fill; }
         const stroke = overlayValue('stroke', c, k) || '';
         if (nodeStrokes[c][k] !== stroke) {
-          if (stroke) { els[k].setAttribute('stroke', stroke); els[k].setAttribute('stroke-width', 2.5); }
-          else { els[k].removeAttribute('stroke'); els[k].removeAttribute('stroke-width'); }
+          // Attribute and inline style: the .gb-neuron CSS rule would override the attribute alone.
+          if (stroke) {
+            els[k].setAttribute('stroke', stroke); els[k].setAttribute('stroke-width', 2.5);
+            els[k].style.stroke = stroke; els[k].style.strokeWidth = '2.5px';
+          } else {
+            els[k].removeAttribute('stroke'); els[k].removeAttribute('stroke-width');
+            els[k].style.removeProperty('stroke'); els[k].style.removeProperty('stroke-width');
+          }
           nodeStrokes[c][k] = stroke;
         }
       }
@@ -250,13 +263,16 @@ export function createNetworkView(container, options = {}) {
 
   // Stroke edges of layer l batched by sign and magnitude bucket; dense layers get thinner lines
   // so 300 edges stay a texture, not a blot. Pixel ends are collected in `dots` for image inputs.
-  function strokeEdges(ctx, l, indices, matrix, scale, alphaFactor, dots) {
+  // logLow (gradient mode): buckets run in log10 |w| from logLow up to log10(scale) instead of linearly.
+  function strokeEdges(ctx, l, indices, matrix, scale, alphaFactor, dots, logLow = null) {
     const a = layout.columns[l], b = layout.columns[l + 1];
     const maxWidth = Math.min(3.4, Math.max(1.3, 3.4 * Math.sqrt(60 / Math.max(60, indices.length))));
     const buckets = Array.from({ length: EDGE_BUCKETS * 2 }, () => []);
+    const span = logLow == null ? 0 : Math.log10(scale) - logLow;
     for (const k of indices) {
       const w = matrix.data[k];
-      buckets[(w >= 0 ? 0 : EDGE_BUCKETS) + Math.min(EDGE_BUCKETS - 1, Math.floor((Math.abs(w) / scale) * EDGE_BUCKETS))].push(k);
+      const level = logLow == null ? Math.abs(w) / scale : Math.max(0, (Math.log10(Math.abs(w)) - logLow) / span);
+      buckets[(w >= 0 ? 0 : EDGE_BUCKETS) + Math.min(EDGE_BUCKETS - 1, Math.floor(level * EDGE_BUCKETS))].push(k);
     }
     buckets.forEach((bucket, index) => {
       if (!bucket.length) return;
@@ -285,19 +301,22 @@ export function createNetworkView(container, options = {}) {
     hits = [];
     edgeCount = [];
     const faintDots = [], boldDots = [];
+    const sharedTop = gradientMode() && opts.gradScale === 'global'
+      ? globalMax(snapshot.layers?.map((layer) => layer?.dW?.data) ?? []) : 0;
     for (let l = 0; l < L(); l++) {
-      const matrix = snapshot.layers?.[l]?.[field], scale = matrix ? absmax(matrix) : 0;
-      const indices = scale ? topKAbsIndices(matrix.data, opts.maxEdgesPerLayer) : [];
+      const matrix = snapshot.layers?.[l]?.[field], layerTop = matrix ? absmax(matrix) : 0;
+      const indices = layerTop ? topKAbsIndices(matrix.data, opts.maxEdgesPerLayer) : [];
       edgeCount.push(indices.length);
-      if (!scale) continue;
-      strokeEdges(ctx, l, indices, matrix, scale, focus ? 0.22 : 1, focus ? null : faintDots);
+      if (!layerTop) continue;
+      const scale = sharedTop || layerTop, logLow = gradientMode() ? logFloor(scale, sharedTop ? GLOBAL_DECADES : 3) : null;
+      strokeEdges(ctx, l, indices, matrix, scale, focus ? 0.22 : 1, focus ? null : faintDots, logLow);
       // A hovered neuron's own strongest connections, even those outside the global top K.
       if (!focus || (focus.column !== l + 1 && focus.column !== l)) continue;
       const nIn = layout.columns[l].n, nOut = layout.columns[l + 1].n;
       const candidates = focus.column === l + 1 ? Int32Array.from({ length: nIn }, (_, i) => i * nOut + focus.index)
         : Int32Array.from({ length: nOut }, (_, j) => focus.index * nOut + j);
       const strongest = topKAbsIndices(Float32Array.from(candidates, (k) => matrix.data[k]), FOCUS_EDGES);
-      strokeEdges(ctx, l, Array.from(strongest, (m) => candidates[m]), matrix, scale, 1, boldDots);
+      strokeEdges(ctx, l, Array.from(strongest, (m) => candidates[m]), matrix, scale, 1, boldDots, logLow);
     }
     if (!layout.image) return;
     // The image covers the pixel ends of its edges; dots mark which pixels they leave from: bold for a

@@ -188,3 +188,12 @@ def test_snapshot_of_a_diverged_model_reports_nan_without_raising():
     snap = trainer.snapshot()
     assert np.isnan(snap["val"]["loss"]) and np.isnan(snap["layers"][0]["stats"]["W_norm"])
     assert snap["probe"]["pred"].dtype == np.int32
+
+
+def test_snapshot_validation_metrics_use_the_first_1000_validation_rows(monkeypatch):
+    from glassbox import snapshot as snapshot_module
+    trainer = _trainer()
+    trainer.train(steps=3)
+    monkeypatch.setattr(snapshot_module, "SNAPSHOT_VAL_LIMIT", 7)
+    assert trainer.snapshot()["val"] == trainer.evaluate("val", limit=7)
+    assert trainer.evaluate("val", limit=7) != trainer.evaluate("val")

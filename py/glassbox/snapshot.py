@@ -16,7 +16,11 @@ values (a diverged run) appear as float('nan') / float('inf'); nothing raises.
  'train': {'loss': float, 'accuracy': float}
                 running mean over the minibatches since the previous snapshot;
                 before any step: evaluated on the first <= 512 training samples
- 'val':   {'loss': float, 'accuracy': float}   on the full validation set
+ 'val':   {'loss': float, 'accuracy': float}   on the first SNAPSHOT_VAL_LIMIT (1000)
+                validation samples (all of them for digits and the toy sets); the split
+                is shuffled, so this is a fixed random subset. Trainer.evaluate() gives
+                the full set. (For MNIST-10k the full 2000 cost more than 100 training
+                steps' worth of time per snapshot in Pyodide.)
  'probe': {
     'index': int32 (P,)      rows of the validation set in the probe batch
     'x':     (P, n_0)        probe inputs
@@ -62,6 +66,7 @@ from typing import Any, Dict
 import numpy as np
 
 SCHEMA_VERSION = 1
+SNAPSHOT_VAL_LIMIT = 1000  # validation rows evaluated per snapshot (see 'val' above)
 
 
 def _f32(a: "np.ndarray") -> "np.ndarray":
@@ -99,7 +104,7 @@ def make_snapshot(trainer: "Any") -> "Dict[str, Any]":
     model = trainer.model
     with np.errstate(all="ignore"):
         train_metrics = trainer.consume_train_metrics()
-        val_metrics = trainer.evaluate("val")
+        val_metrics = trainer.evaluate("val", limit=SNAPSHOT_VAL_LIMIT)
         update_ratios = trainer.take_update_ratios()
 
         P = len(trainer.probe_index)

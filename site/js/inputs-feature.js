@@ -174,8 +174,8 @@ export function installInputs(app, {addPanel, network} = {}) {
     requestAnimationFrame(hookNetwork); // main.js creates the network view in the frame after the first snapshot
     if (!active) { showTab(app.store.get().settings.tab); return; }
     const training = app.store.get().status === 'training';
-    if (training) views[active].refresh();
-    if (!planePanel.panel.hidden) plane.refresh();
+    if (training && panel.isOnScreen()) views[active].refresh();
+    if (planePanel.isOnScreen()) plane.refresh();
   });
   app.on('status', (status) => {
     ensureShown();

@@ -1,21 +1,21 @@
 // Page wiring: store -> views. Views only read snapshots; all actions go through `app`.
 import {createApp} from './app.js';
-import {createControls} from './views/controls.js';
-import {createNetworkView} from './views/network.js';
-import {createCurvesView} from './views/curves.js';
 import {parseHash} from './url-state.js';
-import {addPanel} from './panels.js';
-import {installModules} from './modules-feature.js';
-import {installInputs} from './inputs-feature.js';
-import {installHealth} from './health-feature.js';
 
 const $ = (id) => document.getElementById(id);
 
+// Start the engine worker first: Python takes seconds to load, the views' modules do not,
+// so they are fetched while Pyodide starts instead of before it.
 const app = createApp({
   hash: location.hash,
   onHashChange: (hash) => history.replaceState(null, '', hash || location.pathname + location.search),
 });
 window.glassbox = app;
+
+const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
+  {installInputs}, {installHealth}] = await Promise.all([
+  import('./views/controls.js'), import('./views/network.js'), import('./views/curves.js'), import('./panels.js'),
+  import('./modules-feature.js'), import('./inputs-feature.js'), import('./health-feature.js')]);
 
 const controls = createControls($('controls'), app);
 let network = null;

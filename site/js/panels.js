@@ -5,7 +5,7 @@
  * Add a panel to the views column.
  * @param {{id: string, title: string, view?: () => ({exportSVG, exportPNG} | null), wide?: boolean}} spec
  *   `view` returns the panel's view (it may not exist yet) for the export buttons.
- * @returns {{host: HTMLElement, panel: HTMLElement, setTitle: (text: string) => void}}
+ * @returns {{host: HTMLElement, panel: HTMLElement, setTitle: (text: string) => void, isOnScreen: () => boolean}}
  */
 export function addPanel({id, title, view = () => null, before = null}) {
   const column = document.querySelector('.views');
@@ -35,5 +35,11 @@ export function addPanel({id, title, view = () => null, before = null}) {
   panel.append(head, host);
   const anchor = before ? column.querySelector(`[data-panel="${before}"]`) : null;
   column.insertBefore(panel, anchor);
-  return {host, panel, setTitle: (text) => { heading.textContent = text; }};
+  // Views that ask the engine for work on every snapshot check this first: an off-screen panel
+  // should not take time from training.
+  let onScreen = true;
+  if (typeof IntersectionObserver === 'function') {
+    new IntersectionObserver((entries) => { onScreen = entries[entries.length - 1].isIntersecting; }).observe(panel);
+  }
+  return {host, panel, setTitle: (text) => { heading.textContent = text; }, isOnScreen: () => onScreen && !panel.hidden};
 }

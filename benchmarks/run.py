@@ -41,8 +41,8 @@ WORKLOADS = {  # name -> dataset, layer sizes; batch 64 and lr 0.1 for all
 SYSTEMS = ('glassbox', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs')
 BATCH = 64
 LR = 0.1
-FULL = {'reps': 5, 'steps': {'digits': 200, 'mnist': 60}, 'warmup': 10, 'app_steps': 300, 'fps_seconds': 6}
-QUICK = {'reps': 1, 'steps': {'digits': 3, 'mnist': 2}, 'warmup': 1, 'app_steps': 20, 'fps_seconds': 1}
+FULL = {'reps': 5, 'steps': {'digits': 200, 'mnist': 60}, 'warmup': 10, 'app_steps': 600}
+QUICK = {'reps': 1, 'steps': {'digits': 3, 'mnist': 2}, 'warmup': 1, 'app_steps': 20}
 BENCH_VENDOR = {  # file in node_modules -> name under dist/vendor/bench
     '@tensorflow/tfjs/dist/tf.min.js': 'tf.min.js',
     '@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js': 'tf-backend-wasm.min.js',

@@ -225,3 +225,19 @@ def test_scikit_learn_loads_on_first_use_not_at_start_up(page, site_url):
     assert after['sklearn'] and after['scipy']
     page.evaluate('window.glassbox.train({steps: 5})')
     assert page.evaluate('window.glassbox.state().step') == 5
+
+
+def test_panels_collapse_and_expand_from_the_keyboard(page, site_url):
+    open_app(page, site_url, '#autoplay=false')
+    toggle = page.locator('[data-panel="network"] .panel-toggle')
+    assert toggle.get_attribute('aria-expanded') == 'true'
+    assert page.locator('#network-view').is_visible()
+    toggle.focus()
+    page.keyboard.press('Enter')
+    assert toggle.get_attribute('aria-expanded') == 'false'
+    assert not page.locator('#network-view').is_visible()
+    assert page.locator('[data-panel="network"] .panel-title').inner_text() == 'Network'
+    page.keyboard.press('Enter')
+    assert page.locator('#network-view').is_visible()
+    page.evaluate('window.glassbox.train({steps: 5})')
+    assert page.locator('#network-view svg').count() >= 1

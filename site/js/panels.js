@@ -15,6 +15,7 @@ export function addPanel({id, title, view = () => null, before = null}) {
   const head = document.createElement('figcaption');
   head.className = 'panel-head';
   const heading = Object.assign(document.createElement('span'), {className: 'panel-title', textContent: title});
+  const headingBox = Object.assign(document.createElement('span'), {className: 'panel-heading'});
   const actions = Object.assign(document.createElement('span'), {className: 'panel-actions'});
   for (const format of ['svg', 'png']) {
     const button = Object.assign(document.createElement('button'), {type: 'button', textContent: format.toUpperCase()});
@@ -28,7 +29,19 @@ export function addPanel({id, title, view = () => null, before = null}) {
     });
     actions.append(button);
   }
-  head.append(heading, actions);
+  // Collapsing a long page's panels keeps a projector view on what matters; a collapsed panel
+  // also counts as off screen, so its view stops asking the engine for work.
+  const toggle = Object.assign(document.createElement('button'), {type: 'button', className: 'panel-toggle'});
+  toggle.setAttribute('aria-expanded', 'true');
+  toggle.title = 'Hide or show this panel';
+  toggle.textContent = '▾';
+  toggle.addEventListener('click', () => {
+    const collapsed = panel.classList.toggle('collapsed');
+    toggle.setAttribute('aria-expanded', String(!collapsed));
+    toggle.textContent = collapsed ? '▸' : '▾';
+  });
+  headingBox.append(toggle, heading);
+  head.append(headingBox, actions);
   const host = document.createElement('div');
   host.id = id + '-view';
   host.className = 'view ' + id + '-host';
@@ -41,5 +54,5 @@ export function addPanel({id, title, view = () => null, before = null}) {
   if (typeof IntersectionObserver === 'function') {
     new IntersectionObserver((entries) => { onScreen = entries[entries.length - 1].isIntersecting; }).observe(panel);
   }
-  return {host, panel, setTitle: (text) => { heading.textContent = text; }, isOnScreen: () => onScreen && !panel.hidden};
+  return {host, panel, setTitle: (text) => { heading.textContent = text; }, isOnScreen: () => onScreen && !panel.hidden && !panel.classList.contains('collapsed')};
 }

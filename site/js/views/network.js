@@ -1,23 +1,24 @@
-// Network view: the MLP as a layered node-link drawing (NN-SVG style).
+// Network view: the MLP as a layered node-link drawing (NN-SVG style); edges and the input image are
+// drawn by network-canvas.js, the geometry comes from network-layout.js (or force-layout.js).
 // Neurons are SVG elements (one per neuron, so they can be hovered); edges
 // and the input image live on one <canvas> under the SVG, because even the
 // K strongest edges per layer would be thousands of DOM nodes to restyle on
 // every snapshot. update() on an unchanged architecture only rewrites fills,
 // a few texts and the canvas; layout is computed on architecture/size change.
 import d3 from '../d3.js';
-import { row, cols, meanAxis0, meanAbsAxis0, argmax, finiteExtent, topKAbsIndices, absmax, scaleToUnit } from '../tensor.js';
+import { row, cols, meanAxis0, meanAbsAxis0, argmax, topKAbsIndices, absmax, scaleToUnit } from '../tensor.js';
 import { exportSVG, exportPNG } from '../export-image.js';
 import { computeLayout, captionCharsPerLine } from '../network-layout.js';
 import { applyForceLayout } from '../force-layout.js';
 import { globalIntensities, globalMax, logFloor, GLOBAL_DECADES } from '../grad-scale.js';
 
-export const POSITIVE_COLOR = '#0072B2'; // Okabe-Ito blue: safe for the common colour-vision deficiencies
-export const NEGATIVE_COLOR = '#D55E00'; // Okabe-Ito vermillion
+import { POSITIVE_COLOR, NEGATIVE_COLOR, paintInputImage, paintPixelDots, strokeEdges } from '../network-canvas.js';
+
+export { POSITIVE_COLOR, NEGATIVE_COLOR };
 const SVG_NS = 'http://www.w3.org/2000/svg';
 // gradScale (gradient mode): 'layer' = each layer on its own log scale, 'global' = one log scale (grad-scale.js)
 const DEFAULTS = { probe: 'mean', mode: 'activation', gradScale: 'layer', maxEdgesPerLayer: 300, imageShape: null, classNames: null, height: null, layout: 'layered', forceBy: 'weight' };
 const LAYOUT_OPTIONS = ['imageShape', 'classNames', 'height', 'layout', 'forceBy']; // layout: 'layered' | 'force' (force-layout.js)
-const EDGE_BUCKETS = 8;  // edges are stroked in batches of equal width/opacity: 16 strokes per layer, not 300
 const FOCUS_EDGES = 24;  // strongest in/out edges drawn for a hovered neuron
 const RAMPS = { activation: d3.interpolatePurples, gradient: d3.interpolateGreens };
 const LUTS = Object.fromEntries(Object.entries(RAMPS).map(([mode, ramp]) =>
@@ -248,52 +249,6 @@ export function createNetworkView(container, options = {}) {
     });
   }
 
-  function paintImage(ctx) {
-    const col = layout.columns[0], v = values[0], [lo, hi] = finiteExtent(v), { rowsCount: h, colsCount: w } = col;
-    Object.assign(pixelCanvas, pixelCanvas.width === w && pixelCanvas.height === h ? {} : { width: w, height: h });
-    const pctx = pixelCanvas.getContext('2d'), pixels = pctx.createImageData(w, h);
-    for (let k = 0; k < w * h; k++) { // ink on paper: larger values darker, like the digits themselves
-      const t = hi > lo ? Math.min(1, Math.max(0, (v[k] - lo) / (hi - lo))) || 0 : 0;
-      pixels.data.set([255 - t * 240, 255 - t * 232, 255 - t * 213, 255], k * 4);
-    }
-    pctx.putImageData(pixels, 0, 0);
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(pixelCanvas, col.x0, col.y0, col.width, col.cell * h);
-  }
-
-  // Stroke edges of layer l batched by sign and magnitude bucket; dense layers get thinner lines
-  // so 300 edges stay a texture, not a blot. Pixel ends are collected in `dots` for image inputs.
-  // logLow (gradient mode): buckets run in log10 |w| from logLow up to log10(scale) instead of linearly.
-  function strokeEdges(ctx, l, indices, matrix, scale, alphaFactor, dots, logLow = null) {
-    const a = layout.columns[l], b = layout.columns[l + 1];
-    const maxWidth = Math.min(3.4, Math.max(1.3, 3.4 * Math.sqrt(60 / Math.max(60, indices.length))));
-    const buckets = Array.from({ length: EDGE_BUCKETS * 2 }, () => []);
-    const span = logLow == null ? 0 : Math.log10(scale) - logLow;
-    for (const k of indices) {
-      const w = matrix.data[k];
-      const level = logLow == null ? Math.abs(w) / scale : Math.max(0, (Math.log10(Math.abs(w)) - logLow) / span);
-      buckets[(w >= 0 ? 0 : EDGE_BUCKETS) + Math.min(EDGE_BUCKETS - 1, Math.floor(level * EDGE_BUCKETS))].push(k);
-    }
-    buckets.forEach((bucket, index) => {
-      if (!bucket.length) return;
-      const rel = ((index % EDGE_BUCKETS) + 0.5) / EDGE_BUCKETS, color = index < EDGE_BUCKETS ? POSITIVE_COLOR : NEGATIVE_COLOR;
-      ctx.lineWidth = 0.3 + (maxWidth - 0.3) * rel;
-      ctx.globalAlpha = (0.08 + 0.82 * rel ** 1.3) * alphaFactor;
-      ctx.strokeStyle = color;
-      ctx.beginPath();
-      for (const k of bucket) {
-        const i = Math.floor(k / b.n), j = k - i * b.n;
-        const x1 = a.xs[i] + a.reach, y1 = a.ys[i], x2 = b.xs[j] - b.reach, y2 = b.ys[j];
-        ctx.moveTo(x1, y1);
-        ctx.lineTo(x2, y2);
-        hits.push([x1, y1, x2, y2, l, i, j]);
-        if (dots && l === 0 && layout.image) dots.push([x1, y1, color, ctx.globalAlpha]);
-      }
-      ctx.stroke();
-    });
-    ctx.globalAlpha = 1;
-  }
-
   function drawCanvas() {
     const ctx = canvas.getContext('2d'), dpr = canvas.width / width, field = gradientMode() ? 'dW' : 'W';
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -309,33 +264,21 @@ export function createNetworkView(container, options = {}) {
       edgeCount.push(indices.length);
       if (!layerTop) continue;
       const scale = sharedTop || layerTop, logLow = gradientMode() ? logFloor(scale, sharedTop ? GLOBAL_DECADES : 3) : null;
-      strokeEdges(ctx, l, indices, matrix, scale, focus ? 0.22 : 1, focus ? null : faintDots, logLow);
+      const edges = { from: layout.columns[l], to: layout.columns[l + 1], layer: l, matrix, scale, logLow, hits, image: !!layout.image };
+      strokeEdges(ctx, { ...edges, indices, alphaFactor: focus ? 0.22 : 1, dots: focus ? null : faintDots });
       // A hovered neuron's own strongest connections, even those outside the global top K.
       if (!focus || (focus.column !== l + 1 && focus.column !== l)) continue;
       const nIn = layout.columns[l].n, nOut = layout.columns[l + 1].n;
       const candidates = focus.column === l + 1 ? Int32Array.from({ length: nIn }, (_, i) => i * nOut + focus.index)
         : Int32Array.from({ length: nOut }, (_, j) => focus.index * nOut + j);
       const strongest = topKAbsIndices(Float32Array.from(candidates, (k) => matrix.data[k]), FOCUS_EDGES);
-      strokeEdges(ctx, l, Array.from(strongest, (m) => candidates[m]), matrix, scale, 1, boldDots, logLow);
+      strokeEdges(ctx, { ...edges, indices: Array.from(strongest, (m) => candidates[m]), alphaFactor: 1, dots: boldDots });
     }
     if (!layout.image) return;
     // The image covers the pixel ends of its edges; dots mark which pixels they leave from: bold for a
     // hovered neuron's own, faint for the global top K -- unless those touch most pixels and say nothing.
-    paintImage(ctx);
-    const cell = layout.columns[0].cell;
-    if (new Set(faintDots.map(([x, y]) => x * 1e5 + y)).size > 0.5 * layout.columns[0].n) faintDots.length = 0;
-    ctx.lineWidth = 0.8;
-    ctx.strokeStyle = '#ffffff';
-    for (const [dots, bold] of [[faintDots, false], [boldDots, true]]) {
-      for (const [x, y, color, alpha] of dots) {
-        Object.assign(ctx, { globalAlpha: bold ? Math.min(1, alpha * 1.6) : 0.5, fillStyle: color });
-        ctx.beginPath();
-        ctx.arc(x, y, bold ? Math.min(3.2, Math.max(1.2, cell * 0.2)) : Math.min(1.5, Math.max(0.8, cell * 0.08)), 0, 2 * Math.PI);
-        ctx.fill();
-        if (bold) ctx.stroke();
-      }
-    }
-    ctx.globalAlpha = 1;
+    paintInputImage(ctx, layout.columns[0], values[0], pixelCanvas);
+    paintPixelDots(ctx, layout.columns[0], faintDots, boldDots);
   }
 
   function restyle() {

@@ -82,3 +82,11 @@ def artifacts_dir() -> Path:
     path = ROOT / 'test-artifacts'
     path.mkdir(exist_ok=True)
     return path
+
+
+def open_app(page, base_url, hash_=''):
+    """Open the built page with URL state ``hash_`` and wait until window.glassbox is ready."""
+    page.goto(base_url + 'index.html' + hash_)
+    page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=10_000)
+    page.evaluate('window.glassbox.ready')
+    return page

@@ -10,15 +10,9 @@ import math
 import pytest
 
 from glassbox.presets import PRESETS
+from conftest import open_app
 
 READY_MS = 90_000
-
-
-def open_app(page, base_url, hash_=''):
-    page.goto(base_url + 'index.html' + hash_)
-    page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=10_000)
-    page.evaluate('window.glassbox.ready')
-    return page
 
 
 NAN_IN_HEALTH_PANELS = """() => [...document.querySelectorAll(

@@ -9,15 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import open_app
 
 TIMINGS = {}
-
-
-def open_app(page, base_url, hash_=''):
-    page.goto(base_url + 'index.html' + hash_)
-    page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=10_000)
-    page.evaluate('window.glassbox.ready')
-    return page
 
 
 def save_timings(artifacts_dir):

@@ -6,16 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import open_app
 
 READY_TIMEOUT_MS = 90_000
 MODULES_TIMEOUT_MS = 120_000
-
-
-def open_app(page, base_url, hash_=''):
-    page.goto(base_url + 'index.html' + hash_)
-    page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=10_000)
-    page.evaluate('window.glassbox.ready')
-    return page
 
 
 def show_modules(page, after_step=0):

@@ -10,16 +10,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import open_app
 
 READY_TIMEOUT_MS = 90_000
 TIMINGS = {}
-
-
-def open_app(page, base_url, hash_=''):
-    page.goto(base_url + 'index.html' + hash_)
-    page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=10_000)
-    page.evaluate('window.glassbox.ready')
-    return page
 
 
 def drawing_signature(page):

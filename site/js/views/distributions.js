@@ -4,7 +4,7 @@
 // snapshot's min and max). The heatmap re-bins those onto a shared value axis assuming values
 // spread evenly inside a bin; the ridge plot draws each histogram exactly.
 import d3 from '../d3.js';
-import { addSelect, setOptions, columnName, createTooltip, exporters, fmt, widthOf } from './health-common.js';
+import { addSelect, setOptions, columnName, createTooltip, exporters, fmt, sizeStage, widthOf } from './health-common.js';
 
 const QUANTITIES = [['W', 'weights W'], ['b', 'biases b'], ['act', 'activations (probe batch)'], ['grad', 'weight gradients dL/dW']];
 const ROWS = 48, MAX_RIDGES = 18;
@@ -50,15 +50,8 @@ export function createDistributions(container, { health }) {
     layer = Math.min(layer, Math.max(0, L - 1));
     const series = items.filter((s) => s.layers[layer]).map((s) => ({ step: s.step, hist: s.layers[layer].hist[quantity] }));
     shown = { run: run?.id, layer, quantity, mode, steps: series.map((d) => d.step), hist: series.map((d) => d.hist) };
-    const width = widthOf(container), height = mode === 'ridge' ? 380 : 300, dpr = window.devicePixelRatio || 1;
-    svg.selectAll('*').remove();
-    svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
-    stage.style('height', `${height}px`);
-    Object.assign(canvas, { width: Math.round(width * dpr), height: Math.round(height * dpr) });
-    Object.assign(canvas.style, { width: `${width}px`, height: `${height}px` });
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
+    const width = widthOf(container), height = mode === 'ridge' ? 380 : 300;
+    const ctx = sizeStage({ svg, stage, canvas }, width, height);
     const what = QUANTITIES.find(([k]) => k === quantity)[1];
     svg.append('text').attr('class', 'gb-chart-title').attr('x', 8).attr('y', 20)
       .text(`${what} · ${columnName(layer + 1, L)} · ${run ? run.label : ''}`);

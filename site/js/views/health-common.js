@@ -81,3 +81,18 @@ export function wrap(text, chars) {
   }
   return lines;
 }
+
+/** Size a view's stacked <svg> and <canvas> (stage holds both) to width x height, clear both,
+ *  and return the canvas context in CSS pixels (sharp on high-density screens). */
+export function sizeStage({ svg, stage, canvas }, width, height) {
+  const dpr = window.devicePixelRatio || 1;
+  svg.selectAll('*').remove();
+  svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
+  stage.style('height', `${height}px`);
+  Object.assign(canvas, { width: Math.round(width * dpr), height: Math.round(height * dpr) });
+  Object.assign(canvas.style, { width: `${width}px`, height: `${height}px` });
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  return ctx;
+}

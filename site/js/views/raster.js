@@ -5,7 +5,7 @@
 // of their layer's largest value). A slider scrubs back to any snapshot; `onScrub` gets the
 // values there (the page recolours the network view with them).
 import d3 from '../d3.js';
-import { addSelect, columnName, createTooltip, exporters, fmt, widthOf } from './health-common.js';
+import { addSelect, columnName, createTooltip, exporters, fmt, sizeStage, widthOf } from './health-common.js';
 
 const MARGIN = { top: 30, right: 16, bottom: 40, left: 86 };
 const SETTLE_TOLERANCE = 0.05;
@@ -104,15 +104,7 @@ export function createRaster(container, { health, onScrub = () => {} }) {
       values: order.map((i) => Array.from(rows[i].values)) };
     const width = widthOf(container), rowH = rows.length ? Math.max(1, Math.min(10, 420 / rows.length)) : 10;
     const innerW = width - MARGIN.left - MARGIN.right, innerH = Math.max(40, rows.length * rowH), height = innerH + MARGIN.top + MARGIN.bottom;
-    const dpr = window.devicePixelRatio || 1;
-    svg.selectAll('*').remove();
-    svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
-    stage.style('height', `${height}px`);
-    Object.assign(canvas, { width: Math.round(width * dpr), height: Math.round(height * dpr) });
-    Object.assign(canvas.style, { width: `${width}px`, height: `${height}px` });
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
+    const ctx = sizeStage({ svg, stage, canvas }, width, height);
     svg.append('text').attr('class', 'gb-chart-title').attr('x', 8).attr('y', 18)
       .text(`Neurons × time · ${quantity === 'grad' ? 'mean |gradient|' : 'mean activation'} · ${run ? run.label : ''}`);
     if (!T) { caption.text('Waiting for snapshots…'); return; }

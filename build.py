@@ -218,10 +218,19 @@ def build_engine(out: Path) -> None:
     target = out / 'py' / 'glassbox.zip'
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, 'w', zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted((ROOT / 'py' / 'glassbox').glob('*.py')):
-            info = zipfile.ZipInfo('glassbox/' + path.name, date_time=(2020, 1, 1, 0, 0, 0))
+        package = ROOT / 'py' / 'glassbox'
+        for path in sorted(package.rglob('*.py')):
+            name = 'glassbox/' + path.relative_to(package).as_posix()
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
+
+
+def build_tables(out: Path) -> None:
+    """dist/tables.json: the tables both sides need, declared once in the engine (protocol/tables.py)."""
+    sys.path.insert(0, str(ROOT / 'py'))
+    from glassbox.protocol import shared_tables
+    (out / 'tables.json').write_text(json.dumps(shared_tables(), indent=1))
 
 
 def build(runtime: str = 'auto', out: Path = DIST) -> dict:
@@ -235,6 +244,7 @@ def build(runtime: str = 'auto', out: Path = DIST) -> dict:
     copy_file(NODE_MODULES / 'd3' / 'dist' / 'd3.min.js', out / 'vendor' / 'd3.min.js')
     build_data(out)
     build_engine(out)
+    build_tables(out)
 
     if runtime == 'offline':
         chosen, reason = vendor_offline(out), 'forced with --runtime offline'

@@ -30,6 +30,16 @@ import numpy as np
 TOY_SETS = ('circle', 'xor', 'gaussians', 'spiral')
 PACKED_SETS = {'digits': 'digits.gbd.gz', 'mnist': 'mnist10k.gbd.gz'}
 DATASETS = tuple(PACKED_SETS) + TOY_SETS
+# name -> what the page needs to know: the packed file the worker must hand over (None: made
+# by the engine), a label and the kind of input ('image' or 2-D 'points').
+DATASET_INFO = {
+    'digits': {'file': PACKED_SETS['digits'], 'label': 'Digits 8x8 (scikit-learn)', 'kind': 'image'},
+    'mnist': {'file': PACKED_SETS['mnist'], 'label': 'MNIST 28x28 (10k)', 'kind': 'image'},
+    'circle': {'file': None, 'label': 'Circle (2-D)', 'kind': 'points'},
+    'xor': {'file': None, 'label': 'XOR (2-D)', 'kind': 'points'},
+    'gaussians': {'file': None, 'label': 'Two Gaussians (2-D)', 'kind': 'points'},
+    'spiral': {'file': None, 'label': 'Spiral (2-D)', 'kind': 'points'},
+}
 MAGIC = b'GBD1'
 
 # Packed blobs handed over at run time (the browser worker fetches them and registers the

@@ -36,18 +36,26 @@ from .model import MLP
 from .trainer import Trainer
 from .wire import pack
 
-DEFAULT_CONFIG = {
-    'dataset': 'digits', 'hidden': [32], 'activation': 'relu', 'init': 'he',
-    'optimizer': 'sgd', 'lr': 0.1, 'batch_size': 32, 'seed': 0, 'l2': 0.0, 'bias_init': 0.0,
-}
-CHOICES = {
-    'dataset': DATASETS,
-    'activation': ('relu', 'leaky_relu', 'tanh', 'sigmoid', 'linear'),
-    'init': ('he', 'glorot', 'small_uniform', 'zeros'),
-    'optimizer': ('sgd', 'momentum', 'adam'),
-}
 MAX_HIDDEN_LAYERS = 8
 MAX_WIDTH = 1024
+# Every engine setting: the page's URL schema is built from these rows (protocol/tables.py).
+CONFIG_FIELDS = (
+    {'key': 'dataset', 'type': 'enum', 'default': 'digits', 'options': list(DATASETS), 'label': 'Dataset'},
+    {'key': 'hidden', 'type': 'intlist', 'default': [32], 'min': 1, 'max': MAX_WIDTH,
+     'maxLength': MAX_HIDDEN_LAYERS, 'label': 'Hidden layers'},
+    {'key': 'activation', 'type': 'enum', 'default': 'relu',
+     'options': ['relu', 'leaky_relu', 'tanh', 'sigmoid', 'linear'], 'label': 'Activation'},
+    {'key': 'init', 'type': 'enum', 'default': 'he', 'options': ['he', 'glorot', 'small_uniform', 'zeros'],
+     'label': 'Initialiser'},
+    {'key': 'optimizer', 'type': 'enum', 'default': 'sgd', 'options': ['sgd', 'momentum', 'adam'], 'label': 'Optimiser'},
+    {'key': 'lr', 'type': 'number', 'default': 0.1, 'min': 1e-6, 'max': 10, 'label': 'Learning rate'},
+    {'key': 'batch_size', 'type': 'int', 'default': 32, 'min': 1, 'max': 4096, 'label': 'Batch size'},
+    {'key': 'seed', 'type': 'int', 'default': 0, 'min': 0, 'max': 2 ** 31 - 1, 'label': 'Seed'},
+    {'key': 'l2', 'type': 'number', 'default': 0.0, 'min': 0, 'max': 1, 'label': 'L2'},
+    {'key': 'bias_init', 'type': 'number', 'default': 0.0, 'min': -10, 'max': 10, 'label': 'Bias initialisation'},
+)
+DEFAULT_CONFIG = {row['key']: row['default'] for row in CONFIG_FIELDS}
+CHOICES = {row['key']: tuple(row['options']) for row in CONFIG_FIELDS if row['type'] == 'enum'}
 
 
 def validate_config(config: dict) -> dict:

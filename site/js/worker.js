@@ -39,8 +39,8 @@
 'use strict';
 
 let pyodide = null;
-let handlePy = null;          // glassbox.session.handle(request_json) -> packed uint8 array
-let registerDataPy = null;    // glassbox.session.register_data(file_name, bytes)
+let handlePy = null;          // glassbox.protocol.handle(request_json) -> packed uint8 array
+let registerDataPy = null;    // glassbox.protocol.register_data(file_name, bytes)
 let runtime = null;
 const registeredData = new Set();
 let training = null;          // {id, stop: null | reason} while a 'train' runs
@@ -92,8 +92,8 @@ async function start(runtimeSettings) {
     '    with open("/tmp/glassbox.zip", "wb") as f:\n' +
     '        f.write(data)\n' +
     '    sys.path.insert(0, "/tmp/glassbox.zip")\n' +
-    '    import glassbox.session\n' +
-    '    return glassbox.session\n' +
+    '    import glassbox.protocol\n' +
+    '    return glassbox.protocol\n' +
     '_install');
   const session = install(zip);
   install.destroy();

@@ -1,18 +1,21 @@
-"""glassbox.session driven exactly as the browser worker drives it: JSON in, packed buffer out."""
+"""glassbox.protocol driven exactly as the browser worker drives it: JSON in, packed buffer out; the
+ops table, runs and argument checks."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
-from glassbox import session as session_module
-from glassbox.session import Session, validate_config, DEFAULT_CONFIG
-from glassbox.wire import unpack
+from conftest import ROOT
+from glassbox.protocol import OPS, Session, handle, handle_request
+from glassbox.protocol.wire import unpack
+from glassbox.train.config import DEFAULT_CONFIG, validate_config
 
 
 def call(request):
-    return unpack(session_module.handle(json.dumps(request)))
+    return unpack(handle(json.dumps(request)))
 
 
 def test_configure_then_train_streams_a_snapshot_with_the_documented_layers():
@@ -31,7 +34,7 @@ def test_errors_come_back_as_messages_and_the_session_survives():
     bad = call({'op': 'configure', 'config': {'hidden': [0]}})
     assert bad['ok'] is False and 'hidden' in bad['error'] and bad['kind'] == 'ValueError'
     assert call({'op': 'nonsense'})['error'].startswith("unknown op 'nonsense'; known: ")
-    broken = unpack(session_module.handle('{not json'))
+    broken = unpack(handle('{not json'))
     assert broken['ok'] is False and broken['kind'] == 'JSONDecodeError'
     # The earlier model is still there and trains.
     assert call({'op': 'train', 'steps': 2})['ok']
@@ -82,3 +85,51 @@ def test_same_config_gives_identical_weights():
 def test_runtime_reports_versions():
     value = call({'op': 'runtime'})['value']
     assert value['numpy'] == np.__version__ and value['python'].count('.') == 2
+
+
+def test_every_op_takes_a_run_and_names_a_missing_one():
+    s = Session()
+    s.configure({'hidden': [8]})
+    s.fork('main', {'lr': 0.05})
+    for op in ('train', 'snapshot', 'evaluate', 'health', 'health_history', 'morph', 'classify_input', 'pour',
+               'project', 'perturb', 'set_lr', 'fork', 'prune', 'rollback', 'drop_run', 'modules'):
+        with pytest.raises(ValueError, match="no run 'ghost'; runs: fork-1, main"):
+            handle_request(s, {'op': op, 'run': 'ghost'})
+
+
+def test_an_analysis_of_a_fork_sees_the_fork_not_main():
+    s = Session()
+    s.configure({'hidden': [8]})
+    fork = s.fork('main', {'lr': 0.5})['run']
+    s.train(40, fork)
+    spec = {'input': {'index': 3}}
+    on_main = handle_request(s, dict(spec, op='classify_input'))
+    on_fork = handle_request(s, dict(spec, op='classify_input', run=fork))
+    assert not np.array_equal(on_main['logits'], on_fork['logits'])
+    np.testing.assert_array_equal(on_fork['logits'], s.runs[fork].model.forward(on_fork['x'][None, :])[0])
+    assert handle_request(s, {'op': 'evaluate', 'run': fork})['run'] == fork
+
+
+def test_unknown_arguments_are_named_with_the_ones_the_op_takes():
+    s = Session()
+    s.configure({'hidden': [8]})
+    with pytest.raises(ValueError, match=r"op 'morph' takes no argument 'form'; it takes: run, from, to, steps, path"):
+        handle_request(s, {'op': 'morph', 'form': {'class': 1}})
+    with pytest.raises(ValueError, match='run must be a run id string'):
+        handle_request(s, {'op': 'train', 'run': 3})
+    with pytest.raises(ValueError, match='a request must be an object'):
+        handle_request(s, ['train'])
+    with pytest.raises(ValueError, match="configure rebuilds the main run"):
+        handle_request(s, {'op': 'configure', 'run': 'fork-1'})
+
+
+def test_requests_before_configure_say_what_to_send_first():
+    with pytest.raises(ValueError, match='send {"op": "configure"} first'):
+        handle_request(Session(), {'op': 'train', 'steps': 1})
+
+
+def test_readme_lists_every_op_of_the_ops_table():
+    text = (ROOT / 'README.md').read_text()
+    start = text.index('<!-- ops:begin -->')
+    listed = re.findall(r'^\| `([a-z_]+)` \|', text[start:text.index('<!-- ops:end -->')], re.M)
+    assert listed == sorted(OPS)

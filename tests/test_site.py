@@ -2,6 +2,11 @@
 
 Timings measured here are written to test-artifacts/browser-timings.json (reported, never
 asserted: these machines are noisy; speed targets live in benchmarks/).
+
+Most tests share one started page (the ``app`` fixture, reset between tests). Tests of page load
+itself take a fresh ``page``: the default page autostarts (and times its first step), hostile URL
+state on load, no COOP/COEP headers, the modern builds, engine restart, and scikit-learn not
+loaded at start-up (a shared page may have loaded it for the module panel).
 """
 from __future__ import annotations
 

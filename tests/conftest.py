@@ -65,14 +65,20 @@ def browser():
         browser.close()
 
 
-@pytest.fixture()
-def page(browser):
-    """A fresh page whose console errors and uncaught exceptions are collected in ``page.errors``."""
-    context = browser.new_context(viewport={'width': 1400, 'height': 1000})
-    page = context.new_page()
+def collect_errors(page):
+    """Collect the page's console errors and uncaught exceptions in ``page.errors`` (none filtered)."""
     page.errors = []
     page.on('pageerror', lambda exc: page.errors.append(str(exc)))
-    page.on('console', lambda msg: page.errors.append(msg.text) if msg.type == 'error' and 'favicon' not in msg.text and '404' not in msg.text else None)
+    page.on('console', lambda msg: page.errors.append(msg.text) if msg.type == 'error' else None)
+    return page
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh page whose console errors and uncaught exceptions are collected in ``page.errors``.
+    For tests of page load itself; the others share one started page through ``app``."""
+    context = browser.new_context(viewport={'width': 1400, 'height': 1000})
+    page = collect_errors(context.new_page())
     yield page
     context.close()
 
@@ -84,9 +90,131 @@ def artifacts_dir() -> Path:
     return path
 
 
+# Pyodide's cold start on a busy 2-core machine can take 20 s or more: wait generously.
+READY_MS = 90_000
+
+
 def open_app(page, base_url, hash_=''):
     """Open the built page with URL state ``hash_`` and wait until window.glassbox is ready."""
     page.goto(base_url + 'index.html' + hash_)
-    page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=10_000)
+    page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=READY_MS)
     page.evaluate('window.glassbox.ready')
+    return page
+
+
+# Puts the started page back into a known state through window.glassbox alone: training paused,
+# only the run 'main', the schema's default settings (autoplay off) plus the test's own, a fresh
+# model at step 0 (same seed, so the same weights as a freshly loaded page), notes and errors
+# cleared, every panel expanded, scrolled to the top. Views keep results per model shape, so the
+# page first builds a model of another shape: every view then forgets the previous test's results,
+# zoom and selections, as on a fresh page.
+RESET_APP = """async (overrides) => {
+    const gb = window.glassbox;
+    const within = (promise, what) => Promise.race([promise, new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('reset: ' + what + ' took over 90 s')), 90000))]);
+    await within(gb.ready, 'ready');
+    await within(gb.pause(), 'pause');
+    await within(gb.setRuns(['main']), 'setRuns');
+    const target = {};
+    for (const row of gb.schema) target[row.key] = structuredClone(row.default);
+    target.autoplay = false;
+    Object.assign(target, overrides);
+    if (overrides.preset && overrides.preset !== 'none') {
+        // a preset fixes the engine settings not given alongside it, as in a link
+        for (const row of gb.schema) if (row.engine && !(row.key in overrides)) delete target[row.key];
+    }
+    const hidden = gb.state().layers.slice(1, -1);
+    await within(gb.configure({hidden: hidden.length === 1 && hidden[0] === 1 ? [2] : [1]}), 'configure (another shape)');
+    await within(gb.configure(target), 'configure');
+    gb.store.set({notes: [], error: null});
+    for (const toggle of document.querySelectorAll('.panel-toggle[aria-expanded="false"]')) toggle.click();
+    window.scrollTo(0, 0);
+    await within(gb.request('runtime'), 'engine round trip');  // the worker has answered all earlier requests
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    return gb.state();
+}"""
+
+
+class SharedApp:
+    """One started page for many tests (Pyodide starts once); ``fresh()`` opens a new one when the
+    old one can no longer be reset (closed, crashed, engine error)."""
+
+    def __init__(self, browser, base_url):
+        self.browser, self.base_url = browser, base_url
+        self.context = self.page = None
+        self.starts = 0
+
+    def fresh(self):
+        self.close()
+        self.context = self.browser.new_context(viewport={'width': 1400, 'height': 1000})
+        self.page = collect_errors(self.context.new_page())
+        self.page.set_default_timeout(60_000)  # a busy 2-core machine
+        self.starts += 1
+        open_app(self.page, self.base_url, '#autoplay=false')
+        return self.page
+
+    def reset(self, settings):
+        page = self.page or self.fresh()
+        try:
+            state = self._reset(page, settings)
+        except Exception:  # noqa: BLE001 - any failure to reset: start over on a fresh page
+            page = self.fresh()
+            state = self._reset(page, settings)
+        return page, state
+
+    def _reset(self, page, settings):
+        page.errors.clear()
+        state = page.evaluate(RESET_APP, settings)
+        if state['status'] != 'paused' or state['step'] != 0 or state['error']:
+            raise RuntimeError('the shared page did not reset: %r' % {k: state[k] for k in ('status', 'step', 'error')})
+        return state
+
+    def close(self):
+        if self.context is not None:
+            self.context.close()
+        self.context = self.page = None
+
+
+def frames(page, n=2):
+    """Wait until the page has drawn ``n`` more frames (what a view schedules with requestAnimationFrame)."""
+    page.evaluate('(n) => new Promise((done) => { const f = (k) => (k ? requestAnimationFrame(() => f(k - 1)) : done()); f(n); })', n)
+
+
+def follow_link(page, hash_):
+    """Put ``hash_`` in the shared page's address (as a pasted link does) and wait until the model
+    it asks for is built."""
+    page.evaluate("""(hash) => new Promise((done, fail) => {
+        if (location.hash === hash) fail(new Error('the page already shows ' + hash));
+        window.addEventListener('hashchange', () => done(), {once: true}); location.hash = hash; })""", hash_)
+    page.wait_for_function("""() => { const s = glassbox.state();
+        return s.status === 'paused' && s.dataset === s.settings.dataset
+          && JSON.stringify(s.layers.slice(1, -1)) === JSON.stringify(s.settings.hidden); }""", timeout=READY_MS)
+    page.evaluate("glassbox.request('runtime')")
+    frames(page)
+    return page
+
+
+@pytest.fixture(scope='session')
+def shared_app(browser, site_url):
+    holder = SharedApp(browser, site_url)
+    yield holder
+    holder.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'app_settings(**settings): settings the shared app is reset to '
+                            '(glassbox.configure keys, on top of the defaults with autoplay off)')
+
+
+@pytest.fixture()
+def app(shared_app, request):
+    """The shared started page, reset for this test (see RESET_APP): paused, default settings plus
+    the test's ``@pytest.mark.app_settings(...)``, only run 'main', step 0, notes and errors cleared.
+    Console errors and page errors are collected in ``page.errors`` from the start of the reset:
+    errors the reset itself causes fail the test at set-up, named as such."""
+    marker = request.node.get_closest_marker('app_settings')
+    settings = dict(marker.kwargs) if marker else {}
+    page, _ = shared_app.reset(settings)
+    if page.errors:
+        pytest.fail('console errors while resetting the shared page: %r' % page.errors)
     return page

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import open_app
+from conftest import follow_link, frames
 
 TIMINGS = {}
 
@@ -24,9 +24,26 @@ def save_timings(artifacts_dir):
 def shot(page, artifacts_dir, name, selector='[data-panel="inputs"]'):
     panel = page.locator(selector)
     panel.scroll_into_view_if_needed()
-    page.wait_for_timeout(400)  # panels above may redraw once they have been scrolled past
+    frames(page, 3)  # panels above may redraw once they have been scrolled past
     panel.scroll_into_view_if_needed()
     panel.screenshot(path=str(artifacts_dir / f'inputs-{name}.png'))
+
+
+def drawing_classified(page):
+    """Wait until the drawing pad shows its newest input and the prediction made from exactly it."""
+    return page.evaluate("""async () => {
+        const v = glassbox.inputsViews.draw, frame = () => new Promise((done) => requestAnimationFrame(done));
+        const deadline = performance.now() + 60000;
+        while (performance.now() < deadline) {
+          await frame(); await frame();  // the pad reads its pixels in the frame after a stroke
+          const x = v.input, r = v.result;
+          if (x && r) {
+            const again = await glassbox.classify(Array.from(x));
+            if (v.input === x && v.result === r && JSON.stringify(Array.from(again.probs.data)) === JSON.stringify(Array.from(r.probs.data))) return true;
+          }
+        }
+        throw new Error('the drawing pad did not settle on a prediction of its input within 60 s');
+    }""")
 
 
 def neuron_fills(page):
@@ -51,9 +68,11 @@ TIME_MORPH_AND_POUR = """async () => {
 }"""
 
 
-@pytest.mark.parametrize('dataset, hidden', [('digits', '32'), ('mnist', '128,64')])
-def test_morph_and_pour_on_digits_and_mnist_are_timed(page, site_url, artifacts_dir, dataset, hidden):
-    open_app(page, site_url, f'#autoplay=false&dataset={dataset}&hidden={hidden}')
+@pytest.mark.parametrize('dataset', [
+    pytest.param('digits', marks=pytest.mark.app_settings(dataset='digits', hidden=[32])),
+    pytest.param('mnist', marks=pytest.mark.app_settings(dataset='mnist', hidden=[128, 64]))])
+def test_morph_and_pour_on_digits_and_mnist_are_timed(app, artifacts_dir, dataset):
+    page = app
     page.evaluate('window.glassbox.train({steps: 200})')
     measured = page.evaluate(TIME_MORPH_AND_POUR)
     assert measured['n_a'] == measured['n_b'] == 500
@@ -66,8 +85,8 @@ def test_morph_and_pour_on_digits_and_mnist_are_timed(page, site_url, artifacts_
     assert not page.errors, page.errors
 
 
-def test_morph_endpoints_match_classifying_them_and_the_slider_drives_the_view(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false')
+def test_morph_endpoints_match_classifying_them_and_the_slider_drives_the_view(app, artifacts_dir):
+    page = app
     page.evaluate('window.glassbox.train({steps: 300})')
     check = page.evaluate("""async () => {
         const r = await glassbox.morph({from: 5, to: 6, steps: 50});
@@ -87,7 +106,8 @@ def test_morph_endpoints_match_classifying_them_and_the_slider_drives_the_view(p
     for _ in range(30):
         page.keyboard.press('ArrowRight')
     assert 'step 30 of 49' in page.locator('#gbi-morph-where').inner_text()
-    page.wait_for_timeout(200)
+    page.wait_for_function('''(before) => JSON.stringify([...document.querySelectorAll('#network-view .gb-neuron')]
+        .map(e => [+e.dataset.column, +e.dataset.index, e.getAttribute('fill')])) !== JSON.stringify(before)''', arg=before, timeout=10_000)
     assert neuron_fills(page) != before  # the network view shows the morph's activations
     page.select_option('#gbi-morph-path', 'real')
     page.wait_for_function("glassbox.inputsViews.morph.result && glassbox.inputsViews.morph.result.path === 'real'")
@@ -96,8 +116,9 @@ def test_morph_endpoints_match_classifying_them_and_the_slider_drives_the_view(p
     assert not page.errors, page.errors
 
 
-def test_drawing_with_the_mouse_and_keyboard_gives_a_live_prediction(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&tab=draw')
+@pytest.mark.app_settings(tab='draw')
+def test_drawing_with_the_mouse_and_keyboard_gives_a_live_prediction(app, artifacts_dir):
+    page = app
     page.evaluate('window.glassbox.train({steps: 300})')
     pad = page.locator('#gbi-draw-pad')
     pad.scroll_into_view_if_needed()
@@ -109,7 +130,7 @@ def test_drawing_with_the_mouse_and_keyboard_gives_a_live_prediction(page, site_
         page.mouse.move(x0 + 0.5 * w, y0 + (0.12 + 0.04 * k) * w)
     page.mouse.up()
     page.wait_for_function('glassbox.inputsViews.draw.result !== null')
-    page.wait_for_timeout(300)
+    drawing_classified(page)
     drawn = page.evaluate('Array.from(glassbox.inputsViews.draw.input)')
     assert len(drawn) == 64 and max(drawn) > 0.5 and sum(v > 0.1 for v in drawn) >= 4
     result = page.evaluate('glassbox.inputsViews.draw.result')
@@ -118,11 +139,11 @@ def test_drawing_with_the_mouse_and_keyboard_gives_a_live_prediction(page, site_
     pad.focus()
     page.keyboard.press('ArrowRight')
     page.keyboard.press('Space')
-    page.wait_for_timeout(300)
+    drawing_classified(page)
     painted = page.evaluate('Array.from(glassbox.inputsViews.draw.input)')
     assert painted != drawn
     page.click('#gbi-draw-undo')
-    page.wait_for_timeout(300)
+    drawing_classified(page)
     assert page.evaluate('Array.from(glassbox.inputsViews.draw.input)') == pytest.approx(drawn, abs=1e-6)
     # Edit an existing sample: load it, then what the network sees is that sample.
     page.select_option('#gbi-draw-load-class', '4')
@@ -138,8 +159,9 @@ def test_drawing_with_the_mouse_and_keyboard_gives_a_live_prediction(page, site_
     assert not page.errors, page.errors
 
 
-def test_pouring_colours_the_network_and_a_clicked_neuron_shows_its_details(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&tab=pour&pour_a=0&pour_b=1')
+@pytest.mark.app_settings(tab='pour', pour_a=[0], pour_b=[1])
+def test_pouring_colours_the_network_and_a_clicked_neuron_shows_its_details(app, artifacts_dir):
+    page = app
     page.evaluate('window.glassbox.train({steps: 300})')
     result = page.evaluate("""async () => {
         const r = await glassbox.pour({a: 0, b: 1, n: 150});
@@ -149,13 +171,14 @@ def test_pouring_colours_the_network_and_a_clicked_neuron_shows_its_details(page
     }""")
     assert result['a'] == [0] and result['b'] == [1] and result['same'] < 0.5
     page.evaluate('glassbox.pour({a: 0, b: 1, n: 150})')
-    page.wait_for_timeout(300)
+    page.wait_for_function("""() => (document.querySelector('#network-view .gb-neuron[data-column="1"][data-index="0"]')
+        ?.getAttribute('fill') || '').startsWith('rgb(')""", timeout=10_000)
     fills = {(c, k): f for c, k, f in neuron_fills(page)}
     assert fills[(1, 0)].startswith('rgb(')  # the pour's blue/red/purple colouring
     assert page.url.count('pour_a=0') == 1
     # Click a hidden neuron in the network view: the pour detail follows.
     page.locator('#network-view .gb-neuron[data-column="1"][data-index="5"]').click()
-    page.wait_for_timeout(200)
+    page.wait_for_function('glassbox.inputsViews.pour.selected', timeout=10_000)
     assert page.evaluate('glassbox.inputsViews.pour.selected') == {'column': 1, 'index': 5}
     assert 'hidden 1 · neuron 5' in page.locator('#gbi-panel-pour svg').first.text_content()
     shot(page, artifacts_dir, 'pour')
@@ -163,10 +186,11 @@ def test_pouring_colours_the_network_and_a_clicked_neuron_shows_its_details(page
     assert not page.errors, page.errors
 
 
-def test_perturbing_an_edge_clicked_in_the_network_and_reset_is_exact(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&probe=3')
+@pytest.mark.app_settings(probe=3)
+def test_perturbing_an_edge_clicked_in_the_network_and_reset_is_exact(app, artifacts_dir):
+    page = app
     page.evaluate('window.glassbox.train({steps: 300})')
-    page.wait_for_timeout(300)
+    frames(page)
     # Click the middle of a drawn hidden -> output edge (the canvas is under the SVG).
     point = page.evaluate("""() => {
         const n = (c, k) => document.querySelector(`#network-view .gb-neuron[data-column="${c}"][data-index="${k}"]`);
@@ -189,28 +213,32 @@ def test_perturbing_an_edge_clicked_in_the_network_and_reset_is_exact(page, site
     assert moved['changed'] and moved['exact']
     assert moved['robust']['method'] in ('exact walk', 'no effect')
     page.evaluate("glassbox.perturb({value: 2.5})")
-    page.wait_for_timeout(300)
+    page.wait_for_function("""() => { const t = document.querySelector('#gbi-panel-perturb svg')?.textContent || '';
+        return t.includes('Validation accuracy') && (t.includes('answer stays') || t.includes('no effect')); }""", timeout=10_000)
     text = page.locator('#gbi-panel-perturb svg').first.text_content()
     assert 'Validation accuracy' in text and ('answer stays' in text or 'no effect' in text)
     page.click('#gbi-perturb-reset')
-    page.wait_for_timeout(300)
+    page.wait_for_function('glassbox.inputsViews.perturb.result.target.value === glassbox.inputsViews.perturb.result.target.original',
+                           timeout=10_000)
     assert page.evaluate('glassbox.inputsViews.perturb.result.target.value === glassbox.inputsViews.perturb.result.target.original')
     page.evaluate("glassbox.perturb({value: 2.5})")
     shot(page, artifacts_dir, 'perturb')
     assert not page.errors, page.errors
 
 
-def test_hidden_space_pca_follows_training_and_tsne_runs_on_demand(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&tab=hidden')
+@pytest.mark.app_settings(tab='hidden')
+def test_hidden_space_pca_follows_training_and_tsne_runs_on_demand(app, artifacts_dir):
+    page = app
     page.wait_for_function('glassbox.inputsViews.hidden.result !== null')
     first = page.evaluate('Array.from(glassbox.inputsViews.hidden.result.coords.data.slice(0, 6))')
     page.evaluate('window.glassbox.train({steps: 200})')
-    page.wait_for_timeout(500)
+    page.wait_for_function('(first) => JSON.stringify(Array.from(glassbox.inputsViews.hidden.result.coords.data.slice(0, 6))) '
+                           '!== JSON.stringify(first)', arg=first, timeout=30_000)
     assert page.evaluate('Array.from(glassbox.inputsViews.hidden.result.coords.data.slice(0, 6))') != first
     # Hover a point: its input appears in the tooltip.
     circle = page.locator('[data-panel="inputs"] .gbi-points circle').first
     circle.hover()
-    page.wait_for_timeout(150)
+    page.locator('#gbi-panel-hidden .gb-tooltip img').wait_for(timeout=10_000)
     assert page.locator('#gbi-panel-hidden .gb-tooltip img').count() == 1
     assert 'validation #' in page.locator('#gbi-panel-hidden .gb-tooltip').inner_text()
     shot(page, artifacts_dir, 'hidden-pca')
@@ -224,8 +252,9 @@ def test_hidden_space_pca_follows_training_and_tsne_runs_on_demand(page, site_ur
     assert not page.errors, page.errors
 
 
-def test_the_input_plane_shows_each_neuron_and_updates_while_training(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&dataset=xor&hidden=8,6&activation=tanh&init=glorot&lr=0.3')
+@pytest.mark.app_settings(dataset='xor', hidden=[8, 6], activation='tanh', init='glorot', lr=0.3)
+def test_the_input_plane_shows_each_neuron_and_updates_while_training(app, artifacts_dir):
+    page = app
     page.wait_for_function('glassbox.inputsViews && document.querySelector("[data-panel=input-plane]").hidden === false')
     first = page.evaluate('glassbox.inputPlane()')
     page.evaluate('window.glassbox.train({steps: 500})')
@@ -237,29 +266,32 @@ def test_the_input_plane_shows_each_neuron_and_updates_while_training(page, site
     assert not page.errors, page.errors
 
 
-def test_force_layout_moves_neurons_and_lives_in_the_url(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&hidden=24,12')
+@pytest.mark.app_settings(hidden=[24, 12])
+def test_force_layout_moves_neurons_and_lives_in_the_url(app, artifacts_dir):
+    page = app
     page.evaluate('window.glassbox.train({steps: 200})')
     positions = """() => [...document.querySelectorAll('#network-view circle.gb-neuron')].map(e => [+e.getAttribute('cx'), +e.getAttribute('cy')])"""
     layered = page.evaluate(positions)
     page.select_option('#gbi-layout', 'force-weight')
-    page.wait_for_timeout(400)
+    page.wait_for_function(f'(layered) => location.hash.includes("layout=force") && JSON.stringify(({positions})()) !== JSON.stringify(layered)',
+                           arg=layered, timeout=10_000)
     assert 'layout=force' in page.url
     forced = page.evaluate(positions)
     assert len(forced) == len(layered) and forced != layered
     shot(page, artifacts_dir, 'force-weight', '[data-panel="network"]')
     page.select_option('#gbi-layout', 'force-coactivation')
-    page.wait_for_timeout(400)
+    page.wait_for_function(f'(forced) => location.hash.includes("force_by=coactivation") && JSON.stringify(({positions})()) !== JSON.stringify(forced)',
+                           arg=forced, timeout=10_000)
     assert 'force_by=coactivation' in page.url and page.evaluate(positions) != forced
     shot(page, artifacts_dir, 'force-coactivation', '[data-panel="network"]')
     page.select_option('#gbi-layout', 'layered')
-    page.wait_for_timeout(300)
+    page.wait_for_function(f'(layered) => JSON.stringify(({positions})()) === JSON.stringify(layered)', arg=layered, timeout=10_000)
     assert page.evaluate(positions) == layered
     assert not page.errors, page.errors
 
 
-def test_bad_tab_in_the_link_falls_back_with_a_note(page, site_url):
-    open_app(page, site_url, '#autoplay=false&tab=nowhere')
+def test_bad_tab_in_the_link_falls_back_with_a_note(app):
+    page = follow_link(app, '#autoplay=false&tab=nowhere')
     assert any('tab' in note for note in page.evaluate('glassbox.state().notes'))
     assert page.get_attribute('#gbi-tab-morph', 'aria-selected') == 'true'
     error = page.evaluate("glassbox.morph({from: {x: [1, 2, 3]}}).then(() => null, e => e.message)")
@@ -267,14 +299,14 @@ def test_bad_tab_in_the_link_falls_back_with_a_note(page, site_url):
     assert 'from.x' in page.locator('[data-panel="inputs"] .gbi-message').first.inner_text()
 
 
-def test_every_tab_exports_svg_and_png(page, site_url, tmp_path):
-    open_app(page, site_url, '#autoplay=false')
+def test_every_tab_exports_svg_and_png(app, tmp_path):
+    page = app
     page.evaluate('window.glassbox.train({steps: 50})')
     page.evaluate("glassbox.draw(Array.from({length: 64}, (_, i) => (i % 8 === 3 ? 1 : 0)))")
     for tab in ['morph', 'draw', 'pour', 'perturb', 'hidden']:
         page.click(f'#gbi-tab-{tab}')
         page.wait_for_function(f"glassbox.inputsViews['{tab}'].result")
-        page.wait_for_timeout(200)
+        frames(page)
         for fmt in ['svg', 'png']:
             with page.expect_download() as download:
                 page.click(f'[data-panel="inputs"] button[data-format="{fmt}"]')
@@ -289,8 +321,9 @@ def test_every_tab_exports_svg_and_png(page, site_url, tmp_path):
     assert not page.errors, page.errors
 
 
-def test_mnist_drawing_is_centred_like_mnist_and_perturb_reads_a_pixel_weight(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&dataset=mnist&hidden=64&tab=draw')
+@pytest.mark.app_settings(dataset='mnist', hidden=[64], tab='draw')
+def test_mnist_drawing_is_centred_like_mnist_and_perturb_reads_a_pixel_weight(app, artifacts_dir):
+    page = app
     page.evaluate('window.glassbox.train({steps: 150})')
     pad = page.locator('#gbi-draw-pad')
     pad.scroll_into_view_if_needed()
@@ -303,7 +336,7 @@ def test_mnist_drawing_is_centred_like_mnist_and_perturb_reads_a_pixel_weight(pa
         page.mouse.move(cx + r * math.cos(2 * math.pi * k / 40), cy + 1.4 * r * math.sin(2 * math.pi * k / 40))
     page.mouse.up()
     page.wait_for_function('glassbox.inputsViews.draw.result !== null')
-    page.wait_for_timeout(400)
+    drawing_classified(page)
     seen = page.evaluate('Array.from(glassbox.inputsViews.draw.input)')
     assert len(seen) == 784
     mass = sum(seen)

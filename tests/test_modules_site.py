@@ -6,19 +6,33 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import open_app
-
-READY_TIMEOUT_MS = 90_000
+from conftest import follow_link
 MODULES_TIMEOUT_MS = 120_000
 
 
 def show_modules(page, after_step=0):
     """Scroll the module panel on screen (that starts the computation) and wait for a result."""
     page.locator('[data-panel="modules"]').scroll_into_view_if_needed()
-    page.wait_for_function(f'window.glassbox.moduleView.result && window.glassbox.moduleView.result.step >= {after_step}',
+    page.wait_for_function(f'''() => {{ const r = window.glassbox.moduleView.result;
+        return r && r.step >= {after_step} && JSON.stringify(r.layer_sizes) === JSON.stringify(window.glassbox.state().layers); }}''',
                            timeout=MODULES_TIMEOUT_MS)
-    page.wait_for_timeout(600)  # node transitions settle
+    settled(page)  # node transitions settle
     return page.evaluate('window.glassbox.moduleView.result')
+
+
+def settled(page, selector='[data-panel="modules"]'):
+    """Wait until a panel's drawing stops changing (its D3 transitions have ended) for five frames."""
+    page.evaluate("""async (selector) => {
+        const frame = () => new Promise((done) => requestAnimationFrame(done));
+        const deadline = performance.now() + 30000;
+        let last = null, same = 0;
+        while (same < 5 && performance.now() < deadline) {
+          await frame();
+          const now = document.querySelector(selector)?.innerHTML;
+          same = now === last ? same + 1 : 0;
+          last = now;
+        }
+    }""", selector)
 
 
 def save_timings(artifacts_dir, entries):
@@ -28,8 +42,8 @@ def save_timings(artifacts_dir, entries):
     path.write_text(json.dumps(old, indent=1))
 
 
-def test_map_opens_zooms_into_a_module_highlights_it_and_backs_out(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&hidden=32')
+def test_map_opens_zooms_into_a_module_highlights_it_and_backs_out(app, artifacts_dir):
+    page = app
     page.evaluate('window.glassbox.train({steps: 300})')
     result = show_modules(page, after_step=300)
     nodes = page.locator('.gb-module-map .gb-mod-node')
@@ -47,7 +61,8 @@ def test_map_opens_zooms_into_a_module_highlights_it_and_backs_out(page, site_ur
 
     top = result['modules'][0]
     page.locator(f'.gb-module-map .gb-mod-node[data-module="{top["id"]}"]').click()
-    page.wait_for_timeout(300)
+    page.wait_for_function('window.glassbox.moduleView.zoomed === true', timeout=10_000)
+    settled(page)
     assert page.evaluate('window.glassbox.moduleView.zoomed') is True
     assert page.locator('.gb-module-zoom .gb-mod-card').count() == min(48, top['size'])
     assert page.locator('.gb-module-zoom image').count() == min(48, top['size'])  # incoming weights as 8x8 images
@@ -73,8 +88,9 @@ def test_map_opens_zooms_into_a_module_highlights_it_and_backs_out(page, site_ur
     assert not page.errors, page.errors
 
 
-def test_mnist_modules_form_while_training_and_the_recompute_cost_is_measured(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&dataset=mnist&hidden=128&modules_every=3&speed=4')
+@pytest.mark.app_settings(dataset='mnist', hidden=[128], modules_every=3, speed=4)
+def test_mnist_modules_form_while_training_and_the_recompute_cost_is_measured(app, artifacts_dir):
+    page = app
     page.locator('[data-panel="modules"]').scroll_into_view_if_needed()
     first = show_modules(page)
     seen = page.evaluate("""async () => {
@@ -112,14 +128,16 @@ def test_mnist_modules_form_while_training_and_the_recompute_cost_is_measured(pa
     assert result['image_shape'] == [28, 28]
     page.locator('[data-panel="modules"]').screenshot(path=str(artifacts_dir / 'modules-mnist-map.png'))
     page.locator(f'.gb-module-map .gb-mod-node[data-module="{result["modules"][0]["id"]}"]').click()
-    page.wait_for_timeout(300)
+    page.wait_for_function('window.glassbox.moduleView.zoomed === true', timeout=10_000)
+    settled(page)
+    settled(page, '[data-panel="module-detail"]')
     page.locator('[data-panel="module-detail"]').screenshot(path=str(artifacts_dir / 'modules-mnist-detail.png'))
     page.locator('[data-panel="modules"]').screenshot(path=str(artifacts_dir / 'modules-mnist-zoom.png'))
     assert not page.errors, page.errors
 
 
-def test_url_rows_drive_the_decomposition_and_the_side_by_side_comparison(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false&hidden=24&modules_method=agglomerative&modules_k=4&modules_vs=nmf&modules_vs_k=4')
+def test_url_rows_drive_the_decomposition_and_the_side_by_side_comparison(app, artifacts_dir):
+    page = follow_link(app, '#autoplay=false&hidden=24&modules_method=agglomerative&modules_k=4&modules_vs=nmf&modules_vs_k=4')
     page.evaluate('window.glassbox.train({steps: 200})')
     result = show_modules(page, after_step=200)
     assert result['method'] == 'agglomerative' and len(result['modules']) == 4
@@ -141,8 +159,8 @@ def test_url_rows_drive_the_decomposition_and_the_side_by_side_comparison(page, 
     assert not page.errors, page.errors
 
 
-def test_bad_module_requests_get_clear_messages_and_the_page_keeps_working(page, site_url):
-    open_app(page, site_url, '#autoplay=false&modules_k=99')
+def test_bad_module_requests_get_clear_messages_and_the_page_keeps_working(app):
+    page = follow_link(app, '#autoplay=false&modules_k=99')
     state = page.evaluate('window.glassbox.state()')
     assert any('Modules per layer' in note for note in state['notes'])
     assert state['settings']['modules_k'] == 'auto'

@@ -2,6 +2,11 @@
 
 Timings measured here are written to test-artifacts/browser-timings.json (reported, never
 asserted: these machines are noisy; speed targets live in benchmarks/).
+
+Most tests share one started page (the ``app`` fixture, reset between tests). Tests of page load
+itself take a fresh ``page``: the default page autostarts (and times its first step), hostile URL
+state on load, no COOP/COEP headers, the modern builds, engine restart, and scikit-learn not
+loaded at start-up (a shared page may have loaded it for the module panel).
 """
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import open_app
+from conftest import READY_MS, follow_link, frames, open_app
 
-READY_TIMEOUT_MS = 90_000
+READY_TIMEOUT_MS = READY_MS
 TIMINGS = {}
 
 
@@ -50,12 +55,12 @@ def test_default_page_starts_training_digits_on_its_own(page, site_url, artifact
     save_timings()
 
 
-def test_training_through_the_api_lowers_the_loss_and_changes_the_drawing(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false')
+def test_training_through_the_api_lowers_the_loss_and_changes_the_drawing(app, artifacts_dir):
+    page = app
     first = page.evaluate('window.glassbox.state()')
     assert first['step'] == 0 and first['status'] == 'paused'
     page.evaluate('window.glassbox.train({steps: 10})')
-    page.wait_for_timeout(300)  # let the view draw the newest snapshot
+    frames(page)  # let the view draw the newest snapshot
     before = drawing_signature(page)
     early = page.evaluate('window.glassbox.state()')
     seen = page.evaluate("""async () => {
@@ -66,7 +71,7 @@ def test_training_through_the_api_lowers_the_loss_and_changes_the_drawing(page, 
         off();
         return {steps, ms: performance.now() - t0};
     }""")
-    page.wait_for_timeout(300)
+    frames(page)
     after_state = page.evaluate('window.glassbox.state()')
     assert after_state['step'] == early['step'] + 300
     assert seen['steps'] == sorted(seen['steps']) and len(seen['steps']) >= 3
@@ -102,8 +107,8 @@ def test_garbage_url_state_falls_back_to_defaults_with_a_visible_note(page, site
     assert not dialogs and not page.errors, (dialogs, page.errors)
 
 
-def test_settings_round_trip_through_the_url(page, site_url):
-    open_app(page, site_url, '#hidden=16,8&activation=tanh&lr=0.05&autoplay=false')
+def test_settings_round_trip_through_the_url(app):
+    page = follow_link(app, '#hidden=16,8&activation=tanh&lr=0.05&autoplay=false')
     state = page.evaluate('window.glassbox.state()')
     assert state['layers'] == [64, 16, 8, 10]
     assert state['settings']['activation'] == 'tanh'
@@ -111,8 +116,8 @@ def test_settings_round_trip_through_the_url(page, site_url):
     assert 'optimizer=adam' in page.url and 'lr=0.01' in page.url
 
 
-def test_learning_rate_changes_mid_training_without_a_reset(page, site_url):
-    open_app(page, site_url, '#autoplay=false')
+def test_learning_rate_changes_mid_training_without_a_reset(app):
+    page = app
     page.evaluate('window.glassbox.train()')
     page.wait_for_function('window.glassbox.state().step >= 30', timeout=30_000)
     page.evaluate('window.glassbox.configure({lr: 0.02})')
@@ -123,12 +128,13 @@ def test_learning_rate_changes_mid_training_without_a_reset(page, site_url):
     assert page.evaluate('window.glassbox.snapshot().lr') == pytest.approx(0.02)
 
 
-def test_invalid_value_typed_into_a_control_is_explained_and_the_model_kept(page, site_url):
-    open_app(page, site_url, '#autoplay=false')
+def test_invalid_value_typed_into_a_control_is_explained_and_the_model_kept(app):
+    page = app
     page.fill('#setting-hidden', '32,abc')
     page.press('#setting-hidden', 'Enter')
     page.locator('#setting-hidden').blur()
-    page.wait_for_timeout(200)
+    page.wait_for_function("[...document.querySelectorAll('.field-error')].some((e) => e.innerText.includes('comma-separated'))",
+                           timeout=10_000)
     assert 'comma-separated' in page.locator('.field-error').first.inner_text() or \
         'comma-separated' in ' '.join(page.locator('.field-error').all_inner_texts())
     assert page.evaluate('window.glassbox.state().layers') == [64, 32, 10]
@@ -136,8 +142,8 @@ def test_invalid_value_typed_into_a_control_is_explained_and_the_model_kept(page
     assert page.evaluate('window.glassbox.state().step') == 5
 
 
-def test_mnist_784_128_64_10_trains_and_is_drawn(page, site_url, artifacts_dir):
-    open_app(page, site_url, '#autoplay=false')
+def test_mnist_784_128_64_10_trains_and_is_drawn(app, artifacts_dir):
+    page = app
     page.evaluate("window.glassbox.configure({dataset: 'mnist', hidden: [128, 64]})")
     state = page.evaluate('window.glassbox.state()')
     assert state['layers'] == [784, 128, 64, 10]
@@ -150,7 +156,7 @@ def test_mnist_784_128_64_10_trains_and_is_drawn(page, site_url, artifacts_dir):
     state = page.evaluate('window.glassbox.state()')
     assert state['step'] == 100 and state['valAccuracy'] > 0.5
     TIMINGS['mnist_784_128_64_10_ms_per_step'] = round(elapsed / 100, 3)
-    page.wait_for_timeout(300)
+    frames(page)
     count = page.evaluate("document.querySelectorAll('#network-view *').length")
     assert count < 5000
     page.screenshot(path=str(artifacts_dir / 'site-mnist.png'))
@@ -221,8 +227,8 @@ def test_scikit_learn_loads_on_first_use_not_at_start_up(page, site_url):
     assert page.evaluate('window.glassbox.state().step') == 5
 
 
-def test_panels_collapse_and_expand_from_the_keyboard(page, site_url):
-    open_app(page, site_url, '#autoplay=false')
+def test_panels_collapse_and_expand_from_the_keyboard(app):
+    page = app
     toggle = page.locator('[data-panel="network"] .panel-toggle')
     assert toggle.get_attribute('aria-expanded') == 'true'
     assert page.locator('#network-view').is_visible()

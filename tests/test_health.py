@@ -283,16 +283,20 @@ def test_pruning_removes_dead_units_without_changing_the_outputs():
     session.train(CHUNK, answer['run'])  # the pruned run trains
 
 
-def test_presets_table_is_the_same_in_the_page(tmp_path):
+def test_presets_table_reaches_the_page_from_the_engine(tmp_path):
+    """The page has no copy of the presets: its URL schema reads them from the engine's tables."""
     if shutil.which('node') is None:
         pytest.skip('node is not installed')
-    script = "import {PRESETS} from '%s'; console.log(JSON.stringify(PRESETS));" % (ROOT / 'site' / 'js' / 'presets.js').as_uri()
-    out = subprocess.run(['node', '--input-type=module', '-e', script], capture_output=True, text=True, check=True)
+    from glassbox.protocol.tables import shared_tables
+    script = ("import {makeSchema} from '%s'; const u = makeSchema(JSON.parse(process.argv[1]));"
+              "console.log(JSON.stringify(u.presets));") % (ROOT / 'site' / 'js' / 'state' / 'url-state.js').as_uri()
+    out = subprocess.run(['node', '--input-type=module', '-e', script, json.dumps(shared_tables())],
+                         capture_output=True, text=True, check=True)
     page = json.loads(out.stdout)
     assert list(page) == list(PRESETS)
     for name, preset in PRESETS.items():
         assert page[name]['settings'] == preset['settings'] and page[name]['detectors'] == preset['detectors']
-        assert page[name]['withinSteps'] == preset['within_steps'] and page[name]['label'] == preset['label']
+        assert page[name]['within_steps'] == preset['within_steps'] and page[name]['label'] == preset['label']
 
 
 def test_measured_cost_of_the_health_checks_per_snapshot(artifacts_dir):

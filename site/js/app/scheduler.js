@@ -68,15 +68,17 @@ export function createScheduler({send, now = () => performance.now()}) {
 
   return {
     /**
-     * Queue one engine call. Options: key (coalesce + throttle + busy), throttleMs, force.
-     * Resolves with the engine's answer (for a coalesced call: the newest call's answer).
+     * Queue one engine call. Options: key (coalesce + throttle + busy), throttleMs, force,
+     * replace (default true: this call's args replace a queued call of the same key; false:
+     * join it as it is). Resolves with the engine's answer (for a coalesced call: the answer to
+     * the arguments that ran).
      */
-    request(op, args = {}, {key = null, throttleMs = 0, force = false} = {}) {
+    request(op, args = {}, {key = null, throttleMs = 0, force = false, replace = true} = {}) {
       return new Promise((resolve, reject) => {
         const waiter = {resolve, reject};
         const queued = key == null ? null : queue.find((job) => job.key === key && job.op === op);
         if (queued) {
-          queued.args = args;                 // the newer request replaces the stale one
+          if (replace) queued.args = args;   // the newer request replaces the stale one
           queued.force = queued.force || force;
           queued.waiters.push(waiter);
         } else {

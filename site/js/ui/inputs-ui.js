@@ -4,9 +4,11 @@
 // methods morph, pour, perturb, project, classify, draw, inputPlane, showTab.
 // Installed from main.js: installInputs(app, {addPanel, network}).
 //
-// While a tab shows, its view follows training (each view throttles its own engine requests);
+// While a tab shows, its view follows training (its data source, app/sources/inputs.js, throttles
+// the engine requests through the one scheduler);
 // hidden tabs cost nothing. Choices that matter are URL keys (site/js/url-state.js): tab,
 // morph_from, morph_to, morph_path, pour_a, pour_b, pour_n, proj_layer, layout, force_by.
+import {createInputsSource} from '../app/sources/inputs.js';
 import {createMorphView} from '../views/inputs/morph.js';
 import {createDrawView} from '../views/inputs/draw-pad.js';
 import {createPourView} from '../views/inputs/pour.js';
@@ -26,8 +28,9 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
   planePanel.panel.hidden = true;
 
   let active = null;
+  const source = createInputsSource(app);
   const ctx = {
-    app,
+    source,
     drawn: null,
     info: () => app.store.get().info,
     settings: () => app.store.get().settings,

@@ -36,7 +36,7 @@ export function createDrawView(container, ctx) {
   const tooltip = makeTooltip(root);
   const padCtx = canvas.getContext('2d', { willReadFrequently: true });
 
-  let shape = null, undo = [], drawing = null, cursor = [0, 0], x = null, out = null, frame = false, inFlight = null, pending = null, loaded = null;
+  let shape = null, undo = [], drawing = null, cursor = [0, 0], x = null, out = null, frame = false, loaded = null;
   const info = () => ctx.info();
   const names = () => info()?.class_names ?? [];
 
@@ -203,32 +203,25 @@ export function createDrawView(container, ctx) {
     requestAnimationFrame(() => { frame = false; classify().catch(() => {}); });
   }
 
-  // One request at a time; strokes made meanwhile share one follow-up request with the newest pixels.
-  function classify() {
+  // The scheduler runs one request at a time; strokes made meanwhile replace the queued request.
+  function classify(how = {}) {
     if (!shape) return Promise.resolve(null);
     x = preprocess();
     ctx.setDrawn(x);
     paint();
-    if (inFlight) {
-      pending = pending || inFlight.catch(() => {}).then(() => { pending = null; return send(); });
-      return pending;
-    }
-    return send();
+    return send(how);
   }
 
-  function send() {
-    inFlight = (async () => {
-      try {
-        out = await ctx.app.request('classify_input', { input: { x: Array.from(x) } });
-        message.text('');
-        paint();
-        return out;
-      } catch (error) {
-        message.text(String(error.message || error));
-        throw error;
-      } finally { inFlight = null; }
-    })();
-    return inFlight;
+  async function send(how) {
+    try {
+      out = await ctx.source.classify({ input: { x: Array.from(x) } }, how);
+      message.text('');
+      paint();
+      return out;
+    } catch (error) {
+      message.text(String(error.message || error));
+      throw error;
+    }
   }
 
   function paint() {
@@ -299,7 +292,7 @@ export function createDrawView(container, ctx) {
   centreIn.on('change', changed);
   loadBtn.on('click', async () => {
     try {
-      const got = await ctx.app.request('get_input', { input: { class: Number(loadSel.property('value')), nth: Number(loadNth.property('value')) || 0 } });
+      const got = await ctx.source.getInput({ input: { class: Number(loadSel.property('value')), nth: Number(loadNth.property('value')) || 0 } });
       loaded = got.input;
       await setPixels(got.x.data);
       say(message, `Loaded validation sample #${loaded.index} (a ${names()[loaded.label] ?? loaded.label}); paint or erase to edit it.`, true);
@@ -311,7 +304,7 @@ export function createDrawView(container, ctx) {
     get input() { return x; },
     get result() { return out; },
     activate() { setup(); if (shape && x) paint(); },
-    refresh() { if (shape && x && !inFlight) classify().catch(() => {}); },
+    refresh() { if (shape && x) classify({ follow: true }).catch(() => {}); },
     reset() { shape = null; out = null; x = null; ctx.setDrawn(null); setup(); },
     ...exporters(stage.node(), 'drawing'),
   };

@@ -18,23 +18,21 @@ export function createInputPlaneView(container, ctx) {
   const stage = root.append('div').attr('class', 'gbi-stage');
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Decision over the input plane and every neuron\'s output');
   const tooltip = makeTooltip(root);
-  let result = null, busy = false, lastRun = 0, geometry = null;
+  let result = null, geometry = null;
   const info = () => ctx.info();
   const names = () => info()?.class_names ?? ['0', '1'];
 
-  async function run(args = {}) {
-    busy = true;
+  async function run(args = {}, how = {}) {
     try {
-      const out = await ctx.app.request('input_plane', { grid: args.grid ?? 64, neuron_grid: args.neuron_grid ?? 24, points: args.points ?? 400 });
+      const out = await ctx.source.plane({ grid: args.grid ?? 64, neuron_grid: args.neuron_grid ?? 24, points: args.points ?? 400 }, how);
       result = out;
-      lastRun = performance.now();
       message.text('');
       draw();
       return out;
     } catch (error) {
       message.text(String(error.message || error));
       throw error;
-    } finally { busy = false; }
+    }
   }
 
   function nodeImage(t, k) {
@@ -44,7 +42,7 @@ export function createInputPlaneView(container, ctx) {
 
   function draw() {
     if (!result) return;
-    const width = Math.max(700, container.clientWidth || 900), snap = ctx.app.snapshot();
+    const width = Math.max(700, container.clientWidth || 900), snap = ctx.source.snapshot();
     const layers = [result.inputs, ...result.neurons];   // page columns 0 .. L-1 (the output is the big map)
     const outSize = Math.min(300, Math.max(220, width * 0.3)), outX = width - outSize - 24, top = 40;
     const node = Math.max(28, Math.min(52, 420 / Math.max(...layers.map((t) => Math.min(MAX_SHOWN, t.shape[0])))));
@@ -148,7 +146,7 @@ export function createInputPlaneView(container, ctx) {
     run,
     get result() { return result; },
     activate() { if (!result) run().catch(() => {}); else draw(); },
-    refresh(force = false) { if (!busy && (force || performance.now() - lastRun > 150)) run().catch(() => {}); },
+    refresh(force = false) { run({}, { follow: true, force }).catch(() => {}); },
     reset() { result = null; svg.selectAll('*').remove(); },
     ...exporters(stage.node(), 'input-plane'),
   };

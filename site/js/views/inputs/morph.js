@@ -31,7 +31,7 @@ export function createMorphView(container, ctx) {
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Morph between two inputs');
   const tooltip = makeTooltip(root);
 
-  let result = null, pos = 0, rows = [], width = 0, spec = null, timer = null, busy = false, lastRun = 0;
+  let result = null, pos = 0, rows = [], width = 0, spec = null, timer = null;
   let scaleX = null, heat = null, engaged = false;
 
   const info = () => ctx.info();
@@ -59,19 +59,17 @@ export function createMorphView(container, ctx) {
     : v && v.x && !Array.isArray(v.x) ? { ...v, x: Array.from(v.x) } : v);
 
   /** Run a morph; args default to the controls. Resolves with the engine's result. */
-  async function run(args = {}) {
+  async function run(args = {}, how = {}) {
     const request = {
       from: asSpec(args.from ?? endpoint(fromSel, fromNth)), to: asSpec(args.to ?? endpoint(toSel, toNth)),
       steps: args.steps ?? (Number(stepsIn.property('value')) || 50), path: args.path ?? pathSel.property('value'),
     };
-    busy = true;
     try {
-      const out = await ctx.app.request('morph', request);
+      const out = await ctx.source.morph(request, how);
       spec = request;
       reflect(request);
       const keepT = result ? pos / Math.max(1, result.t.shape[0] - 1) : 0;
       result = out;
-      lastRun = performance.now();
       message.text('');
       slider.attr('max', out.t.shape[0] - 1);
       pos = Math.round(keepT * (out.t.shape[0] - 1));
@@ -81,7 +79,7 @@ export function createMorphView(container, ctx) {
     } catch (error) {
       message.text(String(error.message || error));
       throw error;
-    } finally { busy = false; }
+    }
   }
 
   function reflect(request) {
@@ -288,7 +286,7 @@ export function createMorphView(container, ctx) {
     /** Called on every snapshot while this tab shows: re-run at most once a second. */
     refresh(force = false) {
       syncOptions();
-      if (!busy && spec && (force || performance.now() - lastRun > 1000)) run(spec).catch(() => {});
+      if (spec) run(spec, { follow: true, force }).catch(() => {});
     },
     reset() { result = null; spec = null; engaged = false; svg.selectAll('*').remove(); },
     ...exporters(stage.node(), 'morph'),

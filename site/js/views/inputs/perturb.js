@@ -28,7 +28,7 @@ export function createPerturbView(container, ctx) {
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Perturbing one parameter');
   const tooltip = makeTooltip(root);
 
-  let result = null, target = null, value = null, silence = false, input = null, inFlight = null, pending = null, lastRun = 0, x = null;
+  let result = null, target = null, value = null, silence = false, input = null, x = null;
   const info = () => ctx.info();
   const names = () => info()?.class_names ?? [];
   const sizes = () => info()?.layer_sizes ?? [];
@@ -44,12 +44,12 @@ export function createPerturbView(container, ctx) {
   }
 
   function defaultInput() {
-    const snap = ctx.app.snapshot(), probe = ctx.settings().probe;
+    const snap = ctx.source.snapshot(), probe = ctx.settings().probe;
     return typeof probe === 'number' && snap?.probe?.index ? { index: snap.probe.index.data[probe] ?? 0 } : { index: 0 };
   }
 
   function strongestTarget() {
-    const snap = ctx.app.snapshot(), L = snap.layers.length, W = snap.layers[L - 1].W, [nIn, nOut] = W.shape;
+    const snap = ctx.source.snapshot(), L = snap.layers.length, W = snap.layers[L - 1].W, [nIn, nOut] = W.shape;
     const j = result ? result.perturbed.pred : 0;
     let best = 0;
     for (let i = 0; i < nIn; i++) if (Math.abs(W.data[i * nOut + j]) > Math.abs(W.data[best * nOut + j])) best = i;
@@ -57,28 +57,23 @@ export function createPerturbView(container, ctx) {
   }
 
   /** Perturb: {target, value?, silence?, input?}; missing parts keep the current ones. */
-  async function run(args = {}) {
+  async function run(args = {}, how = {}) {
     if (args.target) { target = { ...args.target }; value = null; silence = false; }
     if (args.value !== undefined) value = args.value;
     if (args.silence !== undefined) silence = !!args.silence;
     if (args.input !== undefined) input = args.input;
     if (!target) target = strongestTarget();
     if (!input) input = defaultInput();
-    // One request at a time; calls made meanwhile share one follow-up run with the newest state.
-    if (inFlight) {
-      pending = pending || inFlight.catch(() => {}).then(() => { pending = null; return execute(); });
-      return pending;
-    }
-    return execute();
+    // The scheduler runs one request at a time; calls made meanwhile replace the queued one.
+    return execute(how);
   }
 
-  function execute() {
+  function execute(how) {
     const request = { target, value, silence, input: input === 'drawn' ? { x: Array.from(ctx.drawn || []) } : input };
-    inFlight = (async () => {
+    return (async () => {
       try {
-        const out = await ctx.app.request('perturb', request);
+        const out = await ctx.source.perturb(request, how);
         result = out;
-        lastRun = performance.now();
         message.text('');
         reflect();
         draw();
@@ -86,11 +81,8 @@ export function createPerturbView(container, ctx) {
       } catch (error) {
         message.text(String(error.message || error));
         throw error;
-      } finally {
-        inFlight = null;
       }
     })();
-    return inFlight;
   }
 
   function reflect() {
@@ -208,7 +200,7 @@ export function createPerturbView(container, ctx) {
       return run({ target: t });
     },
     activate() { syncOptions(); if (!result) run().catch(() => {}); else draw(); },
-    refresh(force = false) { if (target && !inFlight && (force || performance.now() - lastRun > 1000)) run().catch(() => {}); },
+    refresh(force = false) { if (target) run({}, { follow: true, force }).catch(() => {}); },
     ...exporters(stage.node(), 'perturb'),
   };
 }

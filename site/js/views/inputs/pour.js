@@ -27,7 +27,7 @@ export function createPourView(container, ctx) {
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Pouring two classes through the network');
   const tooltip = makeTooltip(root);
 
-  let result = null, request = null, selected = null, busy = false, lastRun = 0, optionsFor = '';
+  let result = null, request = null, selected = null, optionsFor = '';
   const info = () => ctx.info();
   const names = () => info()?.class_names ?? [];
   const setName = (list) => list.map((k) => names()[k] ?? k).join(', ');
@@ -64,15 +64,13 @@ export function createPourView(container, ctx) {
   }
 
   /** Pour; args {a, b, n} default to the controls. Resolves with the engine's result. */
-  async function run(args = {}) {
+  async function run(args = {}, how = {}) {
     const req = { a: args.a ?? readSide('a'), b: args.b ?? readSide('b'), n: args.n ?? (Number(nIn.property('value')) || 200) };
-    busy = true;
     try {
-      const out = await ctx.app.request('pour', req);
+      const out = await ctx.source.pour(req, how);
       if (!result || result.a.join() !== out.a.join() || result.b.join() !== out.b.join()) selected = null;
       request = req;
       result = out;
-      lastRun = performance.now();
       setSide('a', out.a); setSide('b', out.b); nIn.property('value', req.n);
       ctx.persist({ pour_a: out.a, pour_b: out.b, pour_n: Math.min(1000, req.n) });
       message.text('');
@@ -83,7 +81,7 @@ export function createPourView(container, ctx) {
     } catch (error) {
       message.text(String(error.message || error));
       throw error;
-    } finally { busy = false; }
+    }
   }
 
   function bestNeuron() {
@@ -192,7 +190,7 @@ export function createPourView(container, ctx) {
 
   function drawDetail(g) {
     if (!selected) return 0;
-    const { column, index } = selected, layer = result.layers[column - 1], snap = ctx.app.snapshot();
+    const { column, index } = selected, layer = result.layers[column - 1], snap = ctx.source.snapshot();
     const lines = neuronLines(column, index);
     g.append('text').attr('class', 'gbi-title').attr('x', 0).attr('y', 18).text(lines[0]);
     g.append('text').attr('class', 'gbi-small').attr('x', 0).attr('y', 36).text(lines[1]);
@@ -217,6 +215,10 @@ export function createPourView(container, ctx) {
     }
     const edges = Array.from(layer.edges.data.subarray(index * 21, index * 21 + 21));
     const ha = Array.from(layer.hist_a.data.subarray(index * 20, index * 20 + 20)), hb = Array.from(layer.hist_b.data.subarray(index * 20, index * 20 + 20));
+    if (!edges.every(Number.isFinite)) {  // the model holds NaN/Inf: no histogram to draw (never a NaN attribute)
+      g.append('text').attr('class', 'gbi-small').attr('x', 0).attr('y', y + 16).text('responses are not finite numbers: the model holds NaN/Inf');
+      return y + 40;
+    }
     const x = d3.scaleLinear([edges[0], edges[20]], [30, 290]), top = Math.max(1, d3.max([...ha, ...hb]));
     const h = d3.scaleLinear([0, top], [y + 130, y + 30]);
     g.append('text').attr('class', 'gbi-small').attr('x', 0).attr('y', y + 16).text(`responses: A (blue) vs B (red)${column === result.layers.length ? ', probability' : ''}`);
@@ -244,7 +246,7 @@ export function createPourView(container, ctx) {
     get result() { return result; },
     get selected() { return selected && { ...selected }; },
     activate() { syncOptions(); if (!result) run().catch(() => {}); else draw(); },
-    refresh(force = false) { syncOptions(); if (!busy && request && (force || performance.now() - lastRun > 4000)) run(request).catch(() => {}); },
+    refresh(force = false) { syncOptions(); if (request) run(request, { follow: true, force }).catch(() => {}); },
     reset() { result = null; request = null; selected = null; optionsFor = ''; svg.selectAll('*').remove(); },
     ...exporters(stage.node(), 'pour'),
   };

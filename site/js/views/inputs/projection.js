@@ -25,7 +25,7 @@ export function createProjectionView(container, ctx) {
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Hidden space projection');
   const tooltip = makeTooltip(root);
 
-  let result = null, inputs = null, inputsKey = '', busy = false, lastRun = 0, domain = null, delaunay = null, points = [];
+  let result = null, inputs = null, inputsKey = '', busy = false, domain = null, delaunay = null, points = [];
   let method = 'pca', layer = null, stepShown = 0;
   const info = () => ctx.info();
   const names = () => info()?.class_names ?? [];
@@ -43,7 +43,7 @@ export function createProjectionView(container, ctx) {
   }
 
   /** Project: {layer, method, n}; resolves with the engine's result. */
-  async function run(args = {}) {
+  async function run(args = {}, how = {}) {
     layer = args.layer ?? layer ?? 1;
     method = args.method ?? method;
     syncOptions();
@@ -56,7 +56,7 @@ export function createProjectionView(container, ctx) {
     if (method === 'tsne') {
       progress.classed('gbi-busy', true);
       const tick = () => {
-        const p = ctx.app.store.get().progress, loading = p && p.phase === 'packages' && p.fraction < 1;
+        const p = ctx.source.progress(), loading = p && p.phase === 'packages' && p.fraction < 1;
         progressText.text(loading ? `${p.label}… ${((performance.now() - started) / 1000).toFixed(1)} s`
           : `Running t-SNE on ${n} points of ${layerName(layer)}… ${((performance.now() - started) / 1000).toFixed(1)} s`);
       };
@@ -64,14 +64,13 @@ export function createProjectionView(container, ctx) {
       ticker = setInterval(tick, 100);
     }
     try {
-      const out = await ctx.app.request('project', request);
+      const out = await ctx.source.project(request, how);
       if (out.inputs) { inputs = out.inputs; inputsKey = key; }
       const seconds = (performance.now() - started) / 1000;
       if (result && result.method === out.method && result.layer === out.layer && result.coords.shape[0] === out.coords.shape[0]) align(out);
       else domain = null;
       result = out;
-      stepShown = ctx.app.snapshot()?.step ?? 0;
-      lastRun = performance.now();
+      stepShown = ctx.source.snapshot()?.step ?? 0;
       ctx.persist({ proj_layer: Math.min(9, layer) });
       message.text('');
       progressText.text(method === 'tsne' ? `t-SNE took ${seconds.toFixed(1)} s (at training step ${stepShown}; it does not follow training — run it again).` : '');
@@ -173,7 +172,7 @@ export function createProjectionView(container, ctx) {
     get result() { return result; },
     activate() { syncOptions(); if (!result) run().catch(() => {}); else draw(); ctx.overlay('hidden', null); },
     refresh(force = false) {
-      if (!busy && method === 'pca' && (force || performance.now() - lastRun > 1000)) run().catch(() => {});
+      if (method === 'pca') run({}, { follow: true, force }).catch(() => {});
     },
     reset() { result = null; domain = null; layer = null; svg.selectAll('*').remove(); },
     ...exporters(stage.node(), 'hidden-space'),

@@ -1,3 +1,4 @@
+// Network view (view contract: create(element, options) -> {update(snapshot), setOptions, destroy, exportSVG, exportPNG}).
 // Network view: the MLP as a layered node-link drawing (NN-SVG style); edges and the input image are
 // drawn by network-canvas.js, the geometry comes from network-layout.js (or force-layout.js).
 // Neurons are SVG elements (one per neuron, so they can be hovered); edges
@@ -449,3 +450,4 @@ export function createNetworkView(container, options = {}) {
     },
   };
 }
+export const create = createNetworkView;

@@ -271,3 +271,4 @@ export function createCurvesView(container, options = {}) {
     get element() { return root.node(); },
   };
 }
+export const create = createCurvesView;

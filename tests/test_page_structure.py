@@ -53,13 +53,42 @@ def test_api_js_lists_every_member_it_builds():
     """Every member of the object api.js builds is in API_MEMBERS, and nothing else adds members."""
     source = (JS / 'app' / 'api.js').read_text()
     body = source[source.index('const glassbox = {'):source.index('  /** Page-internal wiring')]
-    built = set(re.findall(r'^    (?:get |async )?([A-Za-z]+)(?:\(|:)', body, re.M))
+    built = set(re.findall(r'^    (?:get |async )?([A-Za-z]+)(?:\(|:|,)', body, re.M))
     listed = {name for name, _, _ in api_members()}
     assert built == listed
     for path in JS.rglob('*.js'):
         text = path.read_text()
         assert not re.search(r'Object\.assign\((app|glassbox|window\.glassbox),', text), path
         assert not re.search(r'\bapp\.[a-zA-Z]+ = ', text), path
+
+
+@needs_node
+def test_scheduler_queues_coalesces_stale_requests_throttles_and_cancels():
+    script = """import {createScheduler} from '%s';
+    const log = [];
+    const send = (op, args) => new Promise((r) => setTimeout(() => { log.push([op, args.v]); r(args.v); }, 5));
+    const s = createScheduler({send});
+    const a = s.request('x', {v: 1}, {key: 'k'});          // starts at once
+    const b = s.request('x', {v: 2}, {key: 'k'});          // queued ...
+    const c = s.request('x', {v: 3}, {key: 'k'});          // ... and replaced by this newer one
+    const busy = s.busy('k');
+    const d = s.request('x', {v: 4}, {key: 'k', replace: false});  // a follower joins the queued call
+    const e = s.request('y', {v: 5}, {key: 'gone'});
+    s.cancel('gone');
+    const cancelled = await e.then(() => false, (err) => err.cancelled === true);
+    const answers = await Promise.all([a, b, c, d]);
+    const t0 = performance.now();
+    await s.request('z', {v: 6}, {key: 't', throttleMs: 0});
+    await s.request('z', {v: 7}, {key: 't', throttleMs: 60});
+    const waited = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 0));
+    console.log(JSON.stringify({log, answers, busy, cancelled, waited, idle: s.busy()}));""" % (JS / 'app' / 'scheduler.js').as_uri()
+    out = subprocess.run(['node', '--input-type=module', '-e', script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result['log'][:2] == [['x', 1], ['x', 3]]  # the stale request (2) never reached the engine
+    assert result['answers'] == [1, 3, 3, 3] and result['busy'] and result['cancelled'] and not result['idle']
+    assert result['waited'] >= 55  # the second call of key 't' waited for its throttle
 
 
 def test_views_never_call_the_engine():

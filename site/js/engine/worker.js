@@ -3,14 +3,18 @@
  * (Pyodide 314 refuses classic workers), so this file uses no static import/export.
  * THE WORKER PROTOCOL, written down once:
  *
- * page -> worker
- *   {type: 'init', runtime}                         start Pyodide, numpy and the engine; runtime
- *        is dist/runtime.json as written by build.py
+ * page -> worker   (the page's side: site/js/engine/client.js; every request is queued by
+ *                    site/js/app/scheduler.js)
+ *   {type: 'init', runtime, siteRoot, dataFiles}    start Pyodide, numpy and the engine; runtime
+ *        is dist/runtime.json as written by build.py; siteRoot the built site's root URL (the
+ *        engine zip, data/ and the Pyodide folder are resolved against it); dataFiles
+ *        {dataset: packed file name} from dist/tables.json 'datasets' (the engine declares them)
  *   {type: 'request', id, op, packages?, ...args}   one engine call, answered by 'response'.
- *        op: any op registered in py/glassbox (session.OPS): 'runtime', 'configure' {config},
- *            'set_lr' {lr}, 'snapshot', 'evaluate', and the analyses' ops; runs side by side:
- *            'fork' {run, changes, start}, 'rollback' {run, to}, 'drop_run', 'runs', 'health',
- *            'health_history', 'prune' (py/glassbox/runs.py, py/glassbox/pruning.py).
+ *        op: any op of the engine's ops table (glassbox.protocol; dist/tables.json 'ops' lists
+ *            them with one line each): 'runtime', 'configure' {config}, 'set_lr' {lr}, 'snapshot',
+ *            'evaluate', the analyses' ops, and for runs side by side 'fork' {run, changes,
+ *            start}, 'rollback' {run, to}, 'drop_run', 'runs', 'health', 'health_history',
+ *            'prune'. Every op takes an optional `run` (default 'main').
  *        packages: Pyodide packages the op needs (e.g. ['scikit-learn']), loaded on first use
  *            with 'progress' messages (phase 'packages'), so start-up never waits for them.
  *   {type: 'train', id, steps, chunk, delayMs, runs?}   train `steps` steps (null = until paused)
@@ -28,10 +32,10 @@
  *        engine, data (fraction 0..1 of the whole start-up)
  *   {type: 'ready', runtime: {name, pyodide, python, numpy, reason}}
  *   {type: 'response', id, ok: true, buffer}        buffer: ArrayBuffer in glassbox.wire format
- *        (decode with site/js/wire.js); its value is {ok, value} or {ok: false, error, kind}
+ *        (decode with site/js/engine/wire.js); its value is {ok, value} or {ok: false, error, kind}
  *   {type: 'snapshot', id, run, buffer}             one snapshot of run `run` during 'train'
  *        (same format; its value is the engine's 'train' answer: {step, diverged, snapshot, run,
- *        summary, alerts, divergence, health_ms} -- see py/glassbox/runs.py)
+ *        summary, alerts, divergence, health_ms})
  *   {type: 'fatal', message, phase}                 start-up failed or the runtime crashed;
  *        the page may terminate this worker and start a new one
  * Every buffer is transferred, never copied; no Python proxy leaves this file.
@@ -148,7 +152,7 @@ function callEngine(request) {
   }
 }
 
-/** Read just the JSON header of a packed buffer (full decoding lives in wire.js). */
+/** Read just the JSON header of a packed buffer (full decoding lives in engine/wire.js). */
 function peekHeader(buffer) {
   const length = new DataView(buffer).getUint32(0, true);
   return JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));

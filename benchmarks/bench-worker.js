@@ -41,7 +41,7 @@ async function glassbox(workload, runtime) {
   // The same loop the trainer runs per step: forward + backward (model.backward) and opt.step.
   const setup = py.runPython(`
 import json, numpy as np, glassbox
-from glassbox.optimizers import make_optimizer
+from glassbox.nn import make_optimizer
 def _array(blob, dtype):
     return np.frombuffer(bytes(blob.to_py() if hasattr(blob, 'to_py') else blob), dtype=dtype).copy()
 def _setup(spec_json, X, y, order, *weights):

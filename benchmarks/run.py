@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402
 import glassbox  # noqa: E402
-from glassbox.optimizers import make_optimizer  # noqa: E402
-from glassbox.wire import pack  # noqa: E402
+from glassbox.nn import make_optimizer  # noqa: E402
+from glassbox.protocol import pack  # noqa: E402
 
 WORKLOADS = {  # name -> dataset, layer sizes; batch 64 and lr 0.1 for all
     'digits': ('digits', [64, 32, 10]),

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from glassbox.activations import ACTIVATIONS, get_activation
+from glassbox.nn.activations import ACTIVATIONS, get_activation
 
 NAMES = ["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
 

@@ -35,7 +35,8 @@ def test_the_site_names_no_outside_address(dist_dir):
 def test_engine_zip_holds_every_engine_module(dist_dir):
     with zipfile.ZipFile(dist_dir / 'py' / 'glassbox.zip') as archive:
         names = set(archive.namelist())
-    expected = {'glassbox/' + p.name for p in (ROOT / 'py' / 'glassbox').glob('*.py')}
+    package = ROOT / 'py' / 'glassbox'
+    expected = {'glassbox/' + p.relative_to(package).as_posix() for p in package.rglob('*.py')}
     assert expected and expected == names
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import glassbox
-from glassbox import datasets
-from glassbox.datasets import load_dataset, pack_dataset, unpack_dataset, read_idx, load_idx, split
+from glassbox.data import registry as datasets
+from glassbox.data import load_dataset, pack_dataset, unpack_dataset, read_idx, load_idx, split
 
 
 @pytest.fixture(scope='module')

@@ -13,7 +13,7 @@ import pytest
 
 ENGINE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "py", "glassbox")
 ENGINE_FILES = sorted(
-    os.path.join(ENGINE_DIR, name) for name in os.listdir(ENGINE_DIR) if name.endswith(".py")
+    os.path.join(folder, name) for folder, _, names in os.walk(ENGINE_DIR) for name in names if name.endswith(".py")
 )
 
 # Names that only exist in Python >= 3.9 or numpy > 1.17, or that numpy 2
@@ -112,17 +112,17 @@ def test_engine_files_exist():
         assert name in names
 
 
-@pytest.mark.parametrize("path", ENGINE_FILES, ids=os.path.basename)
+@pytest.mark.parametrize("path", ENGINE_FILES, ids=lambda p: os.path.relpath(p, ENGINE_DIR))
 def test_parses_with_python_3_8_grammar(path):
     ast.parse(_read(path), filename=path, feature_version=(3, 8))
 
 
-@pytest.mark.parametrize("path", ENGINE_FILES, ids=os.path.basename)
+@pytest.mark.parametrize("path", ENGINE_FILES, ids=lambda p: os.path.relpath(p, ENGINE_DIR))
 def test_uses_no_python_3_9_or_newer_numpy_features(path):
     assert problems_in(_read(path)) == []
 
 
-@pytest.mark.parametrize("path", ENGINE_FILES, ids=os.path.basename)
+@pytest.mark.parametrize("path", ENGINE_FILES, ids=lambda p: os.path.relpath(p, ENGINE_DIR))
 def test_starts_with_future_annotations(path):
     tree = ast.parse(_read(path))
     body = tree.body

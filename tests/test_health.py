@@ -18,11 +18,13 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from glassbox import health
-from glassbox.history import History, summarize, thin, MAX_SUMMARIES
-from glassbox.presets import PRESETS, preset_config
-from glassbox.runs import MONITOR, locate_divergence, trainer_from_state
-from glassbox.session import OPS, Session, DEFAULT_CONFIG
+from glassbox.monitor import detectors as health
+from glassbox.monitor.history import History, summarize, thin, MAX_SUMMARIES
+from glassbox.monitor.presets import PRESETS, preset_config
+from glassbox.monitor.watch import locate_divergence
+from glassbox.protocol import Session, handle_request
+from glassbox.train.config import DEFAULT_CONFIG
+from glassbox.train.trainer import Trainer
 
 CHUNK = 10  # steps per snapshot, as at the page's default speed
 
@@ -30,7 +32,7 @@ CHUNK = 10  # steps per snapshot, as at the page's default speed
 def run_until(session, steps, run='main', stop_on_divergence=True):
     """Train in chunks; returns {kind: first step the alert was seen} and the last answer."""
     first, answer = {}, None
-    while session.get_trainer(run).step_count < steps:
+    while session.run(run).trainer.step_count < steps:
         answer = session.train(CHUNK, run)
         for alert in answer['alerts']:
             first.setdefault(alert['kind'], answer['step'])
@@ -95,16 +97,16 @@ def test_a_fork_starts_from_exactly_the_state_of_the_original(optimizer):
     run_until(session, 130)  # mid-epoch, optimiser state built up
     original = session.trainer
     before = original.state_dict()
-    fork = OPS['fork'](session, {'changes': {'lr': 0.01}})
+    fork = handle_request(session, {'op': 'fork', 'changes': {'lr': 0.01}})
     assert fork['start'] == 'now' and fork['step'] == 130
-    child = session.runs[fork['run']]
+    child = session.runs[fork['run']].trainer
     _same_state(before, child.state_dict(), skip=())
     # Unchanged settings: both continue identically; a changed lr only changes the lr.
     a, b = session.train(25), session.train(25, fork['run'])
     assert a['snapshot']['train']['loss'] == b['snapshot']['train']['loss']
     _same_state(original.state_dict(), child.state_dict(), skip=())
-    other = OPS['fork'](session, {'changes': {'lr': 0.005}})
-    grandchild = session.runs[other['run']]
+    other = handle_request(session, {'op': 'fork', 'changes': {'lr': 0.005}})
+    grandchild = session.runs[other['run']].trainer
     _same_state(original.state_dict(), grandchild.state_dict(), skip=())
     assert grandchild.lr == 0.005 and original.lr == 0.01
 
@@ -112,39 +114,39 @@ def test_a_fork_starts_from_exactly_the_state_of_the_original(optimizer):
 def test_a_fork_from_the_beginning_is_a_fresh_run_with_only_the_change():
     session = configured('vanishing')
     run_until(session, 40)
-    fork = OPS['fork'](session, {'changes': {'activation': 'relu', 'init': 'he'}})
+    fork = handle_request(session, {'op': 'fork', 'changes': {'activation': 'relu', 'init': 'he'}})
     assert fork['start'] == 'beginning' and fork['step'] == 0
     fresh = configured(dict(preset_config('vanishing'), activation='relu', init='he'))
-    _same_state(fresh.trainer.state_dict(), session.runs[fork['run']].state_dict(), skip=())
+    _same_state(fresh.trainer.state_dict(), session.runs[fork['run']].trainer.state_dict(), skip=())
 
 
 def test_fork_rejects_what_it_cannot_do():
     session = configured({})
     with pytest.raises(ValueError, match='same data'):
-        OPS['fork'](session, {'changes': {'dataset': 'mnist'}})
+        handle_request(session, {'op': 'fork', 'changes': {'dataset': 'mnist'}})
     with pytest.raises(ValueError, match='mid-run'):
-        OPS['fork'](session, {'changes': {'activation': 'tanh'}, 'start': 'now'})
+        handle_request(session, {'op': 'fork', 'changes': {'activation': 'tanh'}, 'start': 'now'})
     with pytest.raises(ValueError, match='has not diverged'):
-        OPS['fork'](session, {'changes': {'lr': 0.01}, 'start': 'last_finite'})
+        handle_request(session, {'op': 'fork', 'changes': {'lr': 0.01}, 'start': 'last_finite'})
     with pytest.raises(ValueError, match='lr'):
-        OPS['fork'](session, {'changes': {'lr': -1}})
+        handle_request(session, {'op': 'fork', 'changes': {'lr': -1}})
     with pytest.raises(ValueError, match="no run 'nope'"):
         session.train(5, 'nope')
 
 
 def test_runs_train_independently_and_configure_drops_the_forks():
     session = configured({})
-    fork = OPS['fork'](session, {'changes': {'lr': 0.05}})['run']
+    fork = handle_request(session, {'op': 'fork', 'changes': {'lr': 0.05}})['run']
     session.train(20, fork)
-    assert session.trainer.step_count == 0 and session.runs[fork].step_count == 20
-    assert sorted(OPS['runs'](session, {})['runs']) == ['fork-1', 'main']
-    history = OPS['health_history'](session, {'run': fork, 'since': 5})['summaries']
+    assert session.trainer.step_count == 0 and session.runs[fork].trainer.step_count == 20
+    assert sorted(handle_request(session, {'op': 'runs'})['runs']) == ['fork-1', 'main']
+    history = handle_request(session, {'op': 'health_history', 'run': fork, 'since': 5})['summaries']
     assert [s['step'] for s in history] == [20]  # the fork's own snapshots after step 5 (one chunk of 20)
-    assert OPS['health'](session, {'run': fork})['rules'] == health.RULES
-    assert OPS['drop_run'](session, {'run': fork}) == {'runs': ['main']}
+    assert handle_request(session, {'op': 'health', 'run': fork})['rules'] == health.RULES
+    assert handle_request(session, {'op': 'drop_run', 'run': fork}) == {'runs': ['main']}
     with pytest.raises(ValueError, match='main run cannot be dropped'):
-        OPS['drop_run'](session, {'run': 'main'})
-    OPS['fork'](session, {'changes': {'lr': 0.05}})
+        handle_request(session, {'op': 'drop_run', 'run': 'main'})
+    handle_request(session, {'op': 'fork', 'changes': {'lr': 0.05}})
     session.configure(DEFAULT_CONFIG)
     assert list(session.runs) == ['main']
 
@@ -168,15 +170,15 @@ def test_divergence_stops_cleanly_names_step_and_layer_and_rolls_back():
     assert bad
     alert = [a for a in answer['alerts'] if a['kind'] == 'diverged'][0]
     assert alert['severity'] == 'error' and alert['rollback']['last_finite_step'] == d['step'] - 1
-    back = OPS['rollback'](session, {})
+    back = handle_request(session, {'op': 'rollback'})
     assert back['step'] == d['step'] - 1 and _finite_model(session.trainer)
     assert back['rolled_back_from']['step'] == d['step']
     # Back to before the trouble, lower the learning rate, train on: finite and learning.
     session2 = configured('exploding')
     run_until(session2, 200)
-    healthy = OPS['rollback'](session2, {'to': 'healthy'})
+    healthy = handle_request(session2, {'op': 'rollback', 'to': 'healthy'})
     assert healthy['step'] == 0
-    OPS['set_lr'](session2, {'lr': 0.35})
+    handle_request(session2, {'op': 'set_lr', 'lr': 0.35})
     _, answer = run_until(session2, 300)
     assert not answer['diverged'] and answer['snapshot']['val']['accuracy'] > 0.9
 
@@ -185,7 +187,7 @@ def test_locate_divergence_returns_none_for_a_finite_run():
     session = configured({})
     state = session.trainer.state_dict()
     assert locate_divergence(session.data, state, max_steps=20) is None
-    assert trainer_from_state(session.data, state).step_count == 0
+    assert Trainer.from_state(session.data, state).step_count == 0
 
 
 def test_summaries_match_statistics_recomputed_from_the_raw_snapshot():
@@ -268,7 +270,7 @@ def test_detector_thresholds_on_synthetic_histories():
 
 
 def test_pruning_removes_dead_units_without_changing_the_outputs():
-    from glassbox.pruning import prune_model
+    from glassbox.analyses.pruning import prune_model
     session = configured(dict(DEFAULT_CONFIG, hidden=[32, 16], bias_init=-0.7))
     run_until(session, 60)
     model = session.trainer.model
@@ -277,26 +279,15 @@ def test_pruning_removes_dead_units_without_changing_the_outputs():
     assert sum(map(len, removed)) > 0
     assert pruned.layer_sizes[1:-1] == [32 - len(removed[0]), 16 - len(removed[1])]
     assert np.allclose(pruned.forward(X), model.forward(X), atol=1e-5)
-    answer = OPS['prune'](session, {'tolerance': 0.0})
+    answer = handle_request(session, {'op': 'prune', 'tolerance': 0.0})
     assert answer['accuracy_after'] == pytest.approx(answer['accuracy_before'], abs=1e-9)
     assert answer['sizes_after'] == pruned.layer_sizes and answer['run'] in session.runs
     session.train(CHUNK, answer['run'])  # the pruned run trains
 
 
-def test_presets_table_reaches_the_page_from_the_engine(tmp_path):
-    """The page has no copy of the presets: its URL schema reads them from the engine's tables."""
-    if shutil.which('node') is None:
-        pytest.skip('node is not installed')
-    from glassbox.protocol.tables import shared_tables
-    script = ("import {makeSchema} from '%s'; const u = makeSchema(JSON.parse(process.argv[1]));"
-              "console.log(JSON.stringify(u.presets));") % (ROOT / 'site' / 'js' / 'state' / 'url-state.js').as_uri()
-    out = subprocess.run(['node', '--input-type=module', '-e', script, json.dumps(shared_tables())],
-                         capture_output=True, text=True, check=True)
-    page = json.loads(out.stdout)
-    assert list(page) == list(PRESETS)
-    for name, preset in PRESETS.items():
-        assert page[name]['settings'] == preset['settings'] and page[name]['detectors'] == preset['detectors']
-        assert page[name]['within_steps'] == preset['within_steps'] and page[name]['label'] == preset['label']
+def test_the_page_reads_the_engines_preset_table(dist_dir):
+    page = json.loads((dist_dir / 'tables.json').read_text())['presets']
+    assert list(page) == list(PRESETS) and page == json.loads(json.dumps(PRESETS))
 
 
 def test_measured_cost_of_the_health_checks_per_snapshot(artifacts_dir):

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from glassbox.presets import PRESETS
+from glassbox.monitor.presets import PRESETS
 from conftest import open_app
 
 READY_MS = 90_000

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassbox import layers as layers_module
-from glassbox.initializers import INITIALIZERS, get_initializer
-from glassbox.layers import Dense, matmul, set_matmul_backend
+from glassbox.nn import backend as layers_module
+from glassbox.nn.initializers import INITIALIZERS, get_initializer
+from glassbox.nn import Dense, matmul, set_matmul_backend
 
 ACTIVATION_NAMES = ["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
 

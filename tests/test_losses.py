@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from glassbox.losses import LOSSES, get_loss, one_hot, softmax
+from glassbox.nn.losses import LOSSES, get_loss, one_hot, softmax
 
 NAMES = ["cross_entropy", "mse"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassbox.model import MLP
+from glassbox.nn.model import MLP
 
 ACTIVATION_NAMES = ["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
 LOSS_NAMES = ["cross_entropy", "mse"]

@@ -1,4 +1,4 @@
-"""Functional modules (glassbox.modules, module_metrics, module_ops) against independent answers:
+"""Functional modules (glassbox.analyses: modules, module_metrics, module_report) against independent answers:
 planted groups (adjusted Rand index), hand-computed gradient significance, finite differences,
 numpy recomputations of ablation, read-out and edge flow, stable ids, and clear errors."""
 from __future__ import annotations
@@ -11,12 +11,11 @@ import pytest
 pytest.importorskip('sklearn')
 
 import glassbox  # noqa: E402
-from glassbox import module_metrics as mm  # noqa: E402
-from glassbox import modules as gm  # noqa: E402
-from glassbox import session as session_module  # noqa: E402
-from glassbox.module_ops import modules_compare_op, modules_op  # noqa: E402
-from glassbox.session import Session  # noqa: E402
-from glassbox.wire import unpack  # noqa: E402
+from glassbox.analyses import module_metrics as mm  # noqa: E402
+from glassbox.analyses import modules as gm  # noqa: E402
+from glassbox import protocol  # noqa: E402
+from glassbox.protocol import Session, handle_request  # noqa: E402
+from glassbox.protocol.wire import unpack  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 PLANTED = np.array([0] * 8 + [1] * 8)
@@ -54,7 +53,7 @@ def planted_session(seed=0, train_steps=0, wired=True):
         trainer.step()
         model.layers[0].W *= mask
     session = Session()
-    session.data, session.trainer = data, trainer
+    session.attach(trainer)
     return session
 
 
@@ -62,7 +61,7 @@ def planted_session(seed=0, train_steps=0, wired=True):
 @pytest.mark.parametrize('k', [2, 'auto'])
 def test_wired_sub_tasks_are_recovered_as_modules(method, k):
     session = planted_session(wired=True)
-    result = modules_op(session, {'layer': 1, 'method': method, 'k': k, 'metrics': False})
+    result = handle_request(session, {'op': 'modules', 'layer': 1, 'method': method, 'k': k, 'metrics': False})
     labels = result['layers'][0]['neuron_module']
     assert adjusted_rand_score(PLANTED, labels) >= 0.8, (method, k, labels)
 
@@ -73,7 +72,7 @@ def test_trained_sub_tasks_are_recovered_with_sign_free_similarity(method):
     # separates those halves, dependence (|correlation|) keeps the sub-task together.
     session = planted_session(seed=1, train_steps=1500, wired=False)
     assert session.trainer.evaluate()['accuracy'] > 0.8
-    result = modules_op(session, {'layer': 1, 'method': method, 'k': 2, 'similarity': 'dependence',
+    result = handle_request(session, {'op': 'modules', 'layer': 1, 'method': method, 'k': 2, 'similarity': 'dependence',
                                   'metrics': False})
     assert adjusted_rand_score(PLANTED, result['layers'][0]['neuron_module']) >= 0.8
 
@@ -127,17 +126,17 @@ def test_recomputing_on_an_unchanged_network_keeps_every_id_and_a_rebuild_starts
     session.configure({'hidden': [24, 12], 'seed': 3})
     session.train(150)
     for method in gm.METHODS:
-        first = modules_op(session, {'method': method, 'k': 4, 'metrics': False, 'heatmaps': False})
-        second = modules_op(session, {'method': method, 'k': 4, 'metrics': False, 'heatmaps': False})
+        first = handle_request(session, {'op': 'modules', 'method': method, 'k': 4, 'metrics': False, 'heatmaps': False})
+        second = handle_request(session, {'op': 'modules', 'method': method, 'k': 4, 'metrics': False, 'heatmaps': False})
         assert [(m['id'], m['members']) for m in first['modules']] == [(m['id'], m['members']) for m in second['modules']]
         assert [len(e['modules']) for e in first['layers']] == [4, 4]
     ids = {m['id'] for m in first['modules']}
     assert len(ids) == 8  # unique across layers, so colours never clash in the map
     session.train(5)  # a few more steps barely move the members: ids survive
-    later = modules_op(session, {'method': 'nmf', 'k': 4, 'metrics': False, 'heatmaps': False})
+    later = handle_request(session, {'op': 'modules', 'method': 'nmf', 'k': 4, 'metrics': False, 'heatmaps': False})
     assert len(ids & {m['id'] for m in later['modules']}) >= 6
     session.configure({'hidden': [24, 12], 'seed': 4})
-    fresh = modules_op(session, {'method': 'nmf', 'k': 4, 'metrics': False, 'heatmaps': False})
+    fresh = handle_request(session, {'op': 'modules', 'method': 'nmf', 'k': 4, 'metrics': False, 'heatmaps': False})
     assert min(m['id'] for m in fresh['modules']) == 0
 
 
@@ -161,7 +160,7 @@ def test_module_metrics_match_a_direct_numpy_computation():
     session = Session()
     session.configure({'hidden': [16], 'seed': 0})
     session.train(300)
-    result = modules_op(session, {'layer': 1, 'k': 3, 'n': 300})
+    result = handle_request(session, {'op': 'modules', 'layer': 1, 'k': 3, 'n': 300})
     model, trainer = session.trainer.model, session.trainer
     Xv, yv = trainer.X_val[:300], trainer.y_val[:300]
     W0, b0, W1, b1 = (np.asarray(p, np.float64) for p in (model.layers[0].W, model.layers[0].b,
@@ -195,7 +194,7 @@ def test_edge_flow_is_weight_times_probe_gradient_and_heatmap_gradient_matches_f
     session = Session()
     session.configure({'hidden': [12, 8], 'seed': 5})
     session.train(100)
-    result = modules_op(session, {'k': 3, 'n': 100, 'metrics': False})
+    result = handle_request(session, {'op': 'modules', 'k': 3, 'n': 100, 'metrics': False})
     model = session.trainer.model
     Xv, yv = session.trainer.X_val[:100], session.trainer.y_val[:100]
     grads = model.gradients(Xv, yv)  # mean-loss gradients, computed by the model itself
@@ -257,7 +256,7 @@ def test_alerts_flag_dead_starved_underperforming_and_redundant_modules():
     model.layers[0].b[12:] = -100.0           # neurons 12-15 never fire: a dead module
     model.layers[0].W[5:, 8:12] = 0.0         # neurons 8-11 read one noise input (a coherent group) ...
     model.layers[1].W[8:12] = 0.0             # ... and feed nothing: no gradient reaches them
-    result = modules_op(session, {'layer': 1, 'method': 'agglomerative', 'k': 4})
+    result = handle_request(session, {'op': 'modules', 'layer': 1, 'method': 'agglomerative', 'k': 4})
     kinds = {a['kind'] for a in result['alerts']}
     assert {'dead', 'gradient-starved', 'underperforming', 'redundant'} <= kinds, result['alerts']
     members = {}
@@ -273,14 +272,14 @@ def test_alerts_flag_dead_starved_underperforming_and_redundant_modules():
 
 def test_compare_reports_the_adjusted_rand_index_of_two_decompositions():
     session = planted_session(wired=True)
-    out = modules_compare_op(session, {'layer': 1, 'a': {'method': 'kmeans', 'k': 2}, 'b': {'method': 'nmf', 'k': 2}})
+    out = handle_request(session, {'op': 'modules_compare', 'layer': 1, 'a': {'method': 'kmeans', 'k': 2}, 'b': {'method': 'nmf', 'k': 2}})
     assert out['ari'] == pytest.approx(adjusted_rand_score(out['a']['neuron_module'], out['b']['neuron_module']))
     assert out['contingency'].sum() == 16 and out['ari'] >= 0.8
 
 
 def test_the_op_round_trips_the_wire_and_bad_requests_are_named():
     def call(request):
-        return unpack(session_module.handle(json.dumps(request)))
+        return unpack(protocol.handle(json.dumps(request)))
     assert call({'op': 'configure', 'config': {'hidden': [10]}})['ok']
     ok = call({'op': 'modules', 'layer': 1, 'k': '3', 'n': 50})
     assert ok['ok'] and len(ok['value']['modules']) == 3
@@ -295,6 +294,6 @@ def test_the_op_round_trips_the_wire_and_bad_requests_are_named():
     assert 'layer' in call({'op': 'modules_compare', 'layer': 'all', 'a': {}, 'b': {}})['error']
     assert 'must be an object' in call({'op': 'modules_compare', 'layer': 1, 'a': 3, 'b': {}})['error']
     assert call({'op': 'train', 'steps': 1})['ok']  # the session survives
-    session_module._session.trainer.model.layers[0].W[0, 0] = np.nan  # a diverged network
+    protocol.SESSION.trainer.model.layers[0].W[0, 0] = np.nan  # a diverged network
     diverged = call({'op': 'modules'})
     assert diverged['ok'] is False and 'non-finite' in diverged['error']

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassbox.optimizers import OPTIMIZERS, make_optimizer
+from glassbox.nn.optimizers import OPTIMIZERS, make_optimizer
 
 N_STEPS = 5
 

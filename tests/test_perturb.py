@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from glassbox.datasets import load_dataset
-from glassbox.model import MLP
-from glassbox.perturb import perturb
-from glassbox.session import Session
-from glassbox.trainer import Trainer
+from glassbox.data import load_dataset
+from glassbox.nn.model import MLP
+from glassbox.analyses.perturb import perturb
+from glassbox.protocol import Session, handle_request
+from glassbox.train.trainer import Trainer
 
 
 @pytest.fixture(scope='module')
@@ -55,7 +55,7 @@ def test_perturbing_by_delta_changes_the_logits_as_a_numpy_forward_pass_predicts
                 else model.layers[target['layer']].b[target['j']])
     for delta in (-2.5, 0.7, 4.0):
         value = float(np.float32(original + delta))
-        result = trained.handle({'op': 'perturb', 'target': target, 'value': value, 'input': {'index': 11}})
+        result = handle_request(trained, {'op': 'perturb', 'target': target, 'value': value, 'input': {'index': 11}})
         x = data['X_val'][11:12]
         expected = numpy_logits(model, x, dict(target, value=value))[0]
         assert np.allclose(result['perturbed']['logits'], expected, atol=2e-4)
@@ -68,15 +68,15 @@ def test_perturbing_by_delta_changes_the_logits_as_a_numpy_forward_pass_predicts
 def test_silencing_a_neuron_matches_numpy_and_reset_restores_bit_for_bit(trained):
     model, data = trained.trainer.model, trained.data
     before = params_bytes(model)
-    clean = trained.handle({'op': 'classify_input', 'input': {'index': 4}})
+    clean = handle_request(trained, {'op': 'classify_input', 'input': {'index': 4}})
     target = {'layer': 0, 'kind': 'bias', 'j': 2}
-    silenced = trained.handle({'op': 'perturb', 'target': target, 'silence': True, 'input': {'index': 4}})
+    silenced = handle_request(trained, {'op': 'perturb', 'target': target, 'silence': True, 'input': {'index': 4}})
     expected = numpy_logits(model, data['X_val'][4:5], dict(target, value=float(model.layers[0].b[2]), silence=True))
     assert np.allclose(silenced['perturbed']['logits'], expected[0], atol=1e-4)
     for value in (3.0, -7.5, 0.25):
-        trained.handle({'op': 'perturb', 'target': {'layer': 1, 'kind': 'weight', 'i': 1, 'j': 1}, 'value': value})
+        handle_request(trained, {'op': 'perturb', 'target': {'layer': 1, 'kind': 'weight', 'i': 1, 'j': 1}, 'value': value})
     assert params_bytes(model) == before  # the live model was never written to
-    reset = trained.handle({'op': 'perturb', 'target': target, 'input': {'index': 4}})  # trained value, no silence
+    reset = handle_request(trained, {'op': 'perturb', 'target': target, 'input': {'index': 4}})  # trained value, no silence
     assert np.array_equal(reset['perturbed']['logits'], clean['logits'])
     assert np.array_equal(reset['perturbed']['probs'], clean['probs'])
     assert reset['val_accuracy']['perturbed'] == reset['val_accuracy']['original']
@@ -104,7 +104,7 @@ def test_robustness_of_a_relu_network_is_exact(trained):
     for index, target in [(0, {'layer': 0, 'kind': 'weight', 'i': 20, 'j': 1}), (1, {'layer': 1, 'kind': 'bias', 'j': 3}),
                           (2, {'layer': 2, 'kind': 'weight', 'i': 0, 'j': 2}), (3, {'layer': 1, 'kind': 'weight', 'i': 3, 'j': 6}),
                           (5, {'layer': 0, 'kind': 'bias', 'j': 7}), (6, {'layer': 2, 'kind': 'bias', 'j': 4})]:
-        result = trained.handle({'op': 'perturb', 'target': target, 'input': {'index': index}})
+        result = handle_request(trained, {'op': 'perturb', 'target': target, 'input': {'index': index}})
         assert result['robustness']['method'] in ('exact walk', 'no effect')
         check_interval(model, data, target, index, result)
         finite += math.isfinite(result['robustness']['lo']) + math.isfinite(result['robustness']['hi'])
@@ -124,7 +124,7 @@ def test_robustness_of_a_tanh_network_uses_scan_and_bisection():
 def test_a_weight_whose_input_is_zero_has_no_effect(trained):
     data = trained.data
     index = int(np.flatnonzero(data['X_val'][:, 0] == 0)[0])  # pixel (0, 0) is blank in most digits
-    result = trained.handle({'op': 'perturb', 'target': {'layer': 0, 'kind': 'weight', 'i': 0, 'j': 0},
+    result = handle_request(trained, {'op': 'perturb', 'target': {'layer': 0, 'kind': 'weight', 'i': 0, 'j': 0},
                              'value': 50.0, 'input': {'index': index}})
     assert result['robustness']['method'] == 'no effect' and result['robustness']['hi'] == math.inf
     assert np.array_equal(result['perturbed']['logits'], result['original']['logits'])
@@ -140,13 +140,13 @@ def test_a_weight_whose_input_is_zero_has_no_effect(trained):
 ])
 def test_bad_perturbations_are_named(trained, request_, word):
     with pytest.raises(ValueError, match=word):
-        trained.handle(dict({'op': 'perturb'}, **request_))
+        handle_request(trained, dict({'op': 'perturb'}, **request_))
 
 
 def test_the_logit_curve_is_the_network_along_the_value_and_shows_the_current_value(trained):
     model, data = trained.trainer.model, trained.data
     target = {'layer': 1, 'kind': 'weight', 'i': 2, 'j': 5}
-    result = trained.handle({'op': 'perturb', 'target': target, 'value': 40.0, 'input': {'index': 8}})
+    result = handle_request(trained, {'op': 'perturb', 'target': target, 'value': 40.0, 'input': {'index': 8}})
     values, curve = result['curve']['values'], result['curve']['logits']
     lo, hi = result['target']['range']
     assert lo <= result['target']['original'] <= hi and lo <= 40.0 <= hi

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassbox.plane import grid_points
-from glassbox.session import Session
+from glassbox.analyses.plane import grid_points
+from glassbox.protocol import Session, handle_request
 
 
 @pytest.fixture(scope='module')
@@ -22,7 +22,7 @@ def test_grid_rows_run_top_to_bottom_and_columns_left_to_right():
 
 
 def test_the_plane_is_the_network_evaluated_at_each_cell_centre(trained):
-    result = trained.handle({'op': 'input_plane', 'grid': 16, 'neuron_grid': 8, 'points': 100})
+    result = handle_request(trained, {'op': 'input_plane', 'grid': 16, 'neuron_grid': 8, 'points': 100})
     model = trained.trainer.model
     pts = grid_points(result['extent'], 16)
     probs = model.predict_proba(pts)
@@ -47,4 +47,4 @@ def test_image_datasets_have_no_input_plane():
     s = Session()
     s.configure({'dataset': 'digits', 'hidden': [4]})
     with pytest.raises(ValueError, match='2 input features; digits has 64'):
-        s.handle({'op': 'input_plane'})
+        handle_request(s, {'op': 'input_plane'})

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassbox.datasets import load_dataset
-from glassbox.model import MLP
-from glassbox.pouring import auc_selectivity, class_set, pour, score_gradient
-from glassbox.trainer import Trainer
+from glassbox.data import load_dataset
+from glassbox.nn.model import MLP
+from glassbox.analyses.pour import auc_selectivity, class_set, pour, score_gradient
+from glassbox.train.trainer import Trainer
 
 
 @pytest.fixture(scope='module')

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassbox.probing import forward_all
-from glassbox.projection import pca_2d
-from glassbox.session import Session
+from glassbox.nn import trace
+from glassbox.analyses.projection import pca_2d
+from glassbox.protocol import Session, handle_request
 
 
 @pytest.fixture(scope='module')
@@ -29,9 +29,9 @@ def assert_same_pca(A, coords, explained):
 
 @pytest.mark.parametrize('layer', [0, 1, 2, 3])
 def test_pca_of_each_layer_matches_scikit_learn(trained, layer):
-    result = trained.handle({'op': 'project', 'layer': layer, 'n': 300})
+    result = handle_request(trained, {'op': 'project', 'layer': layer, 'n': 300})
     X = trained.data['X_val'][:300]
-    A = X if layer == 0 else forward_all(trained.trainer.model, X)[1][layer - 1]
+    A = X if layer == 0 else trace(trained.trainer.model, X)['act'][layer - 1]
     assert result['coords'].shape == (300, 2) and result['layer_size'] == A.shape[1]
     assert np.array_equal(result['labels'], trained.data['y_val'][:300])
     assert_same_pca(A, result['coords'], result['explained'])
@@ -49,7 +49,7 @@ def test_pca_by_subspace_iteration_and_by_the_gram_matrix_match_scikit_learn():
 
 
 def test_tsne_embeds_the_layer_and_keeps_classes_apart(trained):
-    result = trained.handle({'op': 'project', 'layer': 2, 'method': 'tsne', 'n': 150, 'with_inputs': True})
+    result = handle_request(trained, {'op': 'project', 'layer': 2, 'method': 'tsne', 'n': 150, 'with_inputs': True})
     coords, labels = result['coords'].astype(np.float64), result['labels']
     assert coords.shape == (150, 2) and np.all(np.isfinite(coords))
     assert result['inputs'].shape == (150, 64) and result['inputs'].dtype == np.uint8
@@ -61,4 +61,4 @@ def test_tsne_embeds_the_layer_and_keeps_classes_apart(trained):
 @pytest.mark.parametrize('request_, word', [({'layer': 4}, 'layer'), ({'method': 'umap'}, 'method'), ({'n': 1}, 'n')])
 def test_bad_projection_requests_are_named(trained, request_, word):
     with pytest.raises(ValueError, match=word):
-        trained.handle(dict({'op': 'project'}, **request_))
+        handle_request(trained, dict({'op': 'project'}, **request_))

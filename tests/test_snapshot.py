@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassbox import snapshot as snapshot_module
-from glassbox.model import MLP
-from glassbox.trainer import Trainer
+from glassbox.train import snapshot as snapshot_module
+from glassbox.nn.model import MLP
+from glassbox.train.trainer import Trainer
 
 SIZES = [6, 7, 5, 4]
 P = 16
@@ -191,7 +191,7 @@ def test_snapshot_of_a_diverged_model_reports_nan_without_raising():
 
 
 def test_snapshot_validation_metrics_use_the_first_1000_validation_rows(monkeypatch):
-    from glassbox import snapshot as snapshot_module
+    from glassbox.train import snapshot as snapshot_module
     trainer = _trainer()
     trainer.train(steps=3)
     monkeypatch.setattr(snapshot_module, "SNAPSHOT_VAL_LIMIT", 7)

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassbox.model import MLP
-from glassbox.trainer import Trainer, stratified_probe_indices
+from glassbox.nn.model import MLP
+from glassbox.train.trainer import Trainer, stratified_probe_indices
 
 
 def blobs(n_per_class=100, n_classes=2, seed=0, spread=0.6):
@@ -167,7 +167,7 @@ def test_batch_size_larger_than_training_set_is_clamped():
 
 
 def test_a_ready_made_optimizer_keeps_its_own_settings(data):
-    from glassbox.optimizers import make_optimizer
+    from glassbox.nn.optimizers import make_optimizer
     opt = make_optimizer("adam", 0.003, weight_decay=0.01)
     trainer = Trainer(MLP([2, 8, 3]), data, optimizer=opt)
     assert trainer.optimizer is opt and trainer.lr == 0.003 and opt.weight_decay == 0.01

@@ -82,7 +82,7 @@ def test_serialising_writes_only_non_defaults_and_parses_back():
 
 
 def test_engine_settings_match_the_python_session_defaults():
-    from glassbox.session import DEFAULT_CONFIG, CHOICES
+    from glassbox.train.config import DEFAULT_CONFIG, CHOICES
     out = run_js("return {config: u.engineConfig(u.defaults()), schema: u.SCHEMA};")
     assert out['config'] == DEFAULT_CONFIG
     rows = {row['key']: row for row in out['schema']}

@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from glassbox.wire import pack, unpack
+from glassbox.protocol.wire import pack, unpack
 from conftest import ROOT
 
 

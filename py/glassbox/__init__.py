@@ -1,28 +1,31 @@
 """Glassbox engine: small MLPs in pure numpy, built to be watched while they learn.
 
-Runs unchanged in CPython and in Pyodide (Python 3.8 + numpy 1.17 and newer). Public API::
+Runs unchanged in CPython and in Pyodide (Python 3.8 + numpy 1.17 and newer). Sub-packages
+import one way: nn <- data / train <- monitor / analyses <- protocol (ARCHITECTURE.md). Public API::
 
     data = glassbox.load_dataset('digits', seed=0)
     model = glassbox.MLP([64, 32, 10], activation='relu', init='he', seed=0)
     trainer = glassbox.Trainer(model, data, optimizer='sgd', lr=0.1, batch_size=32, seed=0)
     trainer.train(steps=500); trainer.evaluate(); trainer.snapshot()
+    glassbox.trace(model, X, y)          # every layer's pre-activations, activations, gradients
 
-The snapshot schema is written down once, in ``glassbox.snapshot``.
+The snapshot schema is written down once, in ``glassbox.train.snapshot``; the ops the worker
+answers are listed once, in ``glassbox.protocol.ops``.
 """
 from __future__ import annotations
 
-from .activations import ACTIVATIONS, get_activation
-from .datasets import DATASETS, TOY_SETS, load_dataset, load_idx, read_idx
-from .initializers import INITIALIZERS
-from .layers import Dense
-from .losses import LOSSES
-from .model import MLP
-from .optimizers import OPTIMIZERS, make_optimizer
-from .snapshot import make_snapshot
-from .trainer import Trainer
+from .data import DATASETS, TOY_SETS, load_dataset, load_idx, read_idx
+from .monitor import PRESETS, RunHealth, detect, summarize
+from .nn import (ACTIVATIONS, INITIALIZERS, LOSSES, MLP, OPTIMIZERS, Dense, get_activation, make_optimizer,
+                 matmul, set_matmul_backend, trace)
+from .protocol import OPS, Session, handle_request, shared_tables
+from .train import (CONFIG_FIELDS, DEFAULT_CONFIG, Trainer, build_trainer, load_checkpoint, make_snapshot,
+                    save_checkpoint, validate_config)
 
-__version__ = '0.1.0'
+__version__ = '0.2.0'
 
-__all__ = ['ACTIVATIONS', 'DATASETS', 'Dense', 'INITIALIZERS', 'LOSSES', 'MLP', 'OPTIMIZERS',
-           'TOY_SETS', 'Trainer', 'get_activation', 'load_dataset', 'load_idx', 'make_optimizer',
-           'make_snapshot', 'read_idx']
+__all__ = ['ACTIVATIONS', 'CONFIG_FIELDS', 'DATASETS', 'DEFAULT_CONFIG', 'Dense', 'INITIALIZERS', 'LOSSES', 'MLP',
+           'OPS', 'OPTIMIZERS', 'PRESETS', 'RunHealth', 'Session', 'TOY_SETS', 'Trainer', 'build_trainer', 'detect',
+           'get_activation', 'handle_request', 'load_checkpoint', 'load_dataset', 'load_idx', 'make_optimizer',
+           'make_snapshot', 'matmul', 'read_idx', 'save_checkpoint', 'set_matmul_backend', 'shared_tables',
+           'summarize', 'trace', 'validate_config']

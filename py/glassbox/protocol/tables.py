@@ -13,25 +13,27 @@ URL schema, dataset list, presets and choices. Schema (version 1)::
      'presets': {name: {'label', 'settings', 'detectors', 'within_steps', 'story'}},
      'modules': {'methods': [...], 'similarities': [...], 'max_k': int, 'max_probe': int},
      'limits': {'max_runs': int},
-     'ops': {op name: one-line summary}}
+     'ops': {op name: {'args': {argument: meaning}, 'summary'}}}  ('run' is implied for every op)
 """
 from __future__ import annotations
 
+from ..analyses.module_report import MAX_K, MAX_PROBE
+from ..analyses.modules import METHODS, SIMILARITIES
+from ..data.registry import DATASET_INFO
+from ..monitor.presets import PRESETS
+from ..train.config import CONFIG_FIELDS
+from .ops import OPS
+from .runs import MAX_RUNS
+
 
 def shared_tables() -> dict:
-    from ..session import CONFIG_FIELDS, OPS
-    from ..datasets import DATASET_INFO
-    from ..presets import PRESETS
-    from ..modules import METHODS, SIMILARITIES
-    from ..runs import MAX_RUNS
-    from ..module_ops import MAX_PROBE
     return {
         'version': 1,
         'config_fields': [dict(row) for row in CONFIG_FIELDS],
         'datasets': {name: dict(info) for name, info in DATASET_INFO.items()},
         'presets': {name: dict(p) for name, p in PRESETS.items()},
-        'modules': {'methods': list(METHODS), 'similarities': list(SIMILARITIES), 'max_k': 32,
+        'modules': {'methods': list(METHODS), 'similarities': list(SIMILARITIES), 'max_k': MAX_K,
                     'max_probe': MAX_PROBE},
         'limits': {'max_runs': MAX_RUNS},
-        'ops': {name: ((fn.__doc__ or '').strip().split('\n')[0]) for name, fn in sorted(OPS.items())},
+        'ops': {name: {'args': dict(args), 'summary': summary} for name, (_, args, summary) in sorted(OPS.items())},
     }

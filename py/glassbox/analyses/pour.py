@@ -29,9 +29,8 @@ from typing import Any, Dict, List
 
 import numpy as np
 
-from .layers import matmul
-from .probing import _int, forward_all, require_model
-from .session import register_op
+from ..checks import whole_number
+from ..nn.trace import trace
 
 BINS = 20
 MAX_POUR = 2000
@@ -52,7 +51,7 @@ def class_set(spec, n_classes: int, what: str) -> "List[int]":
         spec = [spec]
     if not isinstance(spec, (list, tuple)) or not spec:
         raise ValueError('%s must be a class number or a non-empty list of them' % what)
-    return sorted(set(_int(c, what, 0, n_classes - 1) for c in spec))
+    return sorted(set(whole_number(c, what, 0, n_classes - 1) for c in spec))
 
 
 def draw_samples(data: dict, classes: "List[int]", n: int, rng: "np.random.Generator"):
@@ -113,20 +112,17 @@ def histograms(A: "np.ndarray", B: "np.ndarray", bins: int = BINS):
 
 def score_gradient(model, X: "np.ndarray", classes_a, classes_b) -> "np.ndarray":
     """d score / d x for each row of X (N, D), score as in the module docstring; (N, D)."""
-    zs, acts = forward_all(model, X)
-    logits = acts[-1].astype(np.float64)
+    def score_grad(logits):
+        logits = logits.astype(np.float64)
 
-    def lse_grad(classes):
-        part = logits[:, classes]
-        e = np.exp(part - part.max(axis=1, keepdims=True))
-        g = np.zeros_like(logits)
-        g[:, classes] = e / e.sum(axis=1, keepdims=True)
-        return g
-    g = (lse_grad(classes_a) - lse_grad(classes_b)).astype(X.dtype)
-    for l in range(len(model.layers) - 1, -1, -1):
-        layer = model.layers[l]
-        g = matmul(layer.activation.backward(zs[l], acts[l], g), layer.W.T)
-    return g
+        def lse_grad(classes):
+            part = logits[:, classes]
+            e = np.exp(part - part.max(axis=1, keepdims=True))
+            g = np.zeros_like(logits)
+            g[:, classes] = e / e.sum(axis=1, keepdims=True)
+            return g
+        return (lse_grad(classes_a) - lse_grad(classes_b)).astype(X.dtype)
+    return trace(model, X, output_grad=score_grad, input_grad=True)['input_grad']
 
 
 def layer_floor(activation: str, A: "np.ndarray", B: "np.ndarray") -> "np.ndarray":
@@ -148,11 +144,11 @@ def pour(model, data: dict, a, b, n: int = 200, seed: int = 0) -> "Dict[str, Any
     n_classes = data['n_classes']
     classes_a = class_set(a, n_classes, 'a')
     classes_b = class_set(b, n_classes, 'b')
-    n = _int(n, 'n', 1, MAX_POUR)
+    n = whole_number(n, 'n', 1, MAX_POUR)
     X_a, y_a, _, _ = draw_samples(data, classes_a, n, np.random.default_rng([int(seed), 101]))
     X_b, y_b, _, _ = draw_samples(data, classes_b, n, np.random.default_rng([int(seed), 202]))
     with np.errstate(all='ignore'):
-        _, acts = forward_all(model, np.concatenate([X_a, X_b]))
+        acts = trace(model, np.concatenate([X_a, X_b]))['act']
         logits = acts[-1]
         responses = acts[:-1] + [model.loss_fn.probabilities(logits)]
         layers = []
@@ -184,9 +180,3 @@ def pour(model, data: dict, a, b, n: int = 200, seed: int = 0) -> "Dict[str, Any
             'accuracy_a': float(np.mean(np.isin(pred[:len(X_a)], classes_a))),
             'accuracy_b': float(np.mean(np.isin(pred[len(X_a):], classes_b))),
             'category_codes': dict(CATEGORY_CODES), 'score': 'roc_auc', 'respond_level': RESPOND_LEVEL}
-
-
-@register_op('pour')
-def _pour_op(session, request):
-    return pour(require_model(session), session.data, request.get('a', 0), request.get('b', 1),
-                request.get('n', 200), request.get('seed', 0))

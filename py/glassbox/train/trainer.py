@@ -24,11 +24,23 @@ from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 
-from .model import MLP
-from .optimizers import Optimizer, make_optimizer
+from ..nn.model import MLP
+from ..nn.optimizers import Optimizer, make_optimizer
 from .snapshot import make_snapshot
 
 EVAL_CHUNK = 2048  # rows per forward pass in evaluate(): bounds peak memory
+
+
+def relative_changes(now: "List[np.ndarray]", then: "List[np.ndarray]") -> "List[float]":
+    """Per array ||now - then|| / ||now|| (Frobenius; 0.0 when neither moved nor has size, inf when
+    ||now|| = 0 but it moved). The one definition of the update ratio and the drift."""
+    out = []
+    with np.errstate(all="ignore"):
+        for a, b in zip(now, then):
+            norm = float(np.linalg.norm(a))
+            change = float(np.linalg.norm(a - b))
+            out.append(change / norm if norm > 0 else (0.0 if change == 0 else float("inf")))
+    return out
 
 
 def stratified_probe_indices(y: "np.ndarray", size: int, rng: "np.random.Generator") -> "np.ndarray":
@@ -188,16 +200,16 @@ class Trainer:
     def take_update_ratios(self) -> "List[float]":
         """Per layer ||W_now - W_then|| / ||W_now|| since the last call (0.0 at first)."""
         weights = [layer.W for layer in self.model.layers]
-        ratios = []
-        for l, W in enumerate(weights):
-            if self._snapshot_weights is None:
-                ratios.append(0.0)
-                continue
-            w_norm = float(np.linalg.norm(W))
-            d_norm = float(np.linalg.norm(W - self._snapshot_weights[l]))
-            ratios.append(d_norm / w_norm if w_norm > 0 else (0.0 if d_norm == 0 else float("inf")))
+        if self._snapshot_weights is None:
+            ratios = [0.0] * len(weights)
+        else:
+            ratios = relative_changes(weights, self._snapshot_weights)
         self._snapshot_weights = [W.copy() for W in weights]
         return ratios
+
+    def forget_update_reference(self) -> None:
+        """Start the next snapshot's update ratio afresh (0.0), e.g. after the model changed shape."""
+        self._snapshot_weights = None
 
     def snapshot(self) -> "Dict[str, Any]":
         """The full state for the visualisation; see snapshot.py for the schema."""
@@ -239,8 +251,13 @@ class Trainer:
         self.probe_x = np.ascontiguousarray(self.X_val[self.probe_index])
         self.probe_y = self.y_val[self.probe_index].astype(np.int32)
 
+    @classmethod
+    def from_state(cls, data: "Dict[str, Any]", state: "Dict[str, Any]") -> "Trainer":
+        """A Trainer on ``data`` that continues exactly from ``state`` (a ``state_dict()``)."""
+        trainer = cls(MLP.from_dict(state["model"]), data, optimizer="sgd", lr=0.1, probe_size=0)
+        trainer.load_state_dict(state)
+        return trainer
+
     def fork(self) -> "Trainer":
         """An independent trainer on the same data that continues exactly as this one would."""
-        other = Trainer(self.model.copy(), self.data, optimizer="sgd", lr=self.lr, probe_size=0)
-        other.load_state_dict(self.state_dict())
-        return other
+        return Trainer.from_state(self.data, self.state_dict())

@@ -2,13 +2,14 @@
 
 Shapes: N probe samples, n neurons in the analysed layer, k modules, C classes.
 
-Probe pass (``probe_pass``): one forward and backward pass of the model over the probe set
-X (N, n_0), y (N,), computed here without touching the model's caches::
+Probe pass (``probe_pass``): the model's one forward and backward pass (``nn.trace``) over the
+probe set X (N, n_0), y (N,), arranged by network column::
 
     acts[c]      (N, n_c)  activations of column c (c = 0 is the input X, c = L the outputs)
     pres[c]      (N, n_c)  pre-activations z (c >= 1)
     grad_act[c]  (N, n_c)  PER-SAMPLE gradient dl_i/da_i (c >= 1), as in the snapshot
     grad_pre[c]  (N, n_c)  PER-SAMPLE gradient dl_i/dz_i (c >= 1)
+    dW[c]        (n_{c-1}, n_c)  mean-loss gradient of the weights into column c (c >= 1)
 
 Neuron features (``neuron_features``), one row per neuron, chosen by ``similarity``:
 
@@ -45,7 +46,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .layers import matmul
+from ..nn.backend import matmul
+from ..nn.trace import trace
 
 METHODS = ('kmeans', 'agglomerative', 'nmf')
 SIMILARITIES = ('coactivation', 'dependence')
@@ -55,28 +57,14 @@ DEAD_STD = 1e-6
 
 
 def probe_pass(model: Any, X: np.ndarray, y: np.ndarray) -> Dict[str, list]:
-    """Forward + backward over X (N, n_0), y (N,); see the module docstring for the fields."""
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y).astype(np.intp)
-    N = X.shape[0]
-    acts, pres = [X], [None]
-    with np.errstate(all='ignore'):
-        a = X
-        for layer in model.layers:
-            z = matmul(a, layer.W) + layer.b
-            a = layer.activation.forward(z)
-            pres.append(z)
-            acts.append(a)
-        grad_a = model.loss_fn.grad(acts[-1], y) * np.float32(N)  # per-sample dl_s/dlogits_s
-        L = len(model.layers)
-        grad_act, grad_pre = [None] * (L + 1), [None] * (L + 1)
-        for l in range(L - 1, -1, -1):
-            layer = model.layers[l]
-            grad_act[l + 1] = grad_a
-            grad_pre[l + 1] = layer.activation.backward(pres[l + 1], acts[l + 1], grad_a)
-            if l > 0:
-                grad_a = matmul(grad_pre[l + 1], layer.W.T)
-    return {'acts': acts, 'pres': pres, 'grad_act': grad_act, 'grad_pre': grad_pre}
+    """``nn.trace`` of X (N, n_0), y (N,) by network column; see the module docstring. Also
+    'dW' [c]: the mean-loss gradient of the weights into column c (c >= 1)."""
+    tr = trace(model, X, y, param_grads=True)
+    N = np.float32(tr['x'].shape[0])
+    return {'acts': [tr['x']] + tr['act'], 'pres': [None] + tr['pre'],
+            'grad_act': [None] + [g * N for g in tr['grad_act']],
+            'grad_pre': [None] + [g * N for g in tr['grad_pre']],
+            'dW': [None] + [g['W'] for g in tr['grads']]}
 
 
 def _standardise(A: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 ``detect(items, origin, config, divergence)`` returns the alerts that hold at the newest summary.
 ``items`` is the run's summary list (oldest first), ``origin`` its first summary, ``config`` the
-settings the run was built with (session.DEFAULT_CONFIG keys), ``divergence`` what
-runs.locate_divergence found (or None).  Each alert::
+settings the run was built with (train.config.DEFAULT_CONFIG keys), ``divergence`` what
+watch.locate_divergence found (or None).  Each alert::
 
     {'id': kind + ':' + column, 'kind', 'title', 'severity': 'error' | 'warning',
      'layer': network column (0 = input, as in layer_sizes; Dense layer l is column l + 1),

@@ -1,4 +1,4 @@
-"""Fully connected layer and the single matrix-product helper.
+"""Fully connected layer.
 
 Dense layer with n_in inputs and n_out units, batch of N samples:
 
@@ -14,36 +14,13 @@ Gradients are of whatever scalar the incoming ``grad_a`` is the gradient of
 """
 from __future__ import annotations
 
-import sys
 from typing import Any, Dict, Optional
 
 import numpy as np
 
 from .activations import get_activation
+from .backend import matmul
 from .initializers import get_initializer
-
-# Pyodide's numpy has no BLAS: there np.einsum was measured ~1.8x faster than
-# `@` for our shapes.  CPython's numpy uses BLAS for `@`, which wins easily.
-_USE_EINSUM = sys.platform == "emscripten"
-
-
-def matmul(a: "np.ndarray", b: "np.ndarray") -> "np.ndarray":
-    """(n, k) x (k, m) -> (n, m).  Every matrix product in the engine goes here."""
-    if _USE_EINSUM:
-        return np.einsum("ij,jk->ik", a, b, optimize=False)
-    return np.matmul(a, b)
-
-
-def set_matmul_backend(name: str) -> None:
-    """Choose 'einsum' or 'matmul' for ``matmul`` (for benchmarking)."""
-    global _USE_EINSUM
-    if name not in ("einsum", "matmul"):
-        raise ValueError("matmul backend must be 'einsum' or 'matmul', got %r" % (name,))
-    _USE_EINSUM = name == "einsum"
-
-
-def get_matmul_backend() -> str:
-    return "einsum" if _USE_EINSUM else "matmul"
 
 
 class Dense:

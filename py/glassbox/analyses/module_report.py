@@ -1,4 +1,5 @@
-"""Engine ops for functional modules (see ``glassbox.modules`` and ``glassbox.module_metrics``).
+"""Functional modules of a model, found and described: what the engine's module ops answer
+(``find_modules``, ``compare_modules``; built on ``analyses.modules`` and ``analyses.module_metrics``).
 
 Requests (``layer`` indexes the layer sizes, 0 = input; modules exist for hidden layers
 1..L-1; omitted or 'all' = every hidden layer)::
@@ -25,8 +26,8 @@ A module: {'id', 'layer', 'members', 'size', 'rank', 'gradient_significance',
 'gradient_magnitude', 'within_variance', 'separation', 'silhouette', 'dead_fraction',
 'pattern' (N,), 'class_profile' (C,), 'top_classes', 'label', 'top_features',
 'input_weighted' (n_0,), 'input_gradient' (n_0,), 'metrics': {'ablation', 'readout'} | None}.
-Ids are stable across recomputations (``modules.match_ids``), kept per session, layer, method,
-similarity and requested k, and start afresh when the model is rebuilt.
+Ids are stable across recomputations (``modules.match_ids``), kept per run (``memory``), layer,
+method, similarity and requested k, and start afresh when the model is rebuilt.
 """
 from __future__ import annotations
 
@@ -35,34 +36,26 @@ from typing import Any, Dict, List
 
 import numpy as np
 
+from ..checks import choice, integer
 from . import module_metrics as mm
 from .modules import METHODS, SIMILARITIES, decompose, match_ids, module_stats, probe_pass
-from .session import Session, register_op
 
 MAX_PROBE = 2000
+MAX_K = 32
 READOUT_TRAIN = 1000
 
 
-def _memory(session: Session) -> Dict[str, Any]:
-    memory = getattr(session, '_module_memory', None)
-    if memory is None or memory['trainer'] is not session.trainer:
-        memory = {'trainer': session.trainer, 'next_id': 0, 'by_key': {}}
-        session._module_memory = memory
-    return memory
+def new_memory() -> Dict[str, Any]:
+    """The per-run record that keeps module ids stable across recomputations."""
+    return {'next_id': 0, 'by_key': {}}
 
 
 def _choice(request: Dict[str, Any], key: str, options, default):
-    value = request.get(key, default)
-    if value not in options:
-        raise ValueError('%s must be one of %s, got %r' % (key, ', '.join(map(str, options)), value))
-    return value
+    return choice(request.get(key, default), key, options)
 
 
 def _int(request: Dict[str, Any], key: str, default: int, low: int, high: int) -> int:
-    value = request.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError('%s must be an integer from %d to %d, got %r' % (key, low, high, value))
-    return value
+    return integer(request.get(key, default), key, low, high)
 
 
 def _k(value):
@@ -70,7 +63,7 @@ def _k(value):
         return 'auto'
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 32:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_K:
         raise ValueError("k must be 'auto' or an integer from 1 to 32, got %r" % (value,))
     return value
 
@@ -88,9 +81,8 @@ def _layers(request: Dict[str, Any], n_columns: int) -> List[int]:
     return [layer]
 
 
-def _probe(session: Session, split: str, n: int):
-    trainer = session._require_trainer()
-    X, y = (trainer.X_val, trainer.y_val) if split == 'val' else (trainer.X_train, trainer.y_train)
+def _probe(data: Dict[str, Any], split: str, n: int):
+    X, y = data['X_' + split], data['y_' + split]
     n = min(n, len(X))
     return X[:n], y[:n]
 
@@ -102,12 +94,11 @@ def _require_finite(probe, columns) -> None:
                              'network or lower the learning rate before looking for modules' % c)
 
 
-def _identify(session, probe, y, column, method, k, similarity, seed, key_extra=()) -> Dict[str, Any]:
+def _identify(memory, probe, y, column, method, k, similarity, seed, key_extra=()) -> Dict[str, Any]:
     """Decompose one column and give its modules stable ids."""
     A = probe['acts'][column]
     found = decompose(A, method=method, k=k, similarity=similarity, seed=seed)
     stats = module_stats(A, probe['grad_act'][column], found['F'], found['labels'])
-    memory = _memory(session)
     key = (column, method, similarity, str(k)) + tuple(key_extra)
     ids, memory['next_id'] = match_ids(memory['by_key'].get(key, []), [m['members'] for m in stats],
                                        memory['next_id'])
@@ -123,11 +114,11 @@ def _identify(session, probe, y, column, method, k, similarity, seed, key_extra=
             'labels': found['labels']}
 
 
-@register_op('modules')
-def modules_op(session: Session, request: Dict[str, Any]) -> Dict[str, Any]:
+def find_modules(model: Any, data: Dict[str, Any], request: Dict[str, Any], memory: Dict[str, Any],
+                 step: int = 0) -> Dict[str, Any]:
+    """The 'modules' answer (module docstring) for ``model`` on ``data``; ``memory`` (``new_memory``)
+    carries module ids from one call to the next."""
     started = time.perf_counter()
-    trainer = session._require_trainer()
-    model = trainer.model
     method = _choice(request, 'method', METHODS, 'kmeans')
     similarity = _choice(request, 'similarity', SIMILARITIES, 'coactivation')
     split = _choice(request, 'split', ('val', 'train'), 'val')
@@ -137,17 +128,16 @@ def modules_op(session: Session, request: Dict[str, Any]) -> Dict[str, Any]:
     want_metrics = bool(request.get('metrics', True))
     want_heatmaps = bool(request.get('heatmaps', True))
     columns = _layers(request, len(model.layer_sizes))
-    data = session.data
     class_names = list(data.get('class_names') or [str(c) for c in range(model.layer_sizes[-1])])
     timing = {}
 
-    X, y = _probe(session, split, n)
+    X, y = _probe(data, split, n)
     probe = probe_pass(model, X, y)
     _require_finite(probe, columns)
     timing['probe'] = time.perf_counter() - started
 
     t = time.perf_counter()
-    layers = [_identify(session, probe, y, c, method, k, similarity, seed) for c in columns]
+    layers = [_identify(memory, probe, y, c, method, k, similarity, seed) for c in columns]
     timing['cluster'] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -168,14 +158,14 @@ def modules_op(session: Session, request: Dict[str, Any]) -> Dict[str, Any]:
     timing['describe'] = time.perf_counter() - t
 
     t = time.perf_counter()
-    X_val, y_val = trainer.X_val[:n], trainer.y_val[:n]
+    X_val, y_val = data['X_val'][:n], data['y_val'][:n]
     chance = float(np.max(np.bincount(y_val.astype(np.intp), minlength=len(class_names)))) / max(len(y_val), 1)
     baseline = None
     if want_metrics:
         held = probe if split == 'val' else probe_pass(model, X_val, y_val)
         train_probe = probe if split == 'train' and n >= READOUT_TRAIN else \
-            probe_pass(model, trainer.X_train[:READOUT_TRAIN], trainer.y_train[:READOUT_TRAIN])
-        y_train = trainer.y_train[:train_probe['acts'][0].shape[0]]
+            probe_pass(model, data['X_train'][:READOUT_TRAIN], data['y_train'][:READOUT_TRAIN])
+        y_train = data['y_train'][:train_probe['acts'][0].shape[0]]
         baseline = mm.classification_report(y_val, np.argmax(held['acts'][-1], axis=1), len(class_names))
         timing['ablation'] = timing['readout'] = 0.0
         for entry in layers:
@@ -201,7 +191,7 @@ def modules_op(session: Session, request: Dict[str, Any]) -> Dict[str, Any]:
         del entry['labels']
     timing['total'] = time.perf_counter() - started
     return {
-        'step': int(trainer.step_count), 'method': method, 'k': k, 'similarity': similarity,
+        'step': int(step), 'method': method, 'k': k, 'similarity': similarity,
         'probe': {'split': split, 'n': int(len(y)), 'y': np.asarray(y, dtype=np.int32)},
         'layer_sizes': [int(s) for s in model.layer_sizes], 'class_names': class_names,
         'image_shape': list(data['image_shape']) if data.get('image_shape') else None,
@@ -213,16 +203,14 @@ def modules_op(session: Session, request: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-@register_op('modules_compare')
-def modules_compare_op(session: Session, request: Dict[str, Any]) -> Dict[str, Any]:
-    trainer = session._require_trainer()
-    model = trainer.model
+def compare_modules(model: Any, data: Dict[str, Any], request: Dict[str, Any], memory: Dict[str, Any]) -> Dict[str, Any]:
+    """The 'modules_compare' answer (module docstring): two decompositions of one layer."""
     if request.get('layer') in (None, 'all'):
         raise ValueError('modules_compare needs one hidden layer index in "layer"')
     column = _layers(request, len(model.layer_sizes))
     split = _choice(request, 'split', ('val', 'train'), 'val')
     n = _int(request, 'n', 1000, 10, MAX_PROBE)
-    X, y = _probe(session, split, n)
+    X, y = _probe(data, split, n)
     probe = probe_pass(model, X, y)
     _require_finite(probe, column)
     sides = {}
@@ -233,11 +221,11 @@ def modules_compare_op(session: Session, request: Dict[str, Any]) -> Dict[str, A
         method = _choice(spec, 'method', METHODS, 'kmeans')
         similarity = _choice(spec, 'similarity', SIMILARITIES, 'coactivation')
         k = _k(spec.get('k', 'auto'))
-        entry = _identify(session, probe, y, column[0], method, k, similarity, 0)
+        entry = _identify(memory, probe, y, column[0], method, k, similarity, 0)
         modules = [{key: m[key] for key in ('id', 'members', 'size', 'gradient_significance', 'dead_fraction')}
                    for m in entry['modules']]
         for module, full in zip(modules, entry['modules']):
-            module.update(mm.describe(full['pattern'], y, None, trainer.data.get('class_names') or [],
+            module.update(mm.describe(full['pattern'], y, None, data.get('class_names') or [],
                                       None, full['dead_fraction']))
         sides[name] = {'method': method, 'k': k, 'similarity': similarity, 'k_found': entry['k'],
                        'silhouette': entry['silhouette'], 'neuron_module': entry['neuron_module'],

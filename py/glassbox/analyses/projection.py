@@ -20,21 +20,14 @@ from typing import Any, Dict
 
 import numpy as np
 
-from .layers import matmul
-from .probing import _int, forward_all, require_model
-from .session import register_op
+from ..checks import whole_number
+from ..nn.backend import matmul
+from ..nn.trace import trace
 
 MAX_POINTS = 2000
 DIRECT_LIMIT = 256
 SUBSPACE_ITERATIONS = 30
 TSNE_ITERATIONS = 500
-
-
-def layer_activations(model, X: "np.ndarray", layer: int) -> "np.ndarray":
-    """(N, n_layer) activations of page column ``layer`` for inputs X."""
-    if layer == 0:
-        return np.asarray(X, dtype=np.float32)
-    return forward_all(model, X)[1][layer - 1]
 
 
 def pca_2d(A: "np.ndarray"):
@@ -101,13 +94,14 @@ def project(model, data: dict, layer: int = 1, method: str = 'pca', n: int = 100
     'inputs' uint8 (n, D) = round(255 * clip(x, 0, 1)) when with_inputs}.
     """
     L = len(model.layers)
-    layer = _int(layer, 'layer', 0, L)
+    layer = whole_number(layer, 'layer', 0, L)
     if method not in ('pca', 'tsne'):
         raise ValueError('method must be "pca" or "tsne", got %r' % (method,))
-    n = min(_int(n, 'n', 2, MAX_POINTS), data['X_val'].shape[0])
+    n = min(whole_number(n, 'n', 2, MAX_POINTS), data['X_val'].shape[0])
     X = data['X_val'][:n]
     with np.errstate(all='ignore'):
-        A = layer_activations(model, X, layer)
+        acts = trace(model, X)['act']
+        A = np.asarray(X, dtype=np.float32) if layer == 0 else acts[layer - 1]
         if not np.all(np.isfinite(A)):
             raise ValueError('the activations of this layer are not finite numbers (the run diverged)')
         explained = np.full(2, np.nan)
@@ -121,7 +115,7 @@ def project(model, data: dict, layer: int = 1, method: str = 'pca', n: int = 100
                     cache.update(key=key, value=(coords, explained))
         else:
             coords = tsne_2d(A)
-        pred = np.argmax(forward_all(model, X)[1][-1], axis=1)
+        pred = np.argmax(acts[-1], axis=1)
     out = {'coords': np.asarray(coords, dtype=np.float32), 'labels': data['y_val'][:n].astype(np.int32),
            'pred': pred.astype(np.int32), 'index': np.arange(n, dtype=np.int32),
            'explained': np.asarray(explained, dtype=np.float32), 'layer': layer, 'method': method,
@@ -129,11 +123,3 @@ def project(model, data: dict, layer: int = 1, method: str = 'pca', n: int = 100
     if with_inputs:
         out['inputs'] = np.round(255 * np.clip(X, 0, 1)).astype(np.uint8)
     return out
-
-
-@register_op('project')
-def _project_op(session, request):
-    if not hasattr(session, '_projection_cache'):
-        session._projection_cache = {}
-    return project(require_model(session), session.data, request.get('layer', 1), request.get('method', 'pca'),
-                   request.get('n', 1000), bool(request.get('with_inputs', False)), session._projection_cache)

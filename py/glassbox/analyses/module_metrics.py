@@ -34,7 +34,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .layers import matmul
+from ..nn.backend import matmul
+from ..nn.trace import backprop, forward_from, input_gradient
 
 HEATMAP_SAMPLES = 256
 LABEL_RELATIVE = 0.5
@@ -99,19 +100,14 @@ def heatmaps(model: Any, probe: Dict[str, list], column: int, modules: List[List
     weighted = matmul(w.T, X) / np.where(total > 0, total, 1.0)[:, None]
     weighted[total <= 0] = X.mean(axis=0) if N else 0.0
     S = N if column == 1 else min(N, HEATMAP_SAMPLES)
-    with np.errstate(all='ignore'):
-        grad = np.broadcast_to(select[:, None, :], (k, S, n_c)).reshape(k * S, n_c)
-        for l in range(column - 1, -1, -1):
-            layer = model.layers[l]
-            z = probe['pres'][l + 1][:S]
-            a = probe['acts'][l + 1][:S]
-            zt = np.tile(z, (k, 1))
-            grad_pre = layer.activation.backward(zt, np.tile(a, (k, 1)), grad)
-            if l == 0:
-                mean_pre = grad_pre.reshape(k, S, -1).mean(axis=1)   # mean commutes with @ W.T
-                gradient = matmul(mean_pre, layer.W.T)
-            else:
-                grad = matmul(grad_pre, layer.W.T)
+    # All k modules in one backward pass: the first S probe rows tiled k times, row block m
+    # starting from d(mean activation of module m)/da.
+    below = range(1, column + 1)
+    tiled = {'x': None, 'pre': [np.tile(probe['pres'][c][:S], (k, 1)) for c in below],
+             'act': [np.tile(probe['acts'][c][:S], (k, 1)) for c in below]}
+    grad = np.broadcast_to(select[:, None, :], (k, S, n_c)).reshape(k * S, n_c)
+    first = backprop(model, tiled, grad, top=column - 1, bottom=0)['grad_pre'][0]
+    gradient = input_gradient(model, first.reshape(k, S, -1).mean(axis=1))  # mean commutes with @ W.T
     return {'input_weighted': np.ascontiguousarray(weighted, dtype=np.float32),
             'input_gradient': np.ascontiguousarray(np.nan_to_num(gradient), dtype=np.float32)}
 
@@ -121,7 +117,6 @@ def module_edges(model: Any, probe: Dict[str, list], groups: Dict[int, List[Dict
 
     ``groups`` maps column c -> [{'key', 'members'}]; output neurons are keyed 'out<k>'."""
     L = len(model.layers)
-    N = max(probe['acts'][0].shape[0], 1)
     edges = []
     for c in sorted(groups):
         if c + 1 in groups:
@@ -131,8 +126,7 @@ def module_edges(model: Any, probe: Dict[str, list], groups: Dict[int, List[Dict
         else:
             continue
         W = model.layers[c].W.astype(np.float64)
-        dW = matmul(probe['acts'][c].T.astype(np.float64), probe['grad_pre'][c + 1].astype(np.float64)) / N
-        flow = np.abs(W * dW)
+        flow = np.abs(W * probe['dW'][c + 1].astype(np.float64))
         for source in groups[c]:
             rows = source['members']
             for target in targets:
@@ -140,15 +134,6 @@ def module_edges(model: Any, probe: Dict[str, list], groups: Dict[int, List[Dict
                 edges.append({'from': source['key'], 'to': target['key'], 'weight': float(W[block].sum()),
                               'mean_abs_weight': float(np.abs(W[block]).mean()), 'flow': float(flow[block].sum())})
     return edges
-
-
-def forward_from(model: Any, column: int, A: np.ndarray) -> np.ndarray:
-    """Run the layers after column c on its activations A (N, n_c) -> outputs (N, n_L)."""
-    a = A
-    with np.errstate(all='ignore'):
-        for layer in model.layers[column:]:
-            a = layer.activation.forward(matmul(a, layer.W) + layer.b)
-    return a
 
 
 def classification_report(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> Dict[str, Any]:

@@ -24,11 +24,9 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from .layers import matmul
-from .model import MLP
-from .optimizers import make_optimizer
-from .session import register_op
-from .runs import MAX_RUNS, MONITOR, trainer_from_state
+from ..nn.backend import matmul
+from ..nn.model import MLP
+from ..nn.trace import trace
 
 
 def inactive_units(a: "np.ndarray", tolerance: float) -> "np.ndarray":
@@ -50,8 +48,7 @@ def prune_model(model: MLP, X: "np.ndarray", tolerance: float = 0.01) -> "Tuple[
     a = np.asarray(X, dtype=np.float32)
     for l in range(len(pruned.layers) - 1):
         layer, nxt = pruned.layers[l], pruned.layers[l + 1]
-        with np.errstate(all='ignore'):
-            act = layer.forward(a)
+        act = trace(pruned, a, start=l)['act'][l]
         drop = inactive_units(act, tolerance)
         keep = ~drop
         means = act.mean(axis=0)
@@ -62,56 +59,13 @@ def prune_model(model: MLP, X: "np.ndarray", tolerance: float = 0.01) -> "Tuple[
         nxt.W = np.ascontiguousarray(nxt.W[keep, :])
         nxt.n_in = layer.n_out
         removed.append([int(k) for k in np.flatnonzero(drop)])
-        a = layer.forward(a)
-    for layer in pruned.layers:  # drop caches that still have the old shapes
-        layer.x = layer.z = layer.a = layer.grad_a = layer.grad_z = None
-        layer.grads = {}
+        a = np.ascontiguousarray(act[:, keep])  # the pruned layer's output: the kept columns
     return pruned, removed
 
 
-def _evaluate(model: MLP, X: "np.ndarray", y: "np.ndarray") -> "Dict[str, float]":
+def evaluate(model: MLP, X: "np.ndarray", y: "np.ndarray") -> "Dict[str, float]":
+    """{'loss', 'accuracy'} of ``model`` on (X, y)."""
+    logits = trace(model, X)['act'][-1]
     with np.errstate(all='ignore'):
-        logits = model.forward(X)
         loss = float(np.mean(model.loss_fn.per_sample(logits, y)))
     return {'loss': loss, 'accuracy': float(np.mean(np.argmax(logits, axis=1) == y))}
-
-
-@register_op('prune')
-def _prune(session, request):
-    run = request.get('run', 'main')
-    parent = session.get_trainer(run)
-    tolerance = request.get('tolerance', 0.01)
-    samples = request.get('samples', 1000)
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
-        raise ValueError('tolerance must be a number in [0, 1), got %r' % (tolerance,))
-    if not isinstance(samples, int) or not 1 <= samples <= 20000:
-        raise ValueError('samples must be an integer from 1 to 20000, got %r' % (samples,))
-    if len(parent.model.layers) < 2:
-        raise ValueError('the network has no hidden layer to prune')
-    if len(session.runs) >= MAX_RUNS:
-        raise ValueError('at most %d runs at once: drop a fork first' % MAX_RUNS)
-    X = parent.X_train[:samples]
-    model, removed = prune_model(parent.model, X, float(tolerance))
-    before = _evaluate(parent.model, parent.X_val, parent.y_val)
-    after = _evaluate(model, parent.X_val, parent.y_val)
-
-    child = trainer_from_state(session.data, parent.state_dict())
-    child.model = model
-    opt = parent.optimizer
-    child.optimizer = make_optimizer(opt.name, opt.lr, weight_decay=opt.weight_decay)
-    child._snapshot_weights = None
-    n = 1
-    while 'pruned-%d' % n in session.runs:
-        n += 1
-    new_id = 'pruned-%d' % n
-    config = dict(session.run_configs[run], hidden=model.layer_sizes[1:-1])
-    session.runs[new_id] = child
-    session.run_configs[new_id] = config
-    MONITOR.state(session, new_id, child)
-    snapshot = child.snapshot()
-    result = {'run': new_id, 'parent': run, 'config': config, 'start': 'now', 'changes': {'hidden': config['hidden']},
-              'step': child.step_count, 'sizes_before': parent.model.layer_sizes, 'sizes_after': model.layer_sizes,
-              'removed': removed, 'accuracy_before': before['accuracy'], 'accuracy_after': after['accuracy'],
-              'loss_before': before['loss'], 'loss_after': after['loss'], 'tolerance': float(tolerance),
-              'samples': int(len(X)), 'snapshot': snapshot}
-    return session.watch_snapshot(new_id, child, snapshot, result)

@@ -55,15 +55,17 @@ values (a diverged run) appear as float('nan') / float('inf'); nothing raises.
 }
 
 Taking a snapshot has side effects on the trainer: it resets the running
-train metrics and remembers W for the next 'update_ratio'.  It overwrites
-the layers' forward/backward caches with the probe batch (harmless: every
-training step recomputes them).
+train metrics and remembers W for the next 'update_ratio'.  The probe pass is
+``nn.trace`` (the same products as a training step), so the layers' caches are
+left alone.
 """
 from __future__ import annotations
 
 from typing import Any, Dict
 
 import numpy as np
+
+from ..nn.trace import trace
 
 SCHEMA_VERSION = 1
 SNAPSHOT_VAL_LIMIT = 1000  # validation rows evaluated per snapshot (see 'val' above)
@@ -115,8 +117,8 @@ def make_snapshot(trainer: "Any") -> "Dict[str, Any]":
         }
         layers = []
         if P > 0:
-            model.backward(trainer.probe_x, trainer.probe_y)
-            logits = model.layers[-1].a
+            tr = trace(model, trainer.probe_x, trainer.probe_y, param_grads=True)
+            logits = tr["act"][-1]
             probe["pred"] = np.argmax(logits, axis=1).astype(np.int32)
             probe["prob"] = _f32(model.loss_fn.probabilities(logits))
         else:
@@ -129,13 +131,13 @@ def make_snapshot(trainer: "Any") -> "Dict[str, Any]":
                 entry = {
                     "W": _f32(layer.W),
                     "b": _f32(layer.b),
-                    "dW": _f32(layer.grads["W"]),
-                    "db": _f32(layer.grads["b"]),
-                    "pre": _f32(layer.z),
-                    "act": _f32(layer.a),
+                    "dW": _f32(tr["grads"][l]["W"]),
+                    "db": _f32(tr["grads"][l]["b"]),
+                    "pre": _f32(tr["pre"][l]),
+                    "act": _f32(tr["act"][l]),
                     # mean-loss gradient * P = per-sample gradient (see losses.py)
-                    "grad_pre": _f32(layer.grad_z * np.float32(P)),
-                    "grad_act": _f32(layer.grad_a * np.float32(P)),
+                    "grad_pre": _f32(tr["grad_pre"][l] * np.float32(P)),
+                    "grad_act": _f32(tr["grad_act"][l] * np.float32(P)),
                 }
             else:
                 empty = np.zeros((0, layer.n_out), dtype=np.float32)

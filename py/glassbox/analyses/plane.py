@@ -18,8 +18,8 @@ from typing import Any, Dict
 
 import numpy as np
 
-from .probing import _int, forward_all, require_model
-from .session import register_op
+from ..checks import whole_number
+from ..nn.trace import trace
 
 MAX_GRID = 128
 MAX_POINTS = 1000
@@ -45,18 +45,18 @@ def input_plane(model, data: dict, grid: int = 64, neuron_grid: int = 24, points
     if data['X_val'].shape[1] != 2:
         raise ValueError('the input plane needs a dataset with 2 input features; %s has %d'
                          % (data['name'], data['X_val'].shape[1]))
-    G = _int(grid, 'grid', 4, MAX_GRID)
-    g = _int(neuron_grid, 'neuron_grid', 4, MAX_GRID)
-    P = _int(points, 'points', 0, MAX_POINTS)
+    G = whole_number(grid, 'grid', 4, MAX_GRID)
+    g = whole_number(neuron_grid, 'neuron_grid', 4, MAX_GRID)
+    P = whole_number(points, 'points', 0, MAX_POINTS)
     X_all = np.concatenate([data['X_train'], data['X_val']])
     extent = plane_extent(X_all)
     with np.errstate(all='ignore'):
-        logits = forward_all(model, grid_points(extent, G))[1][-1]
+        logits = trace(model, grid_points(extent, G))['act'][-1]
         probs = model.loss_fn.probabilities(logits)
         pred = np.argmax(logits, axis=1)
         prob = probs[:, 1] if probs.shape[1] == 2 else probs[np.arange(len(pred)), pred]
         small = grid_points(extent, g)
-        acts = forward_all(model, small)[1]
+        acts = trace(model, small)['act']
     n_val = min(P // 4, data['X_val'].shape[0])
     n_train = min(P - n_val, data['X_train'].shape[0])
     pts = np.concatenate([data['X_train'][:n_train], data['X_val'][:n_val]]).astype(np.float32)
@@ -67,9 +67,3 @@ def input_plane(model, data: dict, grid: int = 64, neuron_grid: int = 24, points
             'output': acts[-1].T.reshape(acts[-1].shape[1], g, g).astype(np.float32),
             'points': pts, 'labels': np.concatenate([data['y_train'][:n_train], data['y_val'][:n_val]]).astype(np.int32),
             'split': np.concatenate([np.zeros(n_train), np.ones(n_val)]).astype(np.uint8)}
-
-
-@register_op('input_plane')
-def _plane_op(session, request):
-    return input_plane(require_model(session), session.data, request.get('grid', 64),
-                       request.get('neuron_grid', 24), request.get('points', 400))

@@ -29,12 +29,11 @@ from typing import Any, Dict
 
 import numpy as np
 
-from .layers import matmul
-from .probing import _int, forward_all, require_model, resolve_input, _public
-from .session import register_op
+from ..checks import whole_number
+from ..nn.trace import PIECEWISE_SLOPES, linearize_from, outputs_from_pre, trace
+from .inputs import public, resolve_input
 
 SEARCH_LIMIT = 1000.0
-PIECEWISE = {'relu': 0.0, 'leaky_relu': 0.01, 'linear': 1.0}  # name -> slope for z <= 0
 MAX_WALK = 20000
 CURVE_POINTS = 161
 
@@ -44,12 +43,12 @@ def check_target(model, target) -> "Dict[str, Any]":
     if not isinstance(target, dict):
         raise ValueError('target must be {"layer", "kind", "i"?, "j"}, got %r' % (target,))
     L = len(model.layers)
-    l = _int(target.get('layer'), 'target.layer', 0, L - 1)
+    l = whole_number(target.get('layer'), 'target.layer', 0, L - 1)
     layer = model.layers[l]
     kind = target.get('kind', 'weight')
-    j = _int(target.get('j'), 'target.j', 0, layer.n_out - 1)
+    j = whole_number(target.get('j'), 'target.j', 0, layer.n_out - 1)
     if kind == 'weight':
-        i = _int(target.get('i'), 'target.i', 0, layer.n_in - 1)
+        i = whole_number(target.get('i'), 'target.i', 0, layer.n_in - 1)
         return {'layer': l, 'kind': kind, 'i': i, 'j': j, 'original': float(layer.W[i, j])}
     if kind == 'bias':
         return {'layer': l, 'kind': kind, 'i': None, 'j': j, 'original': float(layer.b[j])}
@@ -57,33 +56,19 @@ def check_target(model, target) -> "Dict[str, Any]":
 
 
 def edited_forward(model, target: dict, value: float, silence: bool, X=None, cache=None):
-    """Logits (N, C) of the edited network, from X or from cached clean activations of X."""
+    """Logits (N, C) of the edited network, from X or from a clean ``nn.trace`` of X (``cache``)."""
     l, j = target['layer'], target['j']
-    if cache is None:
-        zs, acts = forward_all(model, X)
-    else:
-        zs, acts = cache
+    tr = cache if cache is not None else trace(model, X)
     delta = np.float32(value) - np.float32(target['original'])
     if delta == 0 and not silence:
-        return acts[-1]
-    a_prev = X if l == 0 else acts[l - 1]
-    z = zs[l].copy()
+        return tr['act'][-1]
+    a_prev = tr['x'] if l == 0 else tr['act'][l - 1]
+    z = tr['pre'][l].copy()
     if target['kind'] == 'weight':
         z[:, j] += delta * a_prev[:, target['i']]
     else:
         z[:, j] += delta
-    a = model.layers[l].activation.forward(z)
-    if silence:
-        a = a.copy()
-        a[:, j] = 0
-    for layer in model.layers[l + 1:]:
-        a = layer.activation.forward(matmul(a, layer.W) + layer.b)
-    return a
-
-
-def _vecmat(v: "np.ndarray", W: "np.ndarray") -> "np.ndarray":
-    """(n,) x (n, m) -> (m,) through the engine's one matrix product."""
-    return matmul(v[None, :], W)[0]
+    return outputs_from_pre(model, l, z, j if silence else None)
 
 
 class _Tail:
@@ -92,27 +77,19 @@ class _Tail:
     def __init__(self, model, target: dict, x: "np.ndarray", silence: bool):
         l, j = target['layer'], target['j']
         self.l, self.j, self.silence = l, j, silence
-        self.layers = [(np.asarray(layer.W, np.float64), np.asarray(layer.b, np.float64), layer.activation_name,
-                        layer.activation) for layer in model.layers]
-        a = x.astype(np.float64)
-        for W, b, _, act in self.layers[:l]:
-            a = act.forward(_vecmat(a, W) + b)
-        W, b = self.layers[l][:2]
-        self.z0 = _vecmat(a, W) + b
+        self.model = model.astype(np.float64)
+        tr = trace(self.model, x[None, :])
+        a = tr['x'][0] if l == 0 else tr['act'][l - 1][0]
+        self.z0 = tr['pre'][l][0]
         self.w0 = target['original']
         self.coef = 0.0 if silence else (float(a[target['i']]) if target['kind'] == 'weight' else 1.0)
-        self.piecewise = all(name in PIECEWISE for _, _, name, _ in self.layers[l:])
+        self.piecewise = all(layer.activation_name in PIECEWISE_SLOPES for layer in self.model.layers[l:])
 
     def logits(self, p: "np.ndarray") -> "np.ndarray":
         """p (K,) -> logits (K, C)."""
         z = np.repeat(self.z0[None, :], len(p), axis=0)
         z[:, self.j] += (np.asarray(p, np.float64) - self.w0) * self.coef
-        a = self.layers[self.l][3].forward(z)
-        if self.silence:
-            a[:, self.j] = 0
-        for W, b, _, act in self.layers[self.l + 1:]:
-            a = act.forward(matmul(a, W) + b)
-        return a
+        return outputs_from_pre(self.model, self.l, z, self.j if self.silence else None)
 
     def walk(self, p: float, direction: float, pred: int):
         """Exact boundary from p along direction (+1/-1): (boundary value, new class) or (inf, None)."""
@@ -122,22 +99,7 @@ class _Tail:
             z[self.j] += (p - self.w0) * self.coef
             dz = np.zeros_like(z)
             dz[self.j] = direction * self.coef
-            kink = math.inf
-            for m, (W, b, name, _) in enumerate(self.layers[self.l:]):
-                if m > 0:
-                    z, dz = _vecmat(a, W) + b, _vecmat(da, W)
-                slope = PIECEWISE[name]
-                if slope != 1.0:
-                    hits = ((z > 0) & (dz < 0)) | ((z < 0) & (dz > 0))
-                    if hits.any():
-                        kink = min(kink, float(np.min(-z[hits] / dz[hits])))
-                    active = (z > 0) | ((z == 0) & (dz > 0))
-                    a, da = np.where(z > 0, z, slope * z), np.where(active, dz, slope * dz)
-                else:
-                    a, da = z, dz
-                if m == 0 and self.silence:
-                    a, da = a.copy(), da.copy()
-                    a[self.j], da[self.j] = 0.0, 0.0
+            a, da, kink = linearize_from(self.model, self.l, z, dz, self.j if self.silence else None)
             margin, dmargin = a[pred] - a, da[pred] - da
             falling = dmargin < 0
             falling[pred] = False
@@ -185,18 +147,6 @@ class _Tail:
                 'method': method, 'distance': min(p - lo, hi - p)}
 
 
-def _val_cache(session):
-    """Clean forward pass of the validation set, recomputed only when the model changed."""
-    trainer = session.trainer
-    model = trainer.model
-    key = (id(trainer), trainer.step_count) + tuple(float(lay.W.sum()) + float(lay.b.sum()) for lay in model.layers)
-    cached = getattr(session, '_perturb_cache', None)
-    if cached is None or cached[0] != key or cached[1] is not trainer:
-        cached = (key, trainer, forward_all(model, session.data['X_val']))
-        session._perturb_cache = cached
-    return cached[2]
-
-
 def perturb(model, data: dict, target, value=None, silence: bool = False, input_spec=None,
             cache=None) -> "Dict[str, Any]":
     """Outputs for one input and validation accuracy with the edit, robustness and a logit curve.
@@ -223,9 +173,9 @@ def perturb(model, data: dict, target, value=None, silence: bool = False, input_
         clean = edited_forward(model, target, target['original'], False, X=x)
         edited = edited_forward(model, target, value, silence, X=x)
         if cache is None:
-            cache = forward_all(model, data['X_val'])
+            cache = trace(model, data['X_val'])
         y = data['y_val']
-        acc0 = float(np.mean(np.argmax(cache[1][-1], axis=1) == y))
+        acc0 = float(np.mean(np.argmax(cache['act'][-1], axis=1) == y))
         acc1 = float(np.mean(np.argmax(edited_forward(model, target, value, silence, X=data['X_val'],
                                                       cache=cache), axis=1) == y))
         tail = _Tail(model, target, resolved['x'], silence)
@@ -245,13 +195,6 @@ def perturb(model, data: dict, target, value=None, silence: bool = False, input_
         probs = model.loss_fn.probabilities(logits).astype(np.float32)
         return {'logits': logits[0].astype(np.float32), 'probs': probs[0], 'pred': int(np.argmax(logits[0]))}
     target.update(value=value, silence=silence, range=span)
-    return {'target': target, 'input': _public(resolved), 'x': resolved['x'], 'original': pack(clean),
+    return {'target': target, 'input': public(resolved), 'x': resolved['x'], 'original': pack(clean),
             'perturbed': pack(edited), 'val_accuracy': {'original': acc0, 'perturbed': acc1},
             'robustness': robust, 'curve': {'values': values.astype(np.float32), 'logits': curve}}
-
-
-@register_op('perturb')
-def _perturb_op(session, request):
-    model = require_model(session)
-    return perturb(model, session.data, request.get('target'), request.get('value'),
-                   request.get('silence', False), request.get('input'), cache=_val_cache(session))

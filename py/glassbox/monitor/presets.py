@@ -1,11 +1,13 @@
 """Presets: named settings that reliably show one pathology each (and one healthy default).
 
-Each preset is a complete engine config (session.DEFAULT_CONFIG with the listed overrides), the
+Each preset is a complete engine config (train.config.DEFAULT_CONFIG with the listed overrides), the
 detectors it trips (health.py kinds) and within how many training steps it trips them at the
-default speed (10 steps per snapshot).  tests/test_health.py checks every claim, and that
-site/js/presets.js (the page's copy, applied through the URL key ``preset``) holds the same table.
+default speed (10 steps per snapshot).  tests/test_health.py checks every claim.  The page reads
+this table from dist/tables.json (protocol/tables.py) and applies it through the URL key ``preset``.
 """
 from __future__ import annotations
+
+from ..train.config import DEFAULT_CONFIG, validate_config
 
 PRESETS = {
     'healthy': {
@@ -52,7 +54,6 @@ PRESETS = {
 
 def preset_config(name: str) -> dict:
     """The full engine config of preset ``name`` (ValueError names the presets)."""
-    from .session import DEFAULT_CONFIG, validate_config
     if name not in PRESETS:
         raise ValueError('unknown preset %r; presets: %s' % (name, ', '.join(PRESETS)))
     return validate_config(dict(DEFAULT_CONFIG, **PRESETS[name]['settings']))

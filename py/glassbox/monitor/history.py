@@ -2,7 +2,7 @@
 
 ``summarize(snapshot, activations, step_update)`` turns one snapshot (schema in snapshot.py)
 into a summary of a few kilobytes; ``History`` keeps a run's summaries in order.  The health
-detectors (health.py), the distributions view and the neuron raster all read these.
+detectors (detectors.py), the distributions view and the neuron raster all read these.
 
 Summary (P = probe size, n = layer_sizes[l + 1] for Dense layer l = 0 .. L-1, B = BINS)::
 
@@ -31,12 +31,12 @@ Summary (P = probe size, n = layer_sizes[l + 1] for Dense layer l = 0 .. L-1, B 
     'neuron_grad':   float32 (n,)  mean |grad_act| (per-sample dl_i/da) over the probe batch
     'neuron_active': float32 (n,)  share of probe samples on which the unit is "active":
                      ReLU act > 0; leaky ReLU pre > 0; tanh / sigmoid not saturated; linear 1
-    ('drift', 'drift_step': added by the run monitor, see runs.py)
+    ('drift', 'drift_step': added by the run monitor, see watch.py)
   ]}
 
 History thinning: at most ``MAX_SUMMARIES`` are kept; when one more arrives, every second
 summary of the older half is dropped, so recent steps keep full resolution and old ones
-thin out geometrically.  The page's copy (site/js/health-store.js) applies the same rule.
+thin out geometrically.  The page applies the same rule to its copy.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""glassbox.probing: morph paths and single-input classification, against a plain numpy forward pass."""
+"""glassbox.analyses.morph and .inputs: morph paths and single-input classification, against a plain numpy forward pass."""
 from __future__ import annotations
 
 import json
@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from glassbox import session as session_module
-from glassbox.probing import class_ranking, morph, resolve_input, shortest_chain
-from glassbox.session import Session
-from glassbox.wire import unpack
+from glassbox.analyses.inputs import class_ranking, resolve_input
+from glassbox.analyses.morph import morph, shortest_chain
+from glassbox.protocol import Session, entry, handle_request
+from glassbox.protocol.wire import unpack
 
 
 @pytest.fixture(scope='module')
@@ -32,9 +32,9 @@ def numpy_forward(model, X):
 
 @pytest.mark.parametrize('path', ['pixel', 'real'])
 def test_morph_endpoints_equal_classifying_each_endpoint_alone(trained, path):
-    result = trained.handle({'op': 'morph', 'from': {'class': 5}, 'to': {'class': 6}, 'steps': 50, 'path': path})
+    result = handle_request(trained, {'op': 'morph', 'from': {'class': 5}, 'to': {'class': 6}, 'steps': 50, 'path': path})
     for row, end in ((0, 'from'), (-1, 'to')):
-        alone = trained.handle({'op': 'classify_input', 'input': {'index': result[end]['index']}})
+        alone = handle_request(trained, {'op': 'classify_input', 'input': {'index': result[end]['index']}})
         assert result['pred'][row] == alone['pred']
         assert np.array_equal(result['probs'][row], alone['probs'])  # bit for bit
         assert np.array_equal(result['logits'][row], alone['logits'])
@@ -44,7 +44,7 @@ def test_morph_endpoints_equal_classifying_each_endpoint_alone(trained, path):
 
 
 def test_pixel_morph_is_a_monotone_blend_and_its_outputs_match_numpy(trained):
-    result = trained.handle({'op': 'morph', 'from': {'class': 3}, 'to': {'index': 7}, 'steps': 21})
+    result = handle_request(trained, {'op': 'morph', 'from': {'class': 3}, 'to': {'index': 7}, 'steps': 21})
     t, x = result['t'].astype(np.float64), result['x'].astype(np.float64)
     assert t[0] == 0 and t[-1] == 1 and np.all(np.diff(t) > 0)
     x_a, x_b = x[0], x[-1]
@@ -62,7 +62,7 @@ def test_pixel_morph_is_a_monotone_blend_and_its_outputs_match_numpy(trained):
 
 def test_real_morph_walks_through_real_digits_of_the_two_classes(trained):
     data = trained.data
-    result = trained.handle({'op': 'morph', 'from': {'class': 1}, 'to': {'class': 7}, 'steps': 60, 'path': 'real'})
+    result = handle_request(trained, {'op': 'morph', 'from': {'class': 1}, 'to': {'class': 7}, 'steps': 60, 'path': 'real'})
     chain, chain_t = result['chain'], result['chain_t']
     assert chain[0] == -1 and chain[-1] == -1 and len(chain) >= 3
     assert set(data['y_val'][chain[1:-1]]) <= {1, 7}
@@ -79,8 +79,8 @@ def test_real_morph_walks_through_real_digits_of_the_two_classes(trained):
 def test_a_drawn_input_can_be_an_endpoint(trained):
     drawn = np.zeros(64)
     drawn[[3, 4, 11, 12, 19, 20, 27, 28, 35, 36]] = 1.0
-    result = trained.handle({'op': 'morph', 'from': {'x': drawn.tolist()}, 'to': {'class': 0}, 'steps': 10, 'path': 'real'})
-    alone = trained.handle({'op': 'classify_input', 'input': {'x': drawn.tolist()}})
+    result = handle_request(trained, {'op': 'morph', 'from': {'x': drawn.tolist()}, 'to': {'class': 0}, 'steps': 10, 'path': 'real'})
+    alone = handle_request(trained, {'op': 'classify_input', 'input': {'x': drawn.tolist()}})
     assert np.array_equal(result['probs'][0], alone['probs']) and result['from']['label'] is None
     assert np.array_equal(result['x'][0], drawn.astype(np.float32))
 
@@ -112,6 +112,6 @@ def test_class_ranking_puts_the_sample_nearest_the_class_mean_first(trained):
     ({'op': 'classify_input', 'input': 'seven'}, 'input'),
 ])
 def test_bad_requests_get_a_message_naming_the_problem(trained, request_, word, monkeypatch):
-    monkeypatch.setattr(session_module, '_session', trained)
-    reply = unpack(session_module.handle(json.dumps(request_)))
+    monkeypatch.setattr(entry, 'SESSION', trained)
+    reply = unpack(entry.handle(json.dumps(request_)))
     assert reply['ok'] is False and word in reply['error'], reply

@@ -1,6 +1,6 @@
 // Runs every (workload, system) pair in its own worker, one after another, so they never compete
 // for the CPU, and leaves the results in window.benchResults for benchmarks/run.py.
-import {unpack} from '../js/wire.js';
+import {unpack} from '../js/engine/wire.js';
 
 const params = new URLSearchParams(location.search);
 const workloads = (params.get('workloads') || 'digits,mnist').split(',');

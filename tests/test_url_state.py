@@ -1,4 +1,5 @@
-"""site/js/url-state.js run in node: the schema table parses, rejects and serialises settings."""
+"""site/js/state/url-state.js run in node: the schema table (built from dist/tables.json) parses,
+rejects and serialises settings."""
 from __future__ import annotations
 
 import json
@@ -7,14 +8,22 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import DIST, ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which('node') is None, reason='node is not installed')
 
 
+@pytest.fixture(scope='module', autouse=True)
+def _tables(dist_dir):
+    """makeSchema needs the engine's tables: dist/tables.json (built when missing)."""
+    assert (dist_dir / 'tables.json').exists()
+
+
 def run_js(body: str):
-    script = "import * as u from '%s';\nconst out = (() => { %s })();\nconsole.log(JSON.stringify(out));" % (
-        (ROOT / 'site' / 'js' / 'url-state.js').as_uri(), body)
+    script = ("import {makeSchema} from '%s';\nimport fs from 'node:fs';\n"
+              "const u = makeSchema(JSON.parse(fs.readFileSync(%s, 'utf8')));\n"
+              "const out = (() => { %s })();\nconsole.log(JSON.stringify(out));") % (
+        (ROOT / 'site' / 'js' / 'state' / 'url-state.js').as_uri(), json.dumps(str(DIST / 'tables.json')), body)
     result = subprocess.run(['node', '--input-type=module', '-e', script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

@@ -63,7 +63,7 @@ def test_javascript_decoder_reads_what_python_packs(tmp_path):
       console.log(JSON.stringify({W: Array.from(m.W.data), shape: m.W.shape, ctor: m.W.data.constructor.name,
         idx: Array.from(m.idx.data), loss: String(m.loss), big: String(m.big), small: String(m.small), name: m.name,
         act: Array.from(m.layers[0].act.data), empty: m.layers[1].act.data.length, tuple: m.tuple}));
-    """ % ((ROOT / 'site' / 'js' / 'wire.js').as_uri(), blob)
+    """ % ((ROOT / 'site' / 'js' / 'engine' / 'wire.js').as_uri(), blob)
     out = subprocess.run(['node', '--input-type=module', '-e', script], capture_output=True, text=True, check=True)
     decoded = json.loads(out.stdout)
     np.testing.assert_array_equal(np.float32(decoded['W']), message['W'].ravel())

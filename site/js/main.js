@@ -1,21 +1,27 @@
-// Page wiring: store -> views. Views only read snapshots; all actions go through `app`.
-import {createApp} from './app.js';
-import {parseHash} from './url-state.js';
+// The page's entry (index.html loads it): builds window.glassbox (app/api.js), mounts every
+// panel, and keeps the page chrome (status, loading bar, notes, errors) in step with the store.
+// Views only read what they are given; all actions go through `app` (= window.glassbox).
+import {createGlassbox} from './app/api.js';
+// The engine's tables (build.py writes dist/tables.json): part of the module graph, so
+// window.glassbox exists as soon as this module runs, as before.
+import tables from '../tables.json' with {type: 'json'};
 
 const $ = (id) => document.getElementById(id);
 
 // Start the engine worker first: Python takes seconds to load, the views' modules do not,
 // so they are fetched while Pyodide starts instead of before it.
-const app = createApp({
+const {glassbox: app, internals} = createGlassbox({
+  tables,
   hash: location.hash,
   onHashChange: (hash) => history.replaceState(null, '', hash || location.pathname + location.search),
 });
 window.glassbox = app;
+const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
   {installInputs}, {installHealth}] = await Promise.all([
-  import('./views/controls.js'), import('./views/network.js'), import('./views/curves.js'), import('./panels.js'),
-  import('./modules-feature.js'), import('./inputs-feature.js'), import('./health-feature.js')]);
+  import('./ui/controls.js'), import('./views/network/network.js'), import('./views/training/curves.js'), import('./ui/panels.js'),
+  import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js')]);
 
 const controls = createControls($('controls'), app);
 let network = null;
@@ -23,9 +29,9 @@ let curves = null;
 let architectureKey = null;
 const networkPanel = addPanel({id: 'network', title: 'Network', view: () => network});
 const curvesPanel = addPanel({id: 'curves', title: 'Loss and accuracy', view: () => curves});
-installInputs(app, {addPanel, network: () => network});
-installModules(app, {addPanel, network: () => network});
-installHealth(app, {addPanel, views: () => ({network, curves})});
+installInputs(app, {addPanel, provide, network: () => network});
+installModules(app, {addPanel, provide, network: () => network});
+installHealth(app, {addPanel, provide, views: () => ({network, curves})});
 
 function ensureViews(state) {
   const info = state.info;
@@ -108,7 +114,7 @@ $('notes-dismiss').addEventListener('click', () => app.store.set({notes: []}));
 $('error-restart').addEventListener('click', () => app.restartEngine().catch(() => {}));
 window.addEventListener('hashchange', () => {
   // A pasted link: apply what differs; invalid values are reported the same way as on load.
-  const {state, notes} = parseHash(location.hash);
+  const {state, notes} = schema.parseHash(location.hash);
   if (notes.length) app.store.set({notes});
   app.configure(state).catch((error) => app.store.set({error: error.message}));
 });

@@ -1,0 +1,154 @@
+// window.glassbox, built in ONE place. The page's controls, embedded views, course pages and
+// tests all drive this same object. Every member is listed in API_MEMBERS below (README.md's
+// "window.glassbox" table is written from it, and tests/test_page_structure.py checks that they
+// agree). Members that belong to a feature (health, inputs, modules) delegate to that feature's
+// data source once its panels are mounted (ui/*-ui.js call provide()).
+import {createEngineClient} from '../engine/client.js';
+import {createScheduler} from './scheduler.js';
+import {createTrainingSource} from './training.js';
+import {createStore} from '../state/store.js';
+import {makeSchema} from '../state/url-state.js';
+
+/** Every member of window.glassbox: [name, signature, one-line description]. */
+export const API_MEMBERS = [
+  ['ready', 'ready', 'promise: resolves once the runtime is loaded and the first model is built'],
+  ['configure', 'configure({...})', 'change settings; keys and limits are the URL keys (`schema` lists them; engine rows come from `tables.json`). Rebuilds the model only when needed; a new `lr` applies mid-training. Rejects with a message naming each bad key'],
+  ['train', 'train({steps})', 'train `steps` steps; resolves with `state()` when done. Without `steps`: train until paused'],
+  ['play', 'play()', 'train until paused'],
+  ['pause', 'pause()', 'stop training after the current chunk; resolves with `state()`'],
+  ['step', 'step()', 'train one step'],
+  ['reset', 'reset()', 'rebuild the model with fresh weights (same settings)'],
+  ['restartEngine', 'restartEngine()', 'start a fresh worker after a crash and rebuild the current settings'],
+  ['state', 'state()', '`{status, step, epoch, loss, accuracy, valLoss, valAccuracy, lr, layers, dataset, settings, runtime, notes, error, timing}`; `layers` are the layer sizes, input first (index 0 is the input layer); `timing`: first step and start-up phases, ms since navigation'],
+  ['snapshot', 'snapshot()', 'the latest snapshot (arrays are `{dtype, shape, data}` with typed-array `data`)'],
+  ['on', 'on(event, fn)', "subscribe to `'snapshot'`, `'status'`, `'error'`, `'run'` (each run's engine answer) or `'runs'`; returns an unsubscribe function"],
+  ['request', 'request(op, args)', "call any engine op (`tables.json` 'ops' lists them) through the page's one scheduler; `args.packages` loads e.g. `['scikit-learn']` first"],
+  ['runs', 'runs()', "run ids trained side by side (`'main'` first)"],
+  ['setRuns', 'setRuns(ids)', 'train these runs from now on (main is always kept)'],
+  ['rollback', 'rollback({run, to})', "a diverged run back to its last finite state (`to: 'last_finite'`) or to before the trouble (`'healthy'`)"],
+  ['health', 'health(run?)', "the current alerts of a run (default `'main'`): `{kind, title, severity, layer, columns, neurons, step, since, message, recommendation, rule, fix}`"],
+  ['fork', 'fork(changes, {start, run, play})', "train a copy with changed settings beside the original (`start`: `'now'`, `'beginning'` or `'last_finite'`)"],
+  ['dropRun', 'dropRun(id)', 'stop training a forked run and forget it'],
+  ['prune', 'prune({tolerance})', 'a new run without the neurons that stay constant; reports validation accuracy before and after'],
+  ['morph', 'morph({from, to, steps, path})', "ends: a class number, `{class, nth}`, `{index}`, `{x}` or `'drawn'`; `path` `'pixel'` or `'real'`; returns `t`, `x`, `probs`, `pred`, per-layer `acts`, `flips`"],
+  ['pour', 'pour({a, b, n})', 'class numbers, lists or `"1,7"`; per layer `selectivity` (2·AUC − 1), `level_a/b`, `category`, histograms, and the `saliency` map'],
+  ['perturb', 'perturb({target: {layer, kind, i, j}, value, silence, input})', 'outputs and validation accuracy with one weight/bias changed (never written to the model), `robustness` {lo, hi, method}'],
+  ['project', 'project({layer, method, n})', '2-D PCA/t-SNE of a layer (0 = input … L = output)'],
+  ['inputPlane', 'inputPlane()', "the 2-D datasets' decision and neuron grids"],
+  ['classify', 'classify(input)', 'classify one input: a validation index, an array of pixels, or an input spec'],
+  ['draw', 'draw(pixels)', 'put pixels on the drawing pad (what the network sees) and classify them'],
+  ['showTab', 'showTab(name)', 'open an Explore-inputs tab: morph, draw, pour, perturb or hidden'],
+  ['modules', 'modules({layer, method, k, similarity, split, n, metrics, heatmaps})', 'functional modules (groups of hidden neurons) with ids, members, scores, ablation and read-out metrics, alerts; `layer` indexes `state().layers` (omit for every hidden layer)'],
+  ['compareModules', 'compareModules({layer, a: {method, k}, b: {method, k}})', 'adjusted Rand index and contingency table of two decompositions of one layer'],
+  ['moduleView', 'moduleView', "the module panel's state and actions: `{result, selected, zoomed, select(id), back(), recompute()}`"],
+  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`'],
+  ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
+  ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
+  ['scheduler', 'scheduler', 'the one engine request queue: `request(op, args, {key, throttleMs, force})`, `busy(key)`, `onBusy(fn)`, `cancel(key)`'],
+  ['healthStore', 'healthStore', "every run's health (summaries, alerts, divergence, cost) as the health views read it"],
+  ['healthViews', 'healthViews', 'the health panels (test hook)'],
+  ['inputsViews', 'inputsViews', 'the Explore-inputs tab views (test hook)'],
+];
+
+const EVENTS = ['snapshot', 'status', 'error', 'run', 'runs'];
+
+/**
+ * Build window.glassbox. Starts the engine worker at once (Python takes seconds to load).
+ * @param {{tables: object, hash?: string, onHashChange?: (hash: string) => void}} options
+ */
+export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
+  const schema = makeSchema(tables);
+  const parsed = schema.parseHash(hash);
+  const store = createStore({
+    settings: parsed.state, notes: parsed.notes, status: 'loading', progress: null,
+    runtime: null, info: null, snapshot: null, error: null, startedAt: performance.now(),
+    firstStepAt: null,
+  });
+  const listeners = Object.fromEntries(EVENTS.map((event) => [event, new Set()]));
+  const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });
+  const phaseStarts = {};  // start-up phase -> ms since navigation (core, numpy, engine, data, ...)
+  let training = null;
+  const engine = createEngineClient({
+    onProgress: (progress) => {
+      // When each start-up phase began, in ms since navigation (benchmarks read these).
+      if (!(progress.phase in phaseStarts)) phaseStarts[progress.phase] = performance.now();
+      store.set({progress});
+    },
+    onFatal: (error) => training.onFatal(error),
+  });
+  const scheduler = createScheduler({send: (op, args) => engine.request(op, args)});
+  training = createTrainingSource({store, engine, scheduler, schema, emit, onHashChange, phaseStarts});
+
+  // Features' data sources register here when their panels mount; members wait for them.
+  const features = {};
+  const waiting = {};
+  const feature = (name) => features[name] ? Promise.resolve(features[name])
+    : (waiting[name] = waiting[name] || deferred()).promise;
+  const via = (name, method) => async (...args) => { await glassbox.ready; return (await feature(name))[method](...args); };
+
+  const glassbox = {
+    get ready() { return training.ready; },
+    configure: (partial) => training.configure(partial),
+    train: (options) => training.train(options),
+    play: () => training.play(),
+    pause: () => training.pause(),
+    step: () => training.step(),
+    reset: () => training.reset(),
+    restartEngine: () => { scheduler.clear(); return training.restartEngine(); },
+    state: () => training.state(),
+    snapshot: () => training.snapshot(),
+    on(event, fn) {
+      if (!listeners[event]) throw new Error(`unknown event "${event}"; use snapshot, status, error, run or runs`);
+      listeners[event].add(fn);
+      return () => listeners[event].delete(fn);
+    },
+    async request(op, args = {}) { await training.ready; return scheduler.request(op, args); },
+    runs: () => training.runs(),
+    setRuns: (ids) => training.setRuns(ids),
+    rollback: (options) => training.rollback(options),
+    // health (app/sources/health.js)
+    health: (run = 'main') => (features.health ? features.health.alerts(run) : []),
+    fork: via('health', 'fork'),
+    dropRun: via('health', 'drop'),
+    prune: via('health', 'prune'),
+    // inputs (app/sources/inputs.js, ui/inputs-ui.js)
+    morph: via('inputs', 'morph'),
+    pour: via('inputs', 'pour'),
+    perturb: via('inputs', 'perturb'),
+    project: via('inputs', 'project'),
+    inputPlane: via('inputs', 'inputPlane'),
+    classify: via('inputs', 'classify'),
+    draw: via('inputs', 'draw'),
+    showTab: (name) => { if (!features.inputs) throw new Error('the Explore inputs panel is not mounted on this page'); return features.inputs.showTab(name); },
+    // modules (app/sources/modules.js, ui/modules-ui.js)
+    modules: via('modules', 'modules'),
+    compareModules: via('modules', 'compareModules'),
+    get moduleView() { return features.modules ? features.modules.view : undefined; },
+    store,
+    schema: schema.SCHEMA,
+    tables,
+    scheduler,
+    get healthStore() { return features.health ? features.health.store : undefined; },
+    get healthViews() { return features.health ? features.health.views : undefined; },
+    get inputsViews() { return features.inputs ? features.inputs.views : undefined; },
+  };
+
+  /** Page-internal wiring (not part of window.glassbox): what features and views need. */
+  const internals = {
+    schema, emit, engine,
+    /** A feature's data source is ready: its members now work. */
+    provide(name, source) {
+      features[name] = source;
+      if (waiting[name]) waiting[name].resolve(source);
+    },
+    feature: (name) => features[name] || null,
+  };
+  training.start();
+  return {glassbox, internals};
+}
+
+function deferred() {
+  let resolve;
+  const promise = new Promise((r) => { resolve = r; });
+  return {promise, resolve};
+}

@@ -1,0 +1,229 @@
+// The training source: the main run's life cycle (configure, train, pause, reset, rollback, the
+// runs trained side by side) and every snapshot into the store. api.js turns its methods into
+// members of window.glassbox; nothing else calls the engine's 'train' stream.
+
+/** speed setting -> steps per snapshot and pause between chunks (1 = watch every step). */
+const SPEEDS = {1: {chunk: 1, delayMs: 250}, 2: {chunk: 2, delayMs: 60}, 3: {chunk: 10, delayMs: 0},
+  4: {chunk: 25, delayMs: 0}, 5: {chunk: 100, delayMs: 0}};
+
+/**
+ * @param {{store, engine, scheduler, schema, emit: (event, value) => void, onHashChange}} deps
+ *   engine: the engine client (its 'train' stream and 'pause'); every other engine call goes
+ *   through `scheduler`; schema: makeSchema(tables).
+ */
+export function createTrainingSource({store, engine, scheduler, schema, emit, onHashChange = () => {}, phaseStarts}) {
+  const {coerce, defaults, engineConfig, toHash, withPreset} = schema;
+  let run = null;            // promise of the training run in progress
+  let activeRuns = ['main']; // runs trained side by side (forks come from the health feature)
+  let mainDiverged = false;
+  let configuredWith = null; // engine config the current model was built from
+
+  function setStatus(status, extra = {}) {
+    store.set({status, ...extra});
+    emit('status', status);
+  }
+
+  function fail(error) {
+    const message = String(error && error.message || error);
+    store.set({error: message});
+    emit('error', message);
+  }
+
+  /** The engine worker stopped for good (start-up failed or it crashed). */
+  function onFatal(error) { run = null; setStatus('error', {error: error.message}); emit('error', error.message); }
+
+  /** Every run's snapshot goes to 'run' listeners with the engine's answer; main's also to the store. */
+  function acceptSnapshot(snapshot, answer = {}) {
+    const which = answer.run || 'main';
+    emit('run', {...answer, run: which, snapshot});
+    if (which !== 'main') return;
+    if (answer.diverged && !mainDiverged) {
+      mainDiverged = true;
+      const d = answer.divergence;
+      fail(d ? `Training diverged at step ${d.step}: NaN/Inf first appeared in the ${d.what} of ` +
+        `${d.layer === (snapshot.layer_sizes || []).length - 1 ? 'the output layer' : `hidden layer ${d.layer}`}. ` +
+        'Roll back in the Health panel, or lower the learning rate and press Reset.'
+        : `Training diverged at step ${snapshot.step}: the loss is no longer a finite number.`);
+    }
+    const s = store.get();
+    const firstStepAt = s.firstStepAt == null && snapshot.step > 0 ? performance.now() : s.firstStepAt;
+    store.set({snapshot, firstStepAt});
+    emit('snapshot', snapshot);
+  }
+
+  function startRun(steps) {
+    const {chunk, delayMs} = SPEEDS[store.get().settings.speed];
+    const runs = activeRuns.filter((r) => r !== 'main' || !mainDiverged);
+    if (!runs.length) { setStatus('diverged'); return Promise.resolve({step: api.state().step, stopped: 'diverged', runs: {}}); }
+    setStatus('training', {error: mainDiverged ? store.get().error : null});
+    const thisRun = engine.train({steps, chunk, delayMs, runs}, acceptSnapshot).then((result) => {
+      if (run === thisRun) {
+        run = null;
+        if (result.stopped === 'diverged') { // every run trained here diverged
+          setStatus('diverged', {error: store.get().error || `Training diverged at step ${result.step}: the loss is no longer a finite number. Lower the learning rate and press Reset.`});
+        } else if (result.stopped !== 'replaced') {
+          setStatus('paused');
+        }
+      }
+      return result;
+    }, (error) => {
+      if (run === thisRun) { run = null; setStatus('paused'); }
+      fail(error);
+      throw error;
+    });
+    run = thisRun;
+    return thisRun;
+  }
+
+  async function stopRun() {
+    if (!run) return;
+    const current = run;
+    engine.pause();
+    await current.catch(() => {});
+  }
+
+  async function rebuild() {
+    const config = engineConfig(store.get().settings);
+    const result = await scheduler.request('configure', {config});
+    configuredWith = JSON.stringify(config);
+    store.set({info: result.info, error: null});
+    activeRuns = ['main'];  // configure drops every fork
+    mainDiverged = false;
+    emit('runs', activeRuns.slice());
+    acceptSnapshot(result.snapshot, result);
+    return result;
+  }
+
+  /** Validate a partial settings object; throws one Error naming every bad key. */
+  function validated(partial) {
+    const clean = {};
+    const problems = [];
+    for (const [key, value] of Object.entries(partial || {})) {
+      const result = coerce(key, value);
+      if (result.error) problems.push(`${key}: ${result.error}`);
+      else clean[key] = result.value;
+    }
+    if (problems.length) throw new Error('Invalid settings — ' + problems.join('; '));
+    return clean;
+  }
+
+  const api = {
+    ready: null,
+
+    /** Change settings (same keys as the URL hash). Rebuilds the model only when it must. */
+    async configure(partial) {
+      const clean = validated(partial);
+      const settings = withPreset({...store.get().settings, ...clean}, Object.keys(clean), defaults());
+      store.set({settings});
+      onHashChange(toHash(settings));
+      if (store.get().status === 'loading' || store.get().status === 'error') return api.state();
+      const config = JSON.stringify(engineConfig(settings));
+      if (config === configuredWith) return api.state();
+      const previous = JSON.parse(configuredWith || '{}');
+      const next = engineConfig(settings);
+      const onlyLr = configuredWith && Object.keys(next).every((k) => k === 'lr' || JSON.stringify(previous[k]) === JSON.stringify(next[k]));
+      if (onlyLr && store.get().status !== 'diverged' && !mainDiverged) {
+        await scheduler.request('set_lr', {lr: settings.lr});
+        configuredWith = config;
+        return api.state();
+      }
+      const wasTraining = Boolean(run);
+      await stopRun();
+      await rebuild();
+      if (wasTraining) startRun(null);
+      else setStatus('paused');
+      return api.state();
+    },
+
+    /** Train `steps` steps (resolves when done), or until paused when steps is omitted. */
+    async train({steps} = {}) {
+      await api.ready;
+      await stopRun();
+      if (steps == null) { startRun(null); return api.state(); }
+      await startRun(Math.max(1, Math.floor(steps)));
+      return api.state();
+    },
+    play() { return api.train(); },
+    async pause() { await stopRun(); return api.state(); },
+    step() { return api.train({steps: 1}); },
+    async reset() {
+      await api.ready;
+      const wasTraining = Boolean(run);
+      await stopRun();
+      await rebuild();
+      if (wasTraining) startRun(null); else setStatus('paused');
+      return api.state();
+    },
+    async restartEngine() {
+      run = null;
+      configuredWith = null;
+      setStatus('loading', {error: null});
+      api.ready = boot(engine.restart());
+      return api.ready;
+    },
+
+    /** A plain summary; `layers` are the layer sizes, input first (index 0 = input layer). */
+    state() {
+      const s = store.get();
+      const snap = s.snapshot;
+      return {
+        status: s.status, step: snap ? snap.step : 0, epoch: snap ? snap.epoch : 0,
+        loss: snap ? snap.train.loss : null, accuracy: snap ? snap.train.accuracy : null,
+        valLoss: snap ? snap.val.loss : null, valAccuracy: snap ? snap.val.accuracy : null,
+        lr: s.settings.lr, layers: s.info ? s.info.layer_sizes.slice() : [],
+        dataset: s.info ? s.info.dataset : s.settings.dataset, settings: {...s.settings},
+        runtime: s.runtime, notes: s.notes.slice(), error: s.error,
+        timing: {firstStepMs: s.firstStepAt == null ? null : s.firstStepAt - s.startedAt, appStartMs: s.startedAt,
+          firstStepSinceNavigationMs: s.firstStepAt, phases: {...phaseStarts}},
+      };
+    },
+    snapshot() { return store.get().snapshot; },
+    /** Run ids trained side by side ('main' first). */
+    runs() { return activeRuns.slice(); },
+    /** Train these runs from now on (main is always kept); restarts a running training loop. */
+    async setRuns(ids) {
+      const wasTraining = Boolean(run);
+      await stopRun(); // first, so no snapshot of a removed run arrives after 'runs'
+      activeRuns = ['main', ...[...new Set(ids)].filter((r) => r !== 'main')];
+      emit('runs', activeRuns.slice());
+      if (wasTraining) startRun(null);
+      return activeRuns.slice();
+    },
+    /** Send a diverged run back ({run, to: 'last_finite' | 'healthy'}, engine op 'rollback'). */
+    async rollback(options = {}) {
+      await api.ready;
+      const wasTraining = Boolean(run);
+      await stopRun();
+      const result = await scheduler.request('rollback', options);
+      if (result.run === 'main') { mainDiverged = false; store.set({error: null}); }
+      acceptSnapshot(result.snapshot, result);
+      if (wasTraining) startRun(null); else setStatus('paused');
+      return result;
+    },
+  };
+
+  async function boot(starting) {
+    try {
+      const runtime = await starting;
+      phaseStarts.ready = performance.now();
+      store.set({runtime, progress: null});
+      await rebuild();
+      phaseStarts.firstSnapshot = performance.now();
+      setStatus('paused');
+      if (store.get().settings.autoplay) startRun(null);
+      return api.state();
+    } catch (error) {
+      setStatus('error', {error: String(error.message || error)});
+      emit('error', String(error.message || error));
+      throw error;
+    }
+  }
+
+  api.start = () => {
+    api.ready = boot(engine.start());
+    api.ready.catch(() => {});  // failures are shown on the page; callers may still await it
+    return api.ready;
+  };
+  api.onFatal = onFatal;
+  return api;
+}

@@ -1,2 +1,0 @@
-import '../vendor/d3.min.js';
-export default globalThis.d3;

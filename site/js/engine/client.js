@@ -1,0 +1,96 @@
+// The page's side of the worker protocol (written down in site/js/engine/worker.js).
+// Turns messages into promises; a crashed worker is reported and can be restarted.
+import {unpack} from './wire.js';
+import {SITE_ROOT, dataFiles, loadRuntime, loadTables} from './boot.js';
+
+export class EngineError extends Error {
+  constructor(message, kind) {
+    super(message);
+    this.kind = kind || 'EngineError';
+  }
+}
+
+// Resolved against this module, not the page, so pages in other folders (embeds, benchmarks) work.
+const WORKER_URL = new URL('./worker.js', import.meta.url).href;
+
+export function createEngineClient({onProgress, onFatal, workerUrl = WORKER_URL} = {}) {
+  let worker = null;
+  let nextId = 1;
+  const pending = new Map();       // id -> {resolve, reject, onSnapshot}
+  let readyPromise = null;
+
+  function rejectAll(error) {
+    for (const {reject} of pending.values()) reject(error);
+    pending.clear();
+  }
+
+  function spawn() {
+    readyPromise = Promise.all([loadRuntime().catch((e) => { throw new EngineError(e.message, 'Fatal'); }), loadTables()])
+      .then(([runtimeFile, tables]) => new Promise((resolve, reject) => {
+      // Pyodide 314 needs a module worker, Pyodide 0.17 a classic one (see worker.js).
+      const runtime = {...runtimeFile};
+      worker = new Worker(workerUrl, {type: runtime.name === 'modern' ? 'module' : 'classic'});
+      worker.onmessage = (event) => {
+        const message = event.data;
+        if (message.type === 'progress') {
+          if (onProgress) onProgress(message);
+        } else if (message.type === 'ready') {
+          resolve(message.runtime);
+        } else if (message.type === 'fatal') {
+          const error = new EngineError(message.message, 'Fatal');
+          reject(error);
+          rejectAll(error);
+          if (onFatal) onFatal(error, message.phase);
+        } else if (message.type === 'snapshot') {
+          const entry = pending.get(message.id);
+          const decoded = unpack(message.buffer);
+          if (entry && entry.onSnapshot && decoded.ok) entry.onSnapshot(decoded.value.snapshot, {run: message.run || 'main', ...decoded.value});
+        } else if (message.type === 'response') {
+          const entry = pending.get(message.id);
+          if (!entry) return;
+          pending.delete(message.id);
+          const decoded = unpack(message.buffer);
+          if (decoded.ok) entry.resolve(decoded.value);
+          else entry.reject(new EngineError(decoded.error, decoded.kind));
+        }
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        const error = new EngineError('The engine worker crashed: ' + (event.message || 'unknown error'), 'Fatal');
+        reject(error);
+        rejectAll(error);
+        if (onFatal) onFatal(error, 'crash');
+      };
+      worker.postMessage({type: 'init', runtime, siteRoot: SITE_ROOT, dataFiles: dataFiles(tables)});
+    }));
+    return readyPromise;
+  }
+
+  function send(message, onSnapshot) {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, {resolve, reject, onSnapshot});
+      worker.postMessage({...message, id});
+    });
+  }
+
+  return {
+    start: spawn,
+    get ready() { return readyPromise; },
+    /** One engine call (ops: py/glassbox/protocol; tables.json 'ops' lists them). */
+    request(op, args = {}) { return send({type: 'request', op, ...args}); },
+    /** Train `runs` (default ['main']); onSnapshot(snapshot, answer) gets each snapshot and the
+     *  engine's whole answer ({run, summary, alerts, ...}); resolves {step, stopped, runs}. */
+    train({steps = null, chunk = 10, delayMs = 0, runs = ['main']} = {}, onSnapshot) {
+      return send({type: 'train', steps, chunk, delayMs, runs}, onSnapshot);
+    },
+    pause() { if (worker) worker.postMessage({type: 'pause'}); },
+    /** Throw the worker away and start a fresh one (after a crash). */
+    restart() {
+      if (worker) worker.terminate();
+      worker = null;
+      rejectAll(new EngineError('The engine was restarted', 'Restarted'));
+      return spawn();
+    },
+  };
+}

@@ -1,0 +1,235 @@
+/* Glassbox worker: owns Pyodide and the engine. Started as a classic worker for the offline
+ * runtime (Pyodide 0.17's loader needs importScripts) and as a module worker for the modern one
+ * (Pyodide 314 refuses classic workers), so this file uses no static import/export.
+ * THE WORKER PROTOCOL, written down once:
+ *
+ * page -> worker   (the page's side: site/js/engine/client.js; every request is queued by
+ *                    site/js/app/scheduler.js)
+ *   {type: 'init', runtime, siteRoot, dataFiles}    start Pyodide, numpy and the engine; runtime
+ *        is dist/runtime.json as written by build.py; siteRoot the built site's root URL (the
+ *        engine zip, data/ and the Pyodide folder are resolved against it); dataFiles
+ *        {dataset: packed file name} from dist/tables.json 'datasets' (the engine declares them)
+ *   {type: 'request', id, op, packages?, ...args}   one engine call, answered by 'response'.
+ *        op: any op of the engine's ops table (glassbox.protocol; dist/tables.json 'ops' lists
+ *            them with one line each): 'runtime', 'configure' {config}, 'set_lr' {lr}, 'snapshot',
+ *            'evaluate', the analyses' ops, and for runs side by side 'fork' {run, changes,
+ *            start}, 'rollback' {run, to}, 'drop_run', 'runs', 'health', 'health_history',
+ *            'prune'. Every op takes an optional `run` (default 'main').
+ *        packages: Pyodide packages the op needs (e.g. ['scikit-learn']), loaded on first use
+ *            with 'progress' messages (phase 'packages'), so start-up never waits for them.
+ *   {type: 'train', id, steps, chunk, delayMs, runs?}   train `steps` steps (null = until paused)
+ *        in chunks of `chunk` steps, one snapshot per chunk, `delayMs` pause between chunks;
+ *        answered by 'snapshot' messages, then one 'response' {step, stopped: 'done' |
+ *        'paused' | 'diverged' | 'replaced', runs: {id: {step, stopped}}}.
+ *        runs: run ids to train side by side (default ['main']; forks come from the 'fork' op);
+ *        each gets `steps` steps; the next chunk always goes to the live run with the fewest
+ *        steps so far. A run that diverges stops, the others go on; stopped is 'diverged'
+ *        only when every run diverged. `step` is main's step (or the first run's).
+ *   {type: 'pause'}                                 stop a running 'train' after its chunk
+ *
+ * worker -> page
+ *   {type: 'progress', phase, label, fraction}      start-up steps: runtime, core, numpy,
+ *        engine, data (fraction 0..1 of the whole start-up)
+ *   {type: 'ready', runtime: {name, pyodide, python, numpy, reason}}
+ *   {type: 'response', id, ok: true, buffer}        buffer: ArrayBuffer in glassbox.wire format
+ *        (decode with site/js/engine/wire.js); its value is {ok, value} or {ok: false, error, kind}
+ *   {type: 'snapshot', id, run, buffer}             one snapshot of run `run` during 'train'
+ *        (same format; its value is the engine's 'train' answer: {step, diverged, snapshot, run,
+ *        summary, alerts, divergence, health_ms})
+ *   {type: 'fatal', message, phase}                 start-up failed or the runtime crashed;
+ *        the page may terminate this worker and start a new one
+ * Every buffer is transferred, never copied; no Python proxy leaves this file.
+ */
+'use strict';
+
+let pyodide = null;
+let handlePy = null;          // glassbox.protocol.handle(request_json) -> packed uint8 array
+let registerDataPy = null;    // glassbox.protocol.register_data(file_name, bytes)
+let runtime = null;
+const registeredData = new Set();
+let training = null;          // {id, stop: null | reason} while a 'train' runs
+
+let dataFiles = {};            // dataset -> packed file name, from 'init' (tables.json 'datasets')
+let siteRoot = null;          // the built site's root URL, from 'init'
+
+function progress(phase, label, fraction) {
+  postMessage({type: 'progress', phase, label, fraction});
+}
+
+async function fetchOk(url, what) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${what} is missing from this build (${url}: HTTP ${response.status})`);
+  return response;
+}
+
+async function start({runtime: runtimeSettings, siteRoot: root, dataFiles: files}) {
+  runtime = runtimeSettings;
+  siteRoot = root || new URL('../../', self.location.href).href;
+  dataFiles = files || {};
+  const indexURL = new URL(runtime.indexURL, siteRoot).href;
+  if (runtime.missingWheels && runtime.missingWheels.length) {
+    throw new Error(`This build selected the modern runtime (Pyodide ${runtime.pyodide}) but its ` +
+      `package wheels are missing: ${runtime.missingWheels.join(', ')}. Rebuild where they can ` +
+      `be downloaded, or run "python build.py build --runtime offline".`);
+  }
+  progress('core', `Loading Python (Pyodide ${runtime.pyodide})`, 0.05);
+  let load;
+  if (runtime.name === 'modern') {
+    load = (await import(indexURL + 'pyodide.mjs')).loadPyodide;
+  } else {
+    importScripts(indexURL + 'pyodide.js');
+    load = self.loadPyodide;
+  }
+  pyodide = await load({indexURL, stdout: () => {}, stderr: (t) => console.warn(t)});
+  progress('numpy', 'Loading numpy', 0.55);
+  await pyodide.loadPackage(['numpy']);
+  // loadPackage logs failures instead of throwing; make a missing numpy a clear error.
+  try {
+    pyodide.runPython('import numpy');
+  } catch (error) {
+    throw new Error(`numpy could not be loaded from ${indexURL} (Pyodide ${runtime.pyodide}): its package ` +
+      `is missing or broken in this build. Rebuild, or run "python build.py build --runtime offline".`);
+  }
+  progress('engine', 'Loading the Glassbox engine', 0.8);
+  const zip = new Uint8Array(await (await fetchOk(new URL('py/glassbox.zip', siteRoot).href, 'the engine')).arrayBuffer());
+  const install = pyodide.runPython(
+    'def _install(blob):\n' +
+    '    import sys\n' +
+    '    data = bytes(blob.to_py() if hasattr(blob, "to_py") else blob)\n' +
+    '    with open("/tmp/glassbox.zip", "wb") as f:\n' +
+    '        f.write(data)\n' +
+    '    sys.path.insert(0, "/tmp/glassbox.zip")\n' +
+    '    import glassbox.protocol\n' +
+    '    return glassbox.protocol\n' +
+    '_install');
+  const protocol = install(zip);
+  install.destroy();
+  handlePy = protocol.handle;
+  registerDataPy = protocol.register_data;
+  const info = JSON.parse(pyodide.runPython(
+    'import json, sys, numpy\njson.dumps({"python": sys.version.split()[0], "numpy": numpy.__version__})'));
+  Object.assign(runtime, info);
+  postMessage({type: 'ready', runtime});
+}
+
+async function ensureData(dataset) {
+  const file = dataFiles[dataset];
+  if (!file || registeredData.has(file)) return;
+  progress('data', `Loading the ${dataset} dataset`, 0.9);
+  const blob = new Uint8Array(await (await fetchOk(new URL('data/' + file, siteRoot).href, `the ${dataset} dataset`)).arrayBuffer());
+  registerDataPy(file, blob);
+  registeredData.add(file);
+}
+
+// Imports that warm up a package in steps: Pyodide 0.17 in a worker can hit RecursionError
+// importing scikit-learn in one go; importing these first, in separate calls, avoids it.
+const WARM_UP_IMPORTS = {
+  'scikit-learn': ['scipy.sparse', 'scipy.sparse.linalg', 'scipy.optimize', 'scipy.stats', 'sklearn'],
+};
+const loadedPackages = new Set(['numpy']);
+
+async function ensurePackages(names) {
+  const missing = (names || []).filter((name) => !loadedPackages.has(name));
+  if (!missing.length) return;
+  progress('packages', `Loading ${missing.join(', ')} (first use only)`, 0.5);
+  await pyodide.loadPackage(missing);
+  for (const name of missing) {
+    for (const module of WARM_UP_IMPORTS[name] || []) pyodide.runPython('import ' + module);
+    loadedPackages.add(name);
+  }
+  progress('packages', `Loaded ${missing.join(', ')}`, 1);
+}
+
+/** Call the engine; returns the packed response as a transferable ArrayBuffer. */
+function callEngine(request) {
+  const packed = handlePy(JSON.stringify(request));
+  const view = packed.getBuffer();
+  try {
+    return view.data.slice().buffer;
+  } finally {
+    view.release();
+    packed.destroy();
+  }
+}
+
+/** Read just the JSON header of a packed buffer (full decoding lives in engine/wire.js). */
+function peekHeader(buffer) {
+  const length = new DataView(buffer).getUint32(0, true);
+  return JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function train({id, steps, chunk, delayMs, runs}) {
+  if (training) training.stop = 'replaced';
+  const run = {id, stop: null};
+  training = run;
+  const ids = Array.isArray(runs) && runs.length ? runs.map(String) : ['main'];
+  const progress = Object.fromEntries(ids.map((r) => [r, {done: 0, step: -1, stopped: null}]));
+  let stopped = 'done';
+  for (;;) {
+    // Yield first so 'pause' / 'set_lr' messages are handled between chunks.
+    await sleep(delayMs || 0);
+    if (run.stop) { stopped = run.stop; break; }
+    // Next: the live run that is furthest behind, so a fork restarted at step 0 catches up first.
+    const live = ids.filter((r) => !progress[r].stopped && (steps == null || progress[r].done < steps));
+    if (!live.length) break;
+    const next = live.reduce((a, b) => (progress[b].step < progress[a].step ? b : a));
+    const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - progress[next].done));
+    const buffer = callEngine({op: 'train', steps: n, run: next});
+    const header = peekHeader(buffer);
+    if (!header.ok) {
+      postMessage({type: 'response', id, buffer}, [buffer]);
+      if (training === run) training = null;
+      return;
+    }
+    progress[next].done += n;
+    progress[next].step = header.value.step;
+    postMessage({type: 'snapshot', id, run: next, buffer}, [buffer]);
+    if (header.value.diverged) progress[next].stopped = 'diverged';
+  }
+  if (stopped === 'done' && ids.every((r) => progress[r].stopped === 'diverged')) stopped = 'diverged';
+  if (training === run) training = null;
+  const first = progress[ids.includes('main') ? 'main' : ids[0]];
+  const perRun = Object.fromEntries(ids.map((r) => [r, {step: progress[r].step, stopped: progress[r].stopped || stopped}]));
+  const summary = new TextEncoder().encode(JSON.stringify({ok: true, value: {step: Math.max(0, first.step), stopped, runs: perRun}}));
+  postMessage({type: 'response', id, buffer: packJson(summary)}, []);
+}
+
+/** Wrap a UTF-8 JSON body in the wire layout (header only, no arrays). */
+function packJson(body) {
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length, true);
+  out.set(body, 4);
+  return out.buffer;
+}
+
+async function request(message) {
+  const {id, type, ...args} = message;
+  try {
+    if (args.op === 'configure') {
+      if (training) training.stop = 'replaced';
+      await ensureData(args.config && args.config.dataset);
+    }
+    if (args.packages) await ensurePackages(args.packages);
+    delete args.packages;
+    const buffer = callEngine(args);
+    postMessage({type: 'response', id, buffer}, [buffer]);
+  } catch (error) {
+    const body = new TextEncoder().encode(JSON.stringify({ok: false, error: String(error.message || error), kind: 'WorkerError'}));
+    postMessage({type: 'response', id, buffer: packJson(body)});
+  }
+}
+
+self.onmessage = (event) => {
+  const message = event.data || {};
+  if (message.type === 'init') {
+    start(message).catch((error) => postMessage({type: 'fatal', message: String(error.message || error), phase: 'start'}));
+  } else if (message.type === 'request') {
+    request(message);
+  } else if (message.type === 'train') {
+    train(message).catch((error) => postMessage({type: 'fatal', message: String(error.message || error), phase: 'train'}));
+  } else if (message.type === 'pause') {
+    if (training) training.stop = 'paused';
+  }
+};

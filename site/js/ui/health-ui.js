@@ -1,0 +1,128 @@
+// Training dynamics and health: installs the health store, its panels (health + alerts, gradient
+// flow per layer, distributions over time, update ratios, neuron raster, sparsity and pruning),
+// marks alerts on the network view, overlays forked runs on the loss curves, and provides the
+// health source to window.glassbox (app/api.js: health, fork, prune, dropRun, healthStore,
+// healthViews). Called once from main.js.
+import { createHealthStore, shortChanges } from '../state/health-runs.js';
+import { createHealthPanel } from '../views/health/health-panel.js';
+import { createLayerBars } from '../views/health/layer-bars.js';
+import { createDistributions } from '../views/health/distributions.js';
+import { createUpdateRatios } from '../views/health/update-ratios.js';
+import { createRaster } from '../views/health/raster.js';
+import { createPruningPanel } from '../views/health/pruning-panel.js';
+import { ALERT_COLOR } from '../views/health/health-common.js';
+
+const MARKED_KINDS = ['vanishing_gradients', 'exploding_gradients', 'dead_relu', 'saturation', 'diverged'];
+const SHORT = { vanishing_gradients: 'vanishing', exploding_gradients: 'exploding', dead_relu: 'dead ReLUs',
+  saturation: 'saturated', diverged: 'NaN/Inf' };
+const HEAVY_MS = 300; // the raster and the heatmaps redraw at most this often while training
+
+/** Network overlay for the main run's alerts: red rings on named neurons, a badge per layer. */
+export function alertOverlay(alerts, layerSizes) {
+  const stroke = layerSizes.map((n) => new Array(n).fill(null)), badges = layerSizes.map(() => null);
+  for (const a of alerts.filter((x) => MARKED_KINDS.includes(x.kind))) {
+    for (const c of a.columns || [a.layer]) {
+      if (c < 0 || c >= layerSizes.length) continue;
+      badges[c] = badges[c] ? `${badges[c]}, ${SHORT[a.kind]}` : `⚠ ${SHORT[a.kind]}`;
+      const neurons = c === a.layer && a.neurons ? a.neurons : [];
+      for (const k of neurons) if (k < layerSizes[c]) stroke[c][k] = ALERT_COLOR;
+    }
+  }
+  return { stroke, badges };
+}
+
+/** Update `view` when its panel is on screen (at most every `minMs`); otherwise when it scrolls in. */
+function lazily(view, element, minMs = 0) {
+  let visible = true, dirty = false, lastAt = 0, timer = null;
+  const run = () => { timer = null; dirty = false; lastAt = performance.now(); view.update(); };
+  const request = () => {
+    dirty = true;
+    if (!visible || timer) return;
+    const wait = Math.max(0, lastAt + minMs - performance.now());
+    timer = setTimeout(run, wait);
+  };
+  if (typeof IntersectionObserver === 'function') {
+    new IntersectionObserver((entries) => {
+      visible = entries.some((e) => e.isIntersecting);
+      if (visible && dirty) request();
+    }, { rootMargin: '200px' }).observe(element);
+  }
+  return request;
+}
+
+export function installHealth(app, { addPanel, views, provide }) {
+  const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: new URL('../../css/health.css', import.meta.url).href });
+  document.head.append(link);
+  const health = createHealthStore(app);
+  const v = {};
+  const barsPanel = addPanel({ id: 'gradflow', title: 'Gradient flow per layer', view: () => v.bars, before: 'curves' });
+  const healthPanel = addPanel({ id: 'health', title: 'Health: alerts and fixes', view: () => v.panel, before: 'curves' });
+  const distPanel = addPanel({ id: 'distributions', title: 'Distributions over time', view: () => v.distributions });
+  const updatePanel = addPanel({ id: 'updates', title: 'Update ratio and settling per layer', view: () => v.updates });
+  const rasterPanel = addPanel({ id: 'raster', title: 'Neurons × time', view: () => v.raster });
+  const prunePanel = addPanel({ id: 'pruning', title: 'Sparsity and pruning', view: () => v.pruning });
+  v.panel = createHealthPanel(healthPanel.host, { health, app });
+  v.bars = createLayerBars(barsPanel.host, { health });
+  v.distributions = createDistributions(distPanel.host, { health });
+  v.updates = createUpdateRatios(updatePanel.host, { health });
+  v.raster = createRaster(rasterPanel.host, { health, onScrub: (scrub) => scrubOverlay(scrub) });
+  v.pruning = createPruningPanel(prunePanel.host, { health, app });
+  const refresh = [
+    () => v.panel.update(), () => v.bars.update(),
+    lazily(v.distributions, distPanel.panel, HEAVY_MS), lazily(v.updates, updatePanel.panel, HEAVY_MS),
+    lazily(v.raster, rasterPanel.panel, HEAVY_MS), lazily(v.pruning, prunePanel.panel, HEAVY_MS),
+  ];
+  app.ready.then(() => app.request('health')).then((answer) => v.panel.setRules(answer.rules)).catch(() => {});
+
+  function network() { return views().network || null; }
+
+  function scrubOverlay(scrub) {
+    const net = network(), snap = app.snapshot();
+    if (!net || !snap) return;
+    if (!scrub || scrub.run !== 'main') { net.setOverlay('raster-scrub', null); return; }
+    const fill = snap.layer_sizes.map((n, c) => (c === 0 || !scrub.values[c] ? null
+      : Array.from({ length: n }, (_, k) => scrub.colorFor(scrub.values[c][k], scrub.scales[c]))));
+    net.setOverlay('raster-scrub', { fill });
+  }
+
+  let markedKey = '';
+  const overlaid = new Map(); // run id -> number of summaries drawn
+  function decorate() {
+    const net = network(), snap = app.snapshot();
+    const wanted = app.store.get().settings.grad_scale || 'layer';
+    if (net && net.options.gradScale !== wanted) net.setOptions({ gradScale: wanted });
+    const alerts = health.alerts('main');
+    const key = JSON.stringify([snap?.layer_sizes, alerts.map((a) => [a.id, a.neurons])]);
+    if (net && snap && key !== markedKey) {
+      markedKey = key;
+      net.setOverlay('health', alerts.length ? alertOverlay(alerts, snap.layer_sizes) : null);
+    }
+    const curves = views().curves;
+    if (!curves) return;
+    for (const [id, count] of overlaid) {
+      if (!health.get(id)) { curves.setSeries(id, null); overlaid.delete(id); }
+      else if (count < 0) overlaid.delete(id);
+    }
+    for (const run of health.list()) {
+      if (run.id === 'main' || overlaid.get(run.id) === run.summaries.length) continue;
+      overlaid.set(run.id, run.summaries.length);
+      const points = run.summaries.map((s) => ({ step: s.step, train: { loss: s.train_loss, accuracy: s.train_accuracy },
+        val: { loss: s.val_loss, accuracy: s.val_accuracy } }));
+      curves.setSeries(run.id, points, { label: `${run.id}${run.changes ? ` (${shortChanges(run.changes)})` : ''}` });
+    }
+  }
+
+  health.subscribe(() => { for (const request of refresh) request(); decorate(); });
+  app.store.subscribe((state, changed) => { if (changed.includes('settings')) decorate(); });
+
+  provide('health', {
+    /** The current alerts of a run ('main' by default). */
+    alerts: (run = 'main') => health.alerts(run),
+    fork: (changes, options) => health.fork(changes, options),
+    prune: (options) => health.prune(options),
+    drop: (id) => health.drop(id),
+    store: health,
+    views: Object.assign(v, { network }),
+  });
+  return { health, views: v };
+}

@@ -1,0 +1,2 @@
+import '../../../vendor/d3.min.js';
+export default globalThis.d3;

@@ -328,6 +328,8 @@ def main(argv=None) -> int:
     commands.add_parser('bench', help='benchmarks/run.py: Glassbox vs TensorFlow.js, ConvNetJS, CPython') \
         .add_argument('bench_args', nargs=argparse.REMAINDER)
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['test']:  # everything after 'test' goes to pytest, options included
+        return test(argv[1:])
     if argv[:1] == ['bench']:  # everything after 'bench' belongs to benchmarks/run.py
         ensure_npm_packages()
         sys.path.insert(0, str(ROOT / 'benchmarks'))

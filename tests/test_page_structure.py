@@ -129,6 +129,52 @@ def test_one_view_mounts_alone_on_a_blank_page_and_draws(browser, site_url, arti
         page.close()
 
 
+DRAWN = """(host) => {
+    const shapes = [...host.querySelectorAll('svg circle, svg rect, svg path, svg line, svg polyline, svg image')]
+      .filter((e) => { const b = e.getBBox ? e.getBBox() : {width: 0, height: 0}; return b.width > 0 || b.height > 0; });
+    const inked = [...host.querySelectorAll('canvas')].some((c) => {
+      if (!c.width || !c.height) return false;
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) return true;
+      return false;
+    });
+    return shapes.length + (inked ? 100 : 0);
+}"""
+
+
+def test_every_mountable_view_mounts_alone_and_draws(browser, site_url, artifacts_dir):
+    """Each view of embed.js's MOUNTABLE, mounted by itself into an empty element of a blank page
+    (one engine shared by them), draws real content once the network has trained a little."""
+    page = browser.new_page(viewport={'width': 900, 'height': 800})
+    errors = []
+    page.on('pageerror', lambda exc: errors.append(str(exc)))
+    page.on('console', lambda msg: errors.append(msg.text) if msg.type == 'error' else None)
+    try:
+        page.goto(site_url + 'mount-test.html#view=network')
+        page.wait_for_function('window.mounted && window.glassbox', timeout=90_000)
+        page.evaluate('window.glassbox.ready')
+        page.evaluate('window.glassbox.train({steps: 30})')
+        names = page.evaluate("import('./js/embed.js').then((m) => Object.keys(m.MOUNTABLE))")
+        assert {'network', 'curves'} <= set(names)
+        for name in names:
+            page.evaluate("""async (name) => {
+                const {mountView} = await import('./js/embed.js');
+                const host = Object.assign(document.createElement('div'), {id: 'alone-' + name});
+                document.body.replaceChildren(host);
+                window.alone = await mountView(host, name);
+                await window.glassbox.train({steps: 10});
+            }""", name)
+            page.wait_for_function('(name) => (%s)(document.getElementById("alone-" + name)) >= 3' % DRAWN,
+                                   arg=name, timeout=60_000)
+            for method in ('update', 'setOptions', 'destroy', 'exportSVG', 'exportPNG'):
+                assert page.evaluate('(m) => typeof window.alone.view[m]', method) == 'function', (name, method)
+            page.screenshot(path=str(artifacts_dir / ('mount-view-%s.png' % name)))
+            page.evaluate('window.alone.destroy()')
+        assert not errors, errors
+    finally:
+        page.close()
+
+
 if __name__ == '__main__':
     table = render_table(api_members())
     text = README.read_text()

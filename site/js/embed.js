@@ -7,16 +7,16 @@
 //   await mounted.app.train({steps: 50});
 //
 // Views follow the view contract (create(element, options) -> {update, setOptions, destroy,
-// exportSVG, exportPNG}); the data source feeds them (here: the training source's snapshots).
+// exportSVG, exportPNG}); each area's data source feeds them (app/mounts/*.js).
 import {createGlassbox} from './app/api.js';
 import {loadTables} from './engine/boot.js';
+import {MOUNTS as TRAINING} from './app/mounts/training.js';
+import {MOUNTS as HEALTH} from './app/mounts/health.js';
+import {MOUNTS as INPUTS} from './app/mounts/inputs.js';
+import {MOUNTS as MODULES} from './app/mounts/modules.js';
 
-/** Views that mount alone: name -> [module loader, data source, options from the model (or null)]. */
-export const MOUNTABLE = {
-  network: [() => import('./views/network/network.js'), 'training', (info, settings) => ({imageShape: info.image_shape,
-    classNames: info.class_names, probe: settings.probe, mode: settings.mode})],
-  curves: [() => import('./views/training/curves.js'), 'training', null],
-};
+/** Views that mount alone: name -> async (element, app, viewOptions) => {view, destroy()}. */
+export const MOUNTABLE = {...TRAINING, ...HEALTH, ...INPUTS, ...MODULES};
 
 let starting = null;
 
@@ -33,38 +33,14 @@ export function startEngine(settings = {}) {
   return starting;
 }
 
-/** The training source for a single view: the newest snapshot, drawn once per frame. */
-function followTraining(app, view, optionsFor, options) {
-  let frame = false, architecture = null;
-  const draw = () => {
-    frame = false;
-    const {snapshot, info, settings} = app.store.get();
-    if (!snapshot || !info) return;
-    const key = JSON.stringify([info.layer_sizes, info.image_shape, info.class_names]);
-    if (key !== architecture) {
-      if (optionsFor) view.setOptions({...optionsFor(info, settings), ...options});
-      architecture = key;
-    }
-    view.update(snapshot);
-  };
-  const request = () => { if (!frame) { frame = true; requestAnimationFrame(draw); } };
-  const off = app.store.subscribe((state, changed) => {
-    if (changed.includes('snapshot') || changed.includes('info')) request();
-  });
-  request();
-  return off;
-}
-
 /**
  * Mount view `name` (see MOUNTABLE) in `element`. options: {settings (URL keys, used when this
  * call starts the engine), view (the view's own options)}. Resolves {view, app, destroy()}.
  */
 export async function mountView(element, name, {settings = {}, view: viewOptions = {}} = {}) {
-  const entry = MOUNTABLE[name];
-  if (!entry) throw new Error(`mountView: unknown view "${name}"; use ${Object.keys(MOUNTABLE).join(', ')}`);
-  const [load, , optionsFor] = entry;
-  const [app, module] = await Promise.all([startEngine(settings), load()]);
-  const view = module.create(element, viewOptions);
-  const stop = followTraining(app, view, optionsFor, viewOptions);
-  return {view, app, destroy() { stop(); view.destroy(); }};
+  const mount = Object.hasOwn(MOUNTABLE, name) ? MOUNTABLE[name] : null;
+  if (!mount) throw new Error(`mountView: unknown view "${name}"; use ${Object.keys(MOUNTABLE).join(', ')}`);
+  const app = await startEngine(settings);
+  const mounted = await mount(element, app, viewOptions);
+  return {...mounted, app};
 }

@@ -1,0 +1,4 @@
+// Mountable views of the health feature, each with its data source.
+// Each entry: name -> async (element, app, viewOptions) => {view, destroy()}; see embed.js.
+
+export const MOUNTS = {};

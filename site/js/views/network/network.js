@@ -10,6 +10,7 @@ import d3 from '../common/d3.js';
 import { row, cols, meanAxis0, meanAbsAxis0, argmax, topKAbsIndices, absmax, scaleToUnit } from '../common/tensor.js';
 import { exportSVG, exportPNG } from '../common/export-image.js';
 import { computeLayout, captionCharsPerLine } from './network-layout.js';
+import { describeNetwork, edgeLines, formatValue, neuronLines } from './network-text.js';
 import { applyForceLayout } from './force-layout.js';
 import { globalIntensities, globalMax, logFloor, GLOBAL_DECADES } from './grad-scale.js';
 
@@ -24,9 +25,8 @@ const FOCUS_EDGES = 24;  // strongest in/out edges drawn for a hovered neuron
 const RAMPS = { activation: d3.interpolatePurples, gradient: d3.interpolateGreens };
 const LUTS = Object.fromEntries(Object.entries(RAMPS).map(([mode, ramp]) =>
   [mode, d3.range(256).map((i) => d3.color(ramp(0.03 + 0.97 * i / 255)).formatHex())]));
-const fmtNumber = d3.format('.4~g'), fmtPercent = d3.format('.0%');
-export const formatValue = (v) => (v == null || Number.isNaN(v) ? 'NaN'
-  : !Number.isFinite(v) ? (v > 0 ? '∞' : '−∞') : fmtNumber(v));
+export { formatValue };
+const fmtPercent = d3.format('.0%');
 let instanceCount = 0;
 
 export function createNetworkView(container, options = {}) {
@@ -51,7 +51,6 @@ export function createNetworkView(container, options = {}) {
   const gradientMode = () => opts.mode === 'gradient';
   const probeCount = () => snapshot?.probe?.x?.shape?.[0] ?? 0;
   const className = (k) => (opts.classNames?.[k] ?? String(k));
-  const columnName = (c) => (c === 0 ? 'input' : c === L() ? 'output' : `hidden ${c}`);
   const columnSource = (c, field) => snapshot.layers?.[c - 1]?.[field]; // column c > 0 is what layer c-1 produced
   const overlayValue = (kind, c, k) => {
     let found = null;
@@ -298,40 +297,6 @@ export function createNetworkView(container, options = {}) {
     restyle();
   }
 
-  function neuronLines(c, k) {
-    const s = sampleIndex, scope = s == null ? ` (mean over ${probeCount()} samples)` : ` (sample ${s})`;
-    const pick = (t, signedMean = true) => {
-      const n = t?.data ? cols(t) : 0;
-      if (n <= k || t.shape[0] === 0) return NaN;
-      if (s != null) return t.data[s * n + k];
-      let sum = 0;
-      for (let i = 0; i < t.shape[0]; i++) sum += signedMean ? t.data[i * n + k] : Math.abs(t.data[i * n + k]);
-      return sum / t.shape[0];
-    };
-    const mean = (label) => (s == null ? `mean ${label}` : label);
-    if (c === 0) {
-      const where = layout.image ? `pixel (row ${Math.floor(k / layout.image[1])}, col ${k % layout.image[1]})`
-        : `feature x${k + 1}`;
-      return [`input · ${where}`, `value ${formatValue(pick(snapshot.probe?.x))}${scope}`];
-    }
-    const output = c === L(); // at the output, dL/dz = prob - one-hot is the telling gradient
-    return [output ? `output · class ${className(k)} (neuron ${k})` : `${columnName(c)} · neuron ${k}`,
-      output ? `probability ${formatValue(pick(snapshot.probe?.prob))}${scope}`
-        : `${mean(s == null ? '|activation|' : 'activation')} ${formatValue(pick(columnSource(c, 'act'), s != null))}${scope}`,
-      `${mean('pre-activation')} ${formatValue(pick(columnSource(c, 'pre')))}`,
-      `${mean(s == null ? '|gradient|' : 'gradient')} ${output ? 'dL/dz' : 'dL/da'} ` +
-        formatValue(pick(columnSource(c, output ? 'grad_pre' : 'grad_act'), s != null)),
-      `bias ${formatValue(columnSource(c, 'b')?.data?.[k])}`];
-  }
-
-  function edgeLines(l, i, j) {
-    const k = i * layout.columns[l + 1].n + j;
-    const end = (c, n) => (c === 0 && layout.image
-      ? `pixel (${Math.floor(n / layout.image[1])}, ${n % layout.image[1]})` : `${columnName(c)} #${n}`);
-    return [`${end(l, i)} → ${end(l + 1, j)}`, `weight ${formatValue(snapshot.layers[l].W?.data?.[k])}`,
-      `gradient dL/dw ${formatValue(snapshot.layers[l].dW?.data?.[k])}`];
-  }
-
   function nearestEdge(x, y, tolerance = 5) {
     let best = null, bestDistance = tolerance * tolerance;
     for (const hit of hits) {
@@ -382,20 +347,14 @@ export function createNetworkView(container, options = {}) {
     const hovered = neuronAt(event, x, y);
     setFocus(hovered);
     const edge = hovered ? null : nearestEdge(x, y);
-    showTooltip(hovered ? neuronLines(hovered.column, hovered.index) : edge && edgeLines(...edge), x, y);
+    const text = { snapshot, layout, sample: sampleIndex, classNames: opts.classNames };
+    showTooltip(hovered ? neuronLines(text, hovered.column, hovered.index) : edge && edgeLines(text, ...edge), x, y);
   });
   svg.on('pointerleave', () => { showTooltip(null); setFocus(null); });
 
   function describe() {
-    if (!snapshot) return 'Network view: waiting for the first snapshot.';
-    const sizes = snapshot.layer_sizes, shown = reduce(snapshot.probe?.prob, sizes[sizes.length - 1], true), top = argmax(shown);
-    const who = sampleIndex == null ? `averaged over ${probeCount()} probe samples` : `for probe sample ${sampleIndex}`;
-    const outcome = top < 0 ? '' : sampleIndex == null
-      ? ` Highest mean output probability: class ${className(top)} (${fmtPercent(shown[top])}).`
-      : ` Predicted class ${className(top)} with ${fmtPercent(shown[top])};` +
-        ` true label ${className(snapshot.probe.y?.data?.[sampleIndex])}.`;
-    return `Neural network ${sizes.join('-')} (${snapshot.activation ?? 'unknown'} activation) at step ${snapshot.step}. ` +
-      `Brightness shows the ${gradientMode() ? 'gradient size' : 'activation'} of each neuron, ${who}.${outcome}`;
+    return describeNetwork({ snapshot, sample: sampleIndex, classNames: opts.classNames, gradient: gradientMode(),
+      shown: snapshot && reduce(snapshot.probe?.prob, snapshot.layer_sizes[L()], true) });
   }
 
   function setOptions(partial = {}) {

@@ -5,7 +5,7 @@
 // data source once its panels are mounted (ui/*-ui.js call provide()).
 import {createEngineClient} from '../engine/client.js';
 import {createScheduler} from './scheduler.js';
-import {createTrainingSource} from './training.js';
+import {createTrainingSource} from './sources/training.js';
 import {createStore} from '../state/store.js';
 import {makeSchema} from '../state/url-state.js';
 

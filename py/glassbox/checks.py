@@ -55,3 +55,11 @@ def vector(x: "Any", n: int, what: str = 'x', limit: float = 1000.0) -> "np.ndar
     if np.abs(arr).max(initial=0) > limit:
         raise ValueError('%s has values beyond +-%g' % (what, limit))
     return arr.astype(np.float32)
+
+
+def lookup(table: "dict", name: "Any", what: str) -> "Any":
+    """``table[name]``; ValueError 'unknown <what> ...; valid names: ...' otherwise."""
+    try:
+        return table[name]
+    except (KeyError, TypeError):
+        raise ValueError('unknown %s %r; valid names: %s' % (what, name, ', '.join(sorted(table)))) from None

@@ -20,6 +20,8 @@ from typing import Dict
 
 import numpy as np
 
+from ..checks import lookup
+
 
 class Activation:
     """Base class; subclasses implement ``forward`` and ``backward``."""
@@ -117,9 +119,4 @@ ACTIVATIONS = {
 
 def get_activation(name: str) -> Activation:
     """Look up an activation by name; ValueError lists the valid names."""
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            "unknown activation %r; valid names: %s" % (name, ", ".join(sorted(ACTIVATIONS)))
-        ) from None
+    return lookup(ACTIVATIONS, name, 'activation')

@@ -24,6 +24,8 @@ from typing import Callable, Dict
 
 import numpy as np
 
+from ..checks import lookup
+
 
 def he(rng: "np.random.Generator", fan_in: int, fan_out: int) -> "np.ndarray":
     std = np.sqrt(2.0 / fan_in)
@@ -53,9 +55,4 @@ INITIALIZERS = {
 
 def get_initializer(name: str) -> "Callable[..., np.ndarray]":
     """Look up an initialiser by name; ValueError lists the valid names."""
-    try:
-        return INITIALIZERS[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            "unknown initializer %r; valid names: %s" % (name, ", ".join(sorted(INITIALIZERS)))
-        ) from None
+    return lookup(INITIALIZERS, name, 'initializer')

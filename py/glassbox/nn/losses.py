@@ -34,6 +34,8 @@ from typing import Dict
 
 import numpy as np
 
+from ..checks import lookup
+
 
 def softmax(logits: "np.ndarray") -> "np.ndarray":
     """Row-wise softmax of (N, K) logits, shifted by the row max for stability."""
@@ -109,9 +111,4 @@ LOSSES = {
 
 def get_loss(name: str) -> Loss:
     """Look up a loss by name; ValueError lists the valid names."""
-    try:
-        return LOSSES[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            "unknown loss %r; valid names: %s" % (name, ", ".join(sorted(LOSSES)))
-        ) from None
+    return lookup(LOSSES, name, 'loss')

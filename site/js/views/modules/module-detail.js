@@ -1,15 +1,17 @@
 // Module detail: for one module, what drives it (input heatmaps, or feature bars for non-image
 // data), which classes it responds to, and whether it matters -- measured two ways on held-out
 // data: (a) ablation (silence it) and (b) read-out (a classifier on its activations alone).
-// show(result, moduleId) draws it.
+// View contract: create(element, options) -> {update({result, id}), setOptions, destroy, exportSVG,
+// exportPNG}; show(result, id) is the same as update.
 import d3 from '../common/d3.js';
 import {exportSVG, exportPNG} from '../common/export-image.js';
-import {moduleColor, fmt, fmtPct, fmtPts, heatmapURL, makeTooltip, plural, values, POSITIVE, NEGATIVE} from './module-common.js';
+import {moduleColor, fmt, fmtPct, fmtPts, heatmapURL, makeTooltip, plural, values, useModulesStyles, POSITIVE, NEGATIVE} from './module-common.js';
 
 const IMG = 132;
 
-export function createModuleDetail(container) {
-  let width = 0, last = null;
+export function create(container, options = {}) {
+  useModulesStyles();
+  let width = 0, last = null, opts = {...options};
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-module-detail');
   const svg = root.append('svg').attr('role', 'img');
   const tooltip = makeTooltip(root);
@@ -128,8 +130,15 @@ export function createModuleDetail(container) {
 
   return {
     show,
+    update: (data) => show(data?.result ?? null, data?.id ?? null),
+    /** No options yet; kept for the view contract. */
+    setOptions(partial = {}) { opts = {...opts, ...partial}; if (last) show(last.result, last.id); },
+    destroy() { resizeObserver.disconnect(); root.remove(); },
     exportSVG: (filename = 'glassbox-module-detail.svg') => exportSVG(svg.node(), filename),
     exportPNG: (filename = 'glassbox-module-detail.png', scale = 2) => exportPNG(svg.node(), filename, scale),
     get element() { return root.node(); },
   };
 }
+
+/** The name the page used before the view contract. */
+export const createModuleDetail = create;

@@ -38,8 +38,10 @@ function memo(make) {
 
 export const MOUNTS = {
   'module-map': modulesMount(() => import('../../views/modules/module-map.js'), (slice) => slice.result, (view, source) => {
+    // As in the app's panel: a module is highlighted once someone opened it, not by default.
     let selected;
-    const off = source.subscribe((slice) => { if (slice.selected !== selected) view.select(selected = slice.selected); });
+    const highlight = (slice) => (slice.zoomed ? slice.selected : null);
+    const off = source.subscribe((slice) => { if (highlight(slice) !== selected) view.select(selected = highlight(slice)); });
     const offSelect = view.on('select', (id) => source.select(id, true));
     return () => { off(); offSelect(); };
   }),

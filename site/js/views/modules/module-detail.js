@@ -35,11 +35,15 @@ export function create(container, options = {}) {
     }));
     classNames.forEach((name, k) => { if (C <= 12) text(g, x + (k + 0.5) * band, y + h + 15, name, 'gb-legend-small gb-mod-center'); });
     const lg = g.append('g').attr('transform', `translate(${x},${y + h + 32})`);
-    series.forEach((s, i) => {
-      lg.append('rect').attr('x', i * 120).attr('y', -9).attr('width', 12).attr('height', 12).attr('fill', s.color);
-      text(lg, i * 120 + 17, 1, s.name);
+    // Legend entries sit as close as their labels allow, so two blocks side by side do not overlap.
+    const step = (label) => 30 + 7 * label.length;
+    let lx = 0;
+    series.forEach((s) => {
+      lg.append('rect').attr('x', lx).attr('y', -9).attr('width', 12).attr('height', 12).attr('fill', s.color);
+      text(lg, lx + 17, 1, s.name);
+      lx += step(s.name);
     });
-    if (series.some((s) => s.intact)) { lg.append('line').attr('x1', 240).attr('x2', 254).attr('y1', -3).attr('y2', -3).attr('stroke', '#0f172a').attr('stroke-width', 1.5); text(lg, 259, 1, 'intact network'); }
+    if (series.some((s) => s.intact)) { lg.append('line').attr('x1', lx).attr('x2', lx + 14).attr('y1', -3).attr('y2', -3).attr('stroke', '#0f172a').attr('stroke-width', 1.5); text(lg, lx + 19, 1, 'intact network'); }
   }
 
   function inputPanels(g, result, m, y) {

@@ -1,29 +1,23 @@
 // Functional modules on the page: the module map (with zoom into one module's neurons), the
 // module detail (heatmaps, ablation and read-out metrics), a side-by-side comparison, alerts,
-// and glassbox.modules(). Installed from main.js: installModules(app, {addPanel, network}).
+// and glassbox.modules(). Installed from main.js: installModules(app, {addPanel, network, provide}).
 //
-// Continuous recomputation: while training, every `modules_every` snapshots the page asks the
-// engine for a fresh decomposition. The worker answers requests between training chunks, so a
-// recomputation pauses training for as long as it runs (shown in the panel, measured in tests).
+// The data and its state live in the modules source (app/sources/modules.js, the store's
+// `modules` slice); this file builds the panels, draws the slice into the views, wires user
+// actions back to the source, and paints the modules onto the network view.
 // Nothing is computed until the module panel has been on screen once (scikit-learn loads then).
 import {createModuleControls} from './module-controls.js';
-import {createModuleMap} from '../views/modules/module-map.js';
-import {createModuleZoom} from '../views/modules/module-zoom.js';
-import {createModuleDetail} from '../views/modules/module-detail.js';
-import {createModuleCompare} from '../views/modules/module-compare.js';
+import {create as createModuleMap} from '../views/modules/module-map.js';
+import {create as createModuleZoom} from '../views/modules/module-zoom.js';
+import {create as createModuleDetail} from '../views/modules/module-detail.js';
+import {create as createModuleCompare} from '../views/modules/module-compare.js';
 import {moduleColor, METHOD_NAMES, fmt} from '../views/modules/module-common.js';
-
-const PACKAGES = ['scikit-learn'];
-const THROTTLE = 3;
+import {modulesSource, hiddenCount, THROTTLE} from '../app/sources/modules.js';
 
 export function installModules(app, {addPanel, network, provide} = {}) {
   const getNetwork = typeof network === 'function' ? network : () => network;
-  const css = Object.assign(document.createElement('link'), {rel: 'stylesheet', href: new URL('../../css/modules.css', import.meta.url).href});
-  document.head.append(css);
-
-  let result = null, compareResult = null, selected = null, zoomed = false, active = false;
-  let busy = false, again = false, sinceLast = 0, lastKey = null, packagesLoaded = false, nextAllowedAt = 0;
-  const mapPanel = addPanel({id: 'modules', title: 'Modules: groups of neurons that work together', view: () => (zoomed ? zoom : map)});
+  const source = modulesSource(app);
+  const mapPanel = addPanel({id: 'modules', title: 'Modules: groups of neurons that work together', view: () => (source.state().zoomed ? zoom : map)});
   const detailPanel = addPanel({id: 'module-detail', title: 'Module detail: what drives it, does it matter', view: () => detail});
   const comparePanel = addPanel({id: 'module-compare', title: 'Compare two decompositions', view: () => compare});
   const controls = createModuleControls(mapPanel.host, app);
@@ -36,14 +30,9 @@ export function installModules(app, {addPanel, network, provide} = {}) {
   zoomHost.hidden = true;
 
   const settings = () => app.store.get().settings;
-  const hiddenCount = () => Math.max(0, (app.store.get().info?.layer_sizes?.length ?? 2) - 2);
-  const layerArg = (s) => (s.modules_layer === 'all' || Number(s.modules_layer) > hiddenCount() ? undefined : Number(s.modules_layer));
-  const kArg = (k) => (k === 'auto' ? 'auto' : Number(k));
+  const layerCount = () => hiddenCount(app.store.get().info);
 
-  /** Engine calls go through the page's one scheduler (the first one loads scikit-learn). */
-  const enqueue = (op, args) => app.request(op, {...args, packages: PACKAGES});
-
-  function applyOverlay() {
+  function applyOverlay({result, selected, zoomed}) {
     const net = getNetwork();
     if (!net) return;
     if (!result) { net.setOverlay('modules', null); return; }
@@ -59,26 +48,8 @@ export function installModules(app, {addPanel, network, provide} = {}) {
     net.setOverlay('modules', {fill, stroke, badges});
   }
 
-  function render() {
-    mapHost.hidden = zoomed;  // first: text fitting measures only what is displayed
-    zoomHost.hidden = !zoomed;
-    map.update(result);
-    map.select(zoomed ? selected : null);
-    if (zoomed) zoom.show(result, selected, app.snapshot());
-    detail.show(result, selected);
-    controls.showAlerts(result?.alerts, (id) => select(id, true));
-    applyOverlay();
-  }
-
-  function select(id, zoomIn = true) {
-    selected = id;
-    zoomed = zoomIn && id != null;
-    render();
-  }
-
   // How distinct the modules are over training (mean silhouette per layer at each recomputation).
-  let history = [];
-  function formingText() {
+  function formingText(history) {
     if (history.length < 2) return '';
     const first = history[0], last = history[history.length - 1];
     const parts = last.silhouettes.map((s, i) => (s == null || first.silhouettes[i] == null ? null
@@ -86,58 +57,54 @@ export function installModules(app, {addPanel, network, provide} = {}) {
     return parts.length ? ` · how distinct (silhouette) since step ${first.step}: ${parts.join(', ')}` : '';
   }
 
-  function statusText(r, wallMs) {
+  function resultText(r, history) {
     const layers = r.layers.map((e) => `layer ${e.layer}: ${e.modules.length} modules` +
       (r.k === 'auto' && e.silhouette != null ? ` (silhouette ${fmt(e.silhouette)})` : '')).join(', ');
     return `${METHOD_NAMES[r.method]}, k ${r.k === 'auto' ? 'chosen by silhouette' : '= ' + r.k} · ${layers} · ` +
       `${r.probe.n} ${r.probe.split === 'val' ? 'validation' : 'training'} samples · step ${r.step} · ` +
-      `computed in ${Math.round(r.timing_ms.total)} ms, during which training waits (round trip ${Math.round(wallMs)} ms; ` +
-      `while training, the next recomputation waits at least ${THROTTLE}× as long)` + formingText();
+      `computed in ${Math.round(r.timing_ms.total)} ms, during which training waits (round trip ${Math.round(r.wallMs)} ms; ` +
+      `while training, the next recomputation waits at least ${THROTTLE}× as long)` + formingText(history);
   }
 
-  async function recompute() {
-    if (!active || !app.store.get().info) return;
-    if (busy) { again = true; return; }
-    busy = true;
-    const s = settings();
-    controls.setStatus(packagesLoaded ? 'Computing modules…' : 'Loading scikit-learn (first use only) and computing modules…', 'busy');
-    const started = performance.now();
-    try {
-      const args = {layer: layerArg(s), method: s.modules_method, k: kArg(s.modules_k), similarity: s.modules_similarity,
-        split: s.modules_split, n: s.modules_n};
-      const next = await enqueue('modules', args);
-      packagesLoaded = true;
-      const wall = performance.now() - started;
-      if (JSON.stringify(next.layer_sizes) !== JSON.stringify(app.store.get().info?.layer_sizes)) return;  // stale
-      result = next;
-      result.wallMs = wall;
-      nextAllowedAt = performance.now() + THROTTLE * result.timing_ms.total;
-      const layersKey = result.layers.map((e) => e.layer);
-      if (history.length && (JSON.stringify(history[0].layers) !== JSON.stringify(layersKey) || result.step < history[history.length - 1].step ||
-          history[0].key !== settingsKey)) history = [];
-      history.push({step: result.step, layers: layersKey, key: settingsKey, silhouettes: result.layers.map((e) => e.silhouette)});
-      if (!result.modules.some((m) => m.id === selected)) { selected = result.modules[0]?.id ?? null; if (selected == null) zoomed = false; }
-      controls.setStatus(statusText(result, wall), '');
-      render();
-      if (s.modules_vs !== 'none') {
-        const layer = args.layer ?? result.layers[0].layer;
-        compareResult = await enqueue('modules_compare', {layer, split: s.modules_split, n: s.modules_n,
-          a: {method: s.modules_method, k: kArg(s.modules_k), similarity: s.modules_similarity},
-          b: {method: s.modules_vs, k: kArg(s.modules_vs_k), similarity: s.modules_similarity}});
-        compare.update(compareResult);
-      }
-    } catch (error) {
-      controls.setStatus('Modules could not be computed: ' + String(error.message || error), 'error');
-    } finally {
-      busy = false;
-      sinceLast = 0;
-      if (again) { again = false; recompute(); }
+  function showStatus({status, result, history}) {
+    if (status.kind === 'busy') {
+      controls.setStatus(status.packagesLoaded ? 'Computing modules…' : 'Loading scikit-learn (first use only) and computing modules…', 'busy');
+    } else if (status.kind === 'error') {
+      controls.setStatus('Modules could not be computed: ' + status.message, 'error');
+    } else if (status.kind === 'ready' && result) {
+      controls.setStatus(resultText(result, history), '');
+    } else {
+      controls.setStatus('Modules are computed once this panel is on screen (scikit-learn loads on first use).', '');
     }
   }
 
-  map.on('select', (id) => select(id, true));
-  zoom.on('back', () => { zoomed = false; render(); mapHost.querySelector(`[data-module="${selected}"]`)?.focus(); });
-  controls.onRecompute(() => { active = true; recompute(); });
+  // Draw what changed: the views redraw from scratch, so skip those whose input is the same.
+  let drawn = {};
+  function render(state) {
+    const {result, selected, zoomed, comparison} = state;
+    mapHost.hidden = zoomed;  // first: text fitting measures only what is displayed
+    zoomHost.hidden = !zoomed;
+    if (drawn.result !== result || drawn.mapSelected !== (zoomed ? selected : null)) {
+      map.update(result);
+      map.select(zoomed ? selected : null);
+    }
+    if (zoomed && (drawn.result !== result || drawn.selected !== selected || !drawn.zoomed)) {
+      zoom.update({result, id: selected, snapshot: app.snapshot()});
+    }
+    if (drawn.result !== result || drawn.selected !== selected) {
+      detail.update({result, id: selected});
+      controls.showAlerts(result?.alerts, (id) => source.select(id, true));
+    }
+    if (drawn.comparison !== comparison) compare.update(comparison);
+    if (drawn.result !== result || drawn.selected !== selected || drawn.zoomed !== zoomed) applyOverlay(state);
+    showStatus(state);
+    drawn = {result, selected, zoomed, comparison, mapSelected: zoomed ? selected : null};
+  }
+  source.subscribe(render);
+
+  map.on('select', (id) => source.select(id, true));
+  zoom.on('back', () => { source.back(); mapHost.querySelector(`[data-module="${source.state().selected}"]`)?.focus(); });
+  controls.onRecompute(() => source.recompute());
   controls.onEdges((options) => map.setOptions(options));
 
   let netHooked = null;
@@ -146,71 +113,27 @@ export function installModules(app, {addPanel, network, provide} = {}) {
     if (!net || net === netHooked) return;
     netHooked = net;
     net.on('neuronclick', ({column, index}) => {
-      const entry = result?.layers.find((e) => e.layer === column);
-      if (entry) select(entry.neuron_module.data[index], true);
+      const entry = source.state().result?.layers.find((e) => e.layer === column);
+      if (entry) source.select(entry.neuron_module.data[index], true);
     });
-    applyOverlay();
+    applyOverlay(source.state());
   }
+  app.on('snapshot', hookNetwork);
 
-  app.on('snapshot', () => {
-    hookNetwork();
-    const s = settings();
-    // Every K snapshots, but never more than a quarter of the time: after a recomputation that
-    // held the worker for c ms, the next waits at least THROTTLE * c ms of training.
-    if (app.store.get().status === 'training' && s.modules_every > 0 && ++sinceLast >= s.modules_every &&
-        performance.now() >= nextAllowedAt) recompute();
-  });
-  app.on('status', (status) => { if (status === 'paused' && sinceLast > 0 && settings().modules_every > 0) recompute(); });
-  const moduleSettingsKey = (s) => JSON.stringify(Object.entries(s).filter(([k]) => k.startsWith('modules_') && k !== 'modules_every'));
-  let settingsKey = moduleSettingsKey(settings());
   app.store.subscribe((state, changed) => {
-    if (changed.includes('info')) {  // a rebuilt model (new architecture, or reset): fresh modules
-      const archKey = JSON.stringify(state.info?.layer_sizes ?? null);
-      if (archKey !== lastKey) {
-        lastKey = archKey;
-        result = null; compareResult = null; selected = null; zoomed = false; history = [];
-        render();
-        compare.update(null);
-      }
-      controls.update(state.settings, hiddenCount());
-      recompute();
-    }
-    if (changed.includes('settings')) {
-      controls.update(state.settings, hiddenCount());
-      comparePanel.panel.hidden = state.settings.modules_vs === 'none';
-      const key = moduleSettingsKey(state.settings);
-      if (key !== settingsKey) { settingsKey = key; recompute(); }
-    }
+    if (changed.includes('info') || changed.includes('settings')) controls.update(state.settings, layerCount());
+    if (changed.includes('settings')) comparePanel.panel.hidden = state.settings.modules_vs === 'none';
   });
-  controls.update(settings(), hiddenCount());
+  controls.update(settings(), layerCount());
   comparePanel.panel.hidden = settings().modules_vs === 'none';
-  controls.setStatus('Modules are computed once this panel is on screen (scikit-learn loads on first use).', '');
+  render(source.state());
 
   // Start computing the first time the panel is seen.
   const observer = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting) && !active) { active = true; app.ready.then(recompute, () => {}); }
+    if (entries.some((e) => e.isIntersecting)) { source.activate(); observer.disconnect(); }
   });
   observer.observe(mapPanel.panel);
 
-  const view = {
-    get result() { return result; }, get selected() { return selected; }, get zoomed() { return zoomed; },
-    select: (id) => select(id, true), back: () => { zoomed = false; render(); },
-    recompute: () => { active = true; return recompute(); },
-  };
-  provide('modules', {
-    /** glassbox.modules({layer, method, k, similarity, split, n, metrics, heatmaps}): the engine's
-     *  'modules' result: modules ranked by gradient significance, each with id, layer, members,
-     *  scores and metrics. `layer` indexes state().layers (0 = input). */
-    modules(options = {}) {
-      const allowed = ['layer', 'method', 'k', 'similarity', 'split', 'n', 'metrics', 'heatmaps'];
-      const unknown = Object.keys(options).filter((key) => !allowed.includes(key));
-      if (unknown.length) throw new Error(`glassbox.modules: unknown option(s) ${unknown.join(', ')}; use ${allowed.join(', ')}`);
-      return enqueue('modules', Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)));
-    },
-    /** glassbox.compareModules({layer, a: {method, k}, b: {method, k}}): adjusted Rand index and contingency. */
-    compareModules: (options = {}) => enqueue('modules_compare', options),
-    /** The module panel's state, for course pages and tests: {result, selected, zoomed} and actions. */
-    view,
-  });
-  return view;
+  provide('modules', source);
+  return source.view;
 }

@@ -14,6 +14,14 @@ export const fmtPts = (v) => `${v >= 0 ? '−' : '+'}${d3.format('.1f')(Math.abs
 export const METHOD_NAMES = {kmeans: 'k-means', agglomerative: 'agglomerative (Ward)', nmf: 'NMF'};
 export const SIMILARITY_NAMES = {coactivation: 'fire together', dependence: 'depend on the same inputs (sign-free)'};
 
+/** Load css/modules.css once per document: a module view mounted alone on a course page needs
+ *  it as much as the app's panels do. */
+export function useModulesStyles() {
+  const href = new URL('../../../css/modules.css', import.meta.url).href;
+  if ([...document.querySelectorAll('link[rel="stylesheet"]')].some((link) => link.href === href)) return;
+  document.head.append(Object.assign(document.createElement('link'), {rel: 'stylesheet', href}));
+}
+
 /** '1 neuron', '3 neurons'. */
 export const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 

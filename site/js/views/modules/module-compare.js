@@ -2,13 +2,15 @@
 // module in decomposition A (top) and B (bottom), neurons ordered so that agreement shows as
 // aligned colour runs; the contingency table counts shared neurons; the adjusted Rand index
 // (ARI) scores agreement (1 = same grouping, about 0 = no better than chance).
-// update(result) takes the engine's 'modules_compare' result.
+// View contract: create(element, options) -> {update(result), setOptions, destroy, exportSVG,
+// exportPNG}; update takes the engine's 'modules_compare' result (null: nothing to compare).
 import d3 from '../common/d3.js';
 import {exportSVG, exportPNG} from '../common/export-image.js';
-import {moduleColor, METHOD_NAMES, fmt, makeTooltip, values} from './module-common.js';
+import {moduleColor, METHOD_NAMES, fmt, makeTooltip, values, useModulesStyles} from './module-common.js';
 
-export function createModuleCompare(container) {
-  let width = 0, last = null;
+export function create(container, options = {}) {
+  useModulesStyles();
+  let width = 0, last = null, opts = {...options};
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-module-compare');
   const svg = root.append('svg').attr('role', 'img');
   const tooltip = makeTooltip(root);
@@ -81,8 +83,14 @@ export function createModuleCompare(container) {
 
   return {
     update,
+    /** No options yet; kept for the view contract. */
+    setOptions(partial = {}) { opts = {...opts, ...partial}; update(last); },
+    destroy() { resizeObserver.disconnect(); root.remove(); },
     exportSVG: (filename = 'glassbox-module-compare.svg') => exportSVG(svg.node(), filename),
     exportPNG: (filename = 'glassbox-module-compare.png', scale = 2) => exportPNG(svg.node(), filename, scale),
     get element() { return root.node(); },
   };
 }
+
+/** The name the page used before the view contract. */
+export const createModuleCompare = create;

@@ -1,15 +1,17 @@
 // Module detail: for one module, what drives it (input heatmaps, or feature bars for non-image
 // data), which classes it responds to, and whether it matters -- measured two ways on held-out
 // data: (a) ablation (silence it) and (b) read-out (a classifier on its activations alone).
-// show(result, moduleId) draws it.
+// View contract: create(element, options) -> {update({result, id}), setOptions, destroy, exportSVG,
+// exportPNG}; show(result, id) is the same as update.
 import d3 from '../common/d3.js';
 import {exportSVG, exportPNG} from '../common/export-image.js';
-import {moduleColor, fmt, fmtPct, fmtPts, heatmapURL, makeTooltip, plural, values, POSITIVE, NEGATIVE} from './module-common.js';
+import {moduleColor, fmt, fmtPct, fmtPts, heatmapURL, makeTooltip, plural, values, useModulesStyles, POSITIVE, NEGATIVE} from './module-common.js';
 
 const IMG = 132;
 
-export function createModuleDetail(container) {
-  let width = 0, last = null;
+export function create(container, options = {}) {
+  useModulesStyles();
+  let width = 0, last = null, opts = {...options};
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-module-detail');
   const svg = root.append('svg').attr('role', 'img');
   const tooltip = makeTooltip(root);
@@ -33,11 +35,15 @@ export function createModuleDetail(container) {
     }));
     classNames.forEach((name, k) => { if (C <= 12) text(g, x + (k + 0.5) * band, y + h + 15, name, 'gb-legend-small gb-mod-center'); });
     const lg = g.append('g').attr('transform', `translate(${x},${y + h + 32})`);
-    series.forEach((s, i) => {
-      lg.append('rect').attr('x', i * 120).attr('y', -9).attr('width', 12).attr('height', 12).attr('fill', s.color);
-      text(lg, i * 120 + 17, 1, s.name);
+    // Legend entries sit as close as their labels allow, so two blocks side by side do not overlap.
+    const step = (label) => 30 + 7 * label.length;
+    let lx = 0;
+    series.forEach((s) => {
+      lg.append('rect').attr('x', lx).attr('y', -9).attr('width', 12).attr('height', 12).attr('fill', s.color);
+      text(lg, lx + 17, 1, s.name);
+      lx += step(s.name);
     });
-    if (series.some((s) => s.intact)) { lg.append('line').attr('x1', 240).attr('x2', 254).attr('y1', -3).attr('y2', -3).attr('stroke', '#0f172a').attr('stroke-width', 1.5); text(lg, 259, 1, 'intact network'); }
+    if (series.some((s) => s.intact)) { lg.append('line').attr('x1', lx).attr('x2', lx + 14).attr('y1', -3).attr('y2', -3).attr('stroke', '#0f172a').attr('stroke-width', 1.5); text(lg, lx + 19, 1, 'intact network'); }
   }
 
   function inputPanels(g, result, m, y) {
@@ -128,8 +134,15 @@ export function createModuleDetail(container) {
 
   return {
     show,
+    update: (data) => show(data?.result ?? null, data?.id ?? null),
+    /** No options yet; kept for the view contract. */
+    setOptions(partial = {}) { opts = {...opts, ...partial}; if (last) show(last.result, last.id); },
+    destroy() { resizeObserver.disconnect(); root.remove(); },
     exportSVG: (filename = 'glassbox-module-detail.svg') => exportSVG(svg.node(), filename),
     exportPNG: (filename = 'glassbox-module-detail.png', scale = 2) => exportPNG(svg.node(), filename, scale),
     get element() { return root.node(); },
   };
 }
+
+/** The name the page used before the view contract. */
+export const createModuleDetail = create;

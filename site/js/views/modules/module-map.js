@@ -1,10 +1,12 @@
 // Module map: each hidden layer's modules as nodes (size = members, colour = stable id, label =
 // what drives it), then the output classes; edges aggregate the weights between modules and
 // the gradient flow through them (width = flow or |summed weight|, colour = sign of the sum).
-// update(result) takes the engine's 'modules' result; on('select', fn) reports a clicked module.
+// View contract: create(element, options) -> {update(result), setOptions({edges, animate, selected}),
+// destroy, exportSVG, exportPNG}; update takes the engine's 'modules' result; on('select', fn)
+// reports a clicked module (the ui or mount hands it to the modules source).
 import d3 from '../common/d3.js';
 import {exportSVG, exportPNG} from '../common/export-image.js';
-import {moduleColor, fmt, fmtPct, fmtPts, makeTooltip, asButton, plural, POSITIVE, NEGATIVE} from './module-common.js';
+import {moduleColor, fmt, fmtPct, fmtPts, makeTooltip, asButton, plural, useModulesStyles, POSITIVE, NEGATIVE} from './module-common.js';
 
 const TOP = 40, LEGEND = 74, ROW = 60, OUT_ROW = 30, CARD_H = 50, MIN_SHOWN = 0.02;
 const fmt2 = d3.format('.2~g');
@@ -18,9 +20,11 @@ function fitText(selection, text, maxWidth) {
   }
 }
 
-export function createModuleMap(container, options = {}) {
-  let opts = {edges: 'flow', animate: false, ...options};
-  let result = null, selected = null, width = 0;
+export function create(container, options = {}) {
+  useModulesStyles();
+  let {selected = null, ...rest} = options;
+  let opts = {edges: 'flow', animate: false, ...rest};
+  let result = null, width = 0;
   const listeners = {select: new Set()};
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-module-map');
   const svg = root.append('svg').attr('role', 'img').attr('aria-label', 'Module map');
@@ -185,7 +189,8 @@ export function createModuleMap(container, options = {}) {
 
   return {
     update(next) { result = next; draw(); },
-    setOptions(partial) { opts = {...opts, ...partial}; draw(); },
+    setOptions({selected: id = selected, ...partial} = {}) { selected = id; opts = {...opts, ...partial}; draw(); },
+    /** Highlight module `id` (null: none); same as setOptions({selected: id}). */
     select(id) { selected = id; draw(); },
     on(event, fn) { listeners[event].add(fn); return () => listeners[event].delete(fn); },
     describe: () => (result ? `Module map at step ${result.step}: ` + result.modules.map((m) => `M${m.id} (layer ${m.layer}, ${m.size} neurons, ${m.label})`).join('; ') : 'Module map: not computed yet'),
@@ -195,3 +200,6 @@ export function createModuleMap(container, options = {}) {
     get element() { return root.node(); },
   };
 }
+
+/** The name the page used before the view contract. */
+export const createModuleMap = create;

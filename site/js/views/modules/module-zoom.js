@@ -1,28 +1,35 @@
 // Module zoom: the neurons of one module, each as a card with its incoming weights (an image
 // for pixel inputs, else a bar strip over the previous layer's neurons coloured by sign) and its
-// mean activation per class on the probe set. show(result, moduleId, snapshot) draws it; the
-// 'back' event asks to return to the map.
+// mean activation per class on the probe set. View contract: create(element, options) ->
+// {update({result, id, snapshot}), setOptions({backButton}), destroy, exportSVG, exportPNG};
+// show(result, id, snapshot) is the same as update. The 'back' event asks to return to the map
+// (backButton: false hides the button, e.g. when the zoom is mounted alone without a map).
 import d3 from '../common/d3.js';
 import {exportSVG, exportPNG} from '../common/export-image.js';
-import {moduleColor, fmt, heatmapURL, makeTooltip, plural, values, POSITIVE, NEGATIVE} from './module-common.js';
+import {moduleColor, fmt, heatmapURL, makeTooltip, plural, values, useModulesStyles, POSITIVE, NEGATIVE} from './module-common.js';
 
 const CARD_W = 150, CARD_H = 180, MAX_CARDS = 48, HEAD = 64;
 
-export function createModuleZoom(container) {
-  let width = 0, last = null;
+export function create(container, options = {}) {
+  useModulesStyles();
+  let width = 0, last = null, opts = {backButton: true, ...options};
   const listeners = {back: new Set()};
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-module-zoom');
   const bar = root.append('div').attr('class', 'gb-mod-zoombar');
   bar.append('button').attr('type', 'button').attr('class', 'gb-mod-back').text('← Back to the module map')
     .on('click', () => listeners.back.forEach((fn) => fn()));
+  bar.style('display', opts.backButton ? null : 'none');
   const svg = root.append('svg').attr('role', 'img');
   const tooltip = makeTooltip(root);
+  // Before a module is shown the view still says what it is for.
+  const emptyText = () => svg.attr('width', width).attr('height', 50).append('text').attr('class', 'gb-empty gb-mod-left')
+    .attr('x', 14).attr('y', 30).text('The neurons of one module appear here once modules are computed…');
 
   function show(result, id, snapshot) {
     last = {result, id, snapshot};
     const module = result?.modules.find((m) => m.id === id);
     svg.selectAll('*').remove();
-    if (!module) return;
+    if (!module) { emptyText(); return; }
     const entry = result.layers.find((e) => e.layer === module.layer);
     const c = module.layer, nPrev = result.layer_sizes[c - 1], nHere = result.layer_sizes[c];
     const W = snapshot?.layers?.[c - 1]?.W;  // (n_{c-1}, n_c) incoming weights, live from the snapshot
@@ -86,12 +93,22 @@ export function createModuleZoom(container) {
   });
   width = Math.max(480, Math.floor(container.clientWidth || 720));
   resizeObserver.observe(container);
+  show(null, null, null);
 
   return {
     show,
+    update: (data) => show(data?.result ?? null, data?.id ?? null, data?.snapshot ?? null),
+    setOptions(partial = {}) {
+      opts = {...opts, ...partial};
+      bar.style('display', opts.backButton ? null : 'none');
+    },
+    destroy() { resizeObserver.disconnect(); root.remove(); },
     on(event, fn) { listeners[event].add(fn); return () => listeners[event].delete(fn); },
     exportSVG: (filename = 'glassbox-module-neurons.svg') => exportSVG(svg.node(), filename),
     exportPNG: (filename = 'glassbox-module-neurons.png', scale = 2) => exportPNG(svg.node(), filename, scale),
     get element() { return root.node(); },
   };
 }
+
+/** The name the page used before the view contract. */
+export const createModuleZoom = create;

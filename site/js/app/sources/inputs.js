@@ -96,7 +96,9 @@ export function createInputsSource(app) {
   async function run(tab, args = {}, how = {}) {
     const ctx = context(), base = slice()[tab].request || defaultRequest(tab, ctx);
     const request = mergeRequest(tab, base, args, ctx);
-    if (tab === 'perturb' && !request.target) request.target = strongestTarget(ctx);
+    // The default target is the strongest weight into the answer, known only once answered.
+    const guessed = tab === 'perturb' && !request.target && request.value == null && !request.silence;
+    if (guessed) request.target = strongestTarget(ctx);
     const wire = wireRequest(tab, request, ctx);
     const mine = generation;
     started.add(tab);
@@ -105,6 +107,7 @@ export function createInputsSource(app) {
     try {
       const result = await call(TAB_CALLS[tab], wire, how);
       if (mine === generation) accept(tab, request, wire, result);
+      if (guessed && mine === generation && result.original.pred !== request.target.j) return run(tab, {target: 'strongest'}, how);
       return result;
     } catch (error) {
       if (mine === generation && !error.cancelled) { setTab(tab, {error: String(error.message || error), pending: null}); push(tab); }

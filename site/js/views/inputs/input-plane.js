@@ -39,6 +39,7 @@ export function create(container, options = {}) {
     g.append('g').attr('class', 'gb-axis').attr('transform', `translate(0,${size})`).call(d3.axisBottom(xs).ticks(4));
     g.append('g').attr('class', 'gb-axis').call(d3.axisLeft(ys).ticks(4));
     g.append('text').attr('class', 'gbi-small').attr('x', size / 2).attr('y', size + 34).attr('text-anchor', 'middle').text('x1');
+    g.append('text').attr('class', 'gbi-small').attr('transform', `translate(-30,${size / 2}) rotate(-90)`).attr('text-anchor', 'middle').text('x2');
     const text = svg.append('g').attr('transform', `translate(${size + 70},${top + 20})`);
     const words = reason.split(' '), lines = [''];
     for (const word of words) { if ((lines[lines.length - 1] + ' ' + word).length > 52) lines.push(''); lines[lines.length - 1] += (lines[lines.length - 1] ? ' ' : '') + word; }

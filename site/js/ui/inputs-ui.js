@@ -2,19 +2,19 @@
 // the Input plane panel (shown for 2-D datasets), the network view's layout switch (layered or
 // force-directed), clicks on the network routed to Pour and Perturb, and the window.glassbox
 // methods morph, pour, perturb, project, classify, draw, inputPlane, showTab.
-// Installed from main.js: installInputs(app, {addPanel, network}).
+// Installed from main.js: installInputs(app, {addPanel, network, provide}).
 //
-// While a tab shows, its view follows training (its data source, app/sources/inputs.js, throttles
-// the engine requests through the one scheduler);
-// hidden tabs cost nothing. Choices that matter are URL keys (site/js/url-state.js): tab,
+// The data source (app/sources/inputs.js) decides what each view shows and when to ask the engine:
+// the open tab (the store's inputs.tab) follows training while the panel is on screen; hidden tabs
+// cost nothing. This file only builds the panel, wires the network view and the API members. Choices that matter are URL keys (site/js/url-state.js): tab,
 // morph_from, morph_to, morph_path, pour_a, pour_b, pour_n, proj_layer, layout, force_by.
-import {createInputsSource} from '../app/sources/inputs.js';
-import {createMorphView} from '../views/inputs/morph.js';
-import {createDrawView} from '../views/inputs/draw-pad.js';
-import {createPourView} from '../views/inputs/pour.js';
-import {createPerturbView} from '../views/inputs/perturb.js';
-import {createProjectionView} from '../views/inputs/projection.js';
-import {createInputPlaneView} from '../views/inputs/input-plane.js';
+import {inputsSource} from '../app/sources/inputs.js';
+import {create as createMorphView} from '../views/inputs/morph.js';
+import {create as createDrawView} from '../views/inputs/draw-pad.js';
+import {create as createPourView} from '../views/inputs/pour.js';
+import {create as createPerturbView} from '../views/inputs/perturb.js';
+import {create as createProjectionView} from '../views/inputs/projection.js';
+import {create as createInputPlaneView} from '../views/inputs/input-plane.js';
 
 const TABS = [['morph', 'Morph'], ['draw', 'Draw'], ['pour', 'Pour'], ['perturb', 'Perturb'], ['hidden', 'Hidden space']];
 
@@ -24,29 +24,11 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
   document.head.append(css);
 
   const planePanel = addPanel({id: 'input-plane', title: 'Input plane: what every neuron computes over (x1, x2)', view: () => plane, before: 'curves'});
-  const panel = addPanel({id: 'inputs', title: 'Explore inputs', view: () => views[active]});
+  const panel = addPanel({id: 'inputs', title: 'Explore inputs', view: () => views[active()]});
   planePanel.panel.hidden = true;
 
-  let active = null;
-  const source = createInputsSource(app);
-  const ctx = {
-    source,
-    drawn: null,
-    info: () => app.store.get().info,
-    settings: () => app.store.get().settings,
-    setDrawn(x) { ctx.drawn = x; },
-    /** Save choices in the URL (only those that changed). */
-    persist(partial) {
-      const s = app.store.get().settings, changed = {};
-      for (const [key, value] of Object.entries(partial)) if (JSON.stringify(s[key]) !== JSON.stringify(value)) changed[key] = value;
-      if (Object.keys(changed).length) app.configure(changed).catch(() => {});
-    },
-    /** The active tab's colouring of the network view's neurons (null clears it). */
-    overlay(tab, overlay) {
-      if (tab !== active) return;
-      getNetwork()?.setOverlay('inputs', overlay);
-    },
-  };
+  const source = inputsSource(app);
+  const active = () => app.store.get().inputs.tab;
 
   // Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs).
   const tablist = Object.assign(document.createElement('div'), {className: 'gbi-tabs'});
@@ -75,34 +57,30 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
   }
   panel.host.append(tablist, ...Object.values(hosts));
   const views = {
-    morph: createMorphView(hosts.morph, ctx), draw: createDrawView(hosts.draw, ctx), pour: createPourView(hosts.pour, ctx),
-    perturb: createPerturbView(hosts.perturb, ctx), hidden: createProjectionView(hosts.hidden, ctx),
+    morph: createMorphView(hosts.morph), draw: createDrawView(hosts.draw), pour: createPourView(hosts.pour),
+    perturb: createPerturbView(hosts.perturb), hidden: createProjectionView(hosts.hidden),
   };
-  const plane = createInputPlaneView(planePanel.host, ctx);
+  const plane = createInputPlaneView(planePanel.host);
+  for (const [name, view] of Object.entries(views)) {
+    source.attach(name, view, {active: () => active() === name, onScreen: panel.isOnScreen});
+    // The open tab colours the network view's neurons (morph, draw, pour) or rings a parameter (perturb).
+    view.on('overlay', (overlay) => { if (active() === name) getNetwork()?.setOverlay('inputs', overlay); });
+  }
+  source.attach('plane', plane, {active: () => !planePanel.panel.hidden, onScreen: planePanel.isOnScreen});
 
-  const ready = () => Boolean(app.store.get().info) && app.store.get().status !== 'loading';
-
+  let shownTab = null;
   function showTab(name) {
     if (!views[name]) throw new Error(`unknown tab "${name}"; use ${TABS.map(([n]) => n).join(', ')}`);
-    if (active === name) return views[name];
-    active = name;
+    if (shownTab === name) return views[name];
+    shownTab = name;
     for (const [n] of TABS) {
       buttons[n].setAttribute('aria-selected', String(n === name));
       buttons[n].tabIndex = n === name ? 0 : -1;
       hosts[n].hidden = n !== name;
     }
     getNetwork()?.setOverlay('inputs', null);
-    ctx.persist({tab: name});
-    shown = null;
-    ensureShown();
+    source.show(name);
     return views[name];
-  }
-
-  let shown = null; // the tab whose view has been activated since the last model change
-  function ensureShown() {
-    if (!active || shown === active || !ready()) return;
-    shown = active;
-    views[active].activate();
   }
 
   // Network view: layout switch in its panel head, clicks routed here.
@@ -140,10 +118,13 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
     net.setOptions({layout: s.layout, forceBy: s.force_by});
     net.on('neuronclick', ({column, index}) => {
       if (column === 0) return;
-      if (active === 'pour') views.pour.selectNeuron(column, index);
-      else if (active === 'perturb') views.perturb.choose({column, index}).catch(() => {});
+      if (active() === 'pour') source.select(column, index);
+      else if (active() === 'perturb') source.run('perturb', {target: {layer: column - 1, kind: 'bias', j: index}}).catch(() => {});
     });
-    net.on('edgeclick', (edge) => { showTab('perturb'); views.perturb.choose(edge).catch(() => {}); });
+    net.on('edgeclick', ({layer, from, to}) => {
+      showTab('perturb');
+      source.run('perturb', {target: {layer, kind: 'weight', i: from, j: to}}).catch(() => {});
+    });
   }
 
   function syncLayout(settings) {
@@ -152,58 +133,38 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
     getNetwork()?.setOptions({layout: settings.layout, forceBy: settings.force_by});
   }
 
-  let infoKey = null;
   app.store.subscribe((state, changed) => {
     if (changed.includes('settings')) {
       syncLayout(state.settings);
-      if (state.settings.tab !== active && active) showTab(state.settings.tab);
+      if (state.settings.tab !== shownTab && shownTab) showTab(state.settings.tab);
     }
     if (changed.includes('info') && state.info) {
-      const key = JSON.stringify([state.info.dataset, state.info.layer_sizes]);
-      if (key !== infoKey) {
-        infoKey = key;
-        Object.values(views).forEach((v) => v.reset());
-        plane.reset();
-        const twoD = state.info.layer_sizes[0] === 2;
-        planePanel.panel.hidden = !twoD;
-        if (twoD && ready()) plane.activate();
-        shown = null;
-        ensureShown();
-      }
+      const twoD = state.info.layer_sizes[0] === 2;
+      if (planePanel.panel.hidden === twoD) { planePanel.panel.hidden = !twoD; source.wake('plane'); }
     }
   });
   app.on('snapshot', () => {
     hookNetwork();
     requestAnimationFrame(hookNetwork); // main.js creates the network view in the frame after the first snapshot
-    if (!active) { showTab(app.store.get().settings.tab); return; }
-    const training = app.store.get().status === 'training';
-    if (training && panel.isOnScreen()) views[active].refresh();
-    if (planePanel.isOnScreen()) plane.refresh();
   });
-  app.on('status', (status) => {
-    ensureShown();
-    if (status === 'paused' && active) { views[active].refresh(true); if (!planePanel.panel.hidden) plane.refresh(true); }
-  });
+  showTab(app.store.get().settings.tab);
   syncLayout(app.store.get().settings);
 
-  const spec = (input) => (input == null ? {index: 0} : typeof input === 'number' ? {index: input}
-    : ArrayBuffer.isView(input) || Array.isArray(input) ? {x: Array.from(input)}
-      : input.x ? {...input, x: Array.from(input.x)} : input);
   provide('inputs', {
     /** Morph {from, to, steps, path}: ends are class numbers, {class, nth}, {index}, {x} or 'drawn'. */
-    morph: (args = {}) => views.morph.run(args),
+    morph: (args = {}) => source.run('morph', args),
     /** Pour {a, b, n}: class numbers, lists of them or "1,7". Per-neuron selectivity and the saliency map. */
-    pour: (args = {}) => views.pour.run(args),
+    pour: (args = {}) => source.run('pour', args),
     /** Perturb {target: {layer, kind: 'weight'|'bias', i, j}, value, silence, input}; value null = trained value. */
-    perturb: (args = {}) => views.perturb.run(args),
+    perturb: (args = {}) => source.run('perturb', args),
     /** Project {layer (0 = input .. L = output), method: 'pca'|'tsne', n}. */
-    project: (args = {}) => views.hidden.run(args),
+    project: (args = {}) => source.run('hidden', args),
     /** Classify one input: a validation index, an array of pixels, or an input spec. */
-    classify: (input) => app.request('classify_input', {input: spec(input)}),
+    classify: (input) => source.classify(input),
     /** Put pixels on the drawing pad (what the network sees) and classify them. */
-    draw: (pixels) => views.draw.setPixels(Array.from(pixels)),
+    draw: (pixels) => source.draw(Array.from(pixels)),
     /** The decision and every neuron's output over the input plane (2-D datasets). */
-    inputPlane: (args = {}) => plane.run(args),
+    inputPlane: (args = {}) => source.run('plane', args),
     /** Open a tab of the Explore inputs panel: morph, draw, pour, perturb or hidden. */
     showTab: (name) => { showTab(name); return name; },
     views,

@@ -7,14 +7,20 @@
 // with "centre and scale" on, the ink's bounding box is scaled to fit FIT of the image (MNIST:
 // 20 of 28 pixels, as in MNIST itself; digits: 8 of 8) and moved so its centre of mass sits at
 // the image centre; then each image pixel is the mean ink coverage of its 10 x 10 block (0..1).
+//
+// View contract: update({info, pixels, pad, result, error, note}) from the inputs source: `pixels`
+// is what the network sees, `result` its answer (engine op 'classify_input'), a new `pad` is put
+// on the pad as blocks of ink (window.glassbox.draw). Out: on('draw', pixels) after every stroke,
+// on('load', {class, nth}) for "Edit a sample", on('overlay', ...) for the network view.
 import d3 from '../common/d3.js';
-import { classOptions, drawInput, exporters, fmt, labelled, makeTooltip, probabilityBars, purple, say } from './inputs-common.js';
+import { classOptions, drawInput, emitter, exporters, fmt, labelled, makeTooltip, probabilityBars, purple, say } from './inputs-common.js';
 
 const RES = 10;           // canvas pixels per image pixel
 const PAD = 300;          // pad size on screen (px)
 const MAX_UNDO = 40;
 
-export function createDrawView(container, ctx) {
+export function create(container, options = {}) {
+  const events = emitter();
   const root = d3.select(container).append('div').attr('class', 'gb-view gbi-view gbi-draw');
   const bar = root.append('div').attr('class', 'gbi-controls');
   const buttons = {};
@@ -36,8 +42,8 @@ export function createDrawView(container, ctx) {
   const tooltip = makeTooltip(root);
   const padCtx = canvas.getContext('2d', { willReadFrequently: true });
 
-  let shape = null, undo = [], drawing = null, cursor = [0, 0], x = null, out = null, frame = false, loaded = null;
-  const info = () => ctx.info();
+  let shape = null, undo = [], drawing = null, cursor = [0, 0], x = null, out = null, frame = false, data = {}, pad = null;
+  const info = () => data.info;
   const names = () => info()?.class_names ?? [];
 
   function setup() {
@@ -200,28 +206,15 @@ export function createDrawView(container, ctx) {
   function changed() {
     if (frame) return;
     frame = true;
-    requestAnimationFrame(() => { frame = false; classify().catch(() => {}); });
+    requestAnimationFrame(() => { frame = false; classify(); });
   }
 
-  // The scheduler runs one request at a time; strokes made meanwhile replace the queued request.
-  function classify(how = {}) {
-    if (!shape) return Promise.resolve(null);
+  // The source classifies what the network sees; strokes made meanwhile replace its queued request.
+  function classify() {
+    if (!shape) return;
     x = preprocess();
-    ctx.setDrawn(x);
     paint();
-    return send(how);
-  }
-
-  async function send(how) {
-    try {
-      out = await ctx.source.classify({ input: { x: Array.from(x) } }, how);
-      message.text('');
-      paint();
-      return out;
-    } catch (error) {
-      message.text(String(error.message || error));
-      throw error;
-    }
+    events.emit('draw', x);
   }
 
   function paint() {
@@ -263,15 +256,12 @@ export function createDrawView(container, ctx) {
     fill.push(Array.from(out.probs.data, (p) => purple(p)));
     const needed = 28 + 240 + yy + 10;
     if (Number(svg.attr('height')) < needed) svg.attr('height', needed).attr('viewBox', `0 0 ${svg.attr('width')} ${needed}`);
-    ctx.overlay('draw', { fill, badges: ['neurons: your drawing'] });
+    events.emit('overlay', { fill, badges: ['neurons: your drawing'] });
   }
 
-  /** Put an input vector on the pad (as blocks of ink), e.g. a sample to edit. */
+  /** Put an input vector on the pad (as blocks of ink), e.g. a sample to edit; it is what the network sees. */
   function setPixels(values) {
-    setup();
-    if (!shape) throw new Error('drawing needs an image dataset');
     const [H, W] = shape;
-    if (!values || values.length !== H * W) throw new Error(`draw needs ${H * W} pixel values, got ${values ? values.length : 0}`);
     pushUndo();
     clearPad();
     padCtx.save();
@@ -284,28 +274,34 @@ export function createDrawView(container, ctx) {
     }
     padCtx.restore();
     centreIn.property('checked', false);
-    return classify();
   }
 
   buttons.clear.on('click', () => { pushUndo(); clearPad(); changed(); });
   buttons.undo.on('click', doUndo);
   centreIn.on('change', changed);
-  loadBtn.on('click', async () => {
-    try {
-      const got = await ctx.source.getInput({ input: { class: Number(loadSel.property('value')), nth: Number(loadNth.property('value')) || 0 } });
-      loaded = got.input;
-      await setPixels(got.x.data);
-      say(message, `Loaded validation sample #${loaded.index} (a ${names()[loaded.label] ?? loaded.label}); paint or erase to edit it.`, true);
-    } catch (error) { message.text(String(error.message || error)); }
-  });
+  loadBtn.on('click', () => events.emit('load', { class: Number(loadSel.property('value')), nth: Number(loadNth.property('value')) || 0 }));
 
   return {
-    setPixels, classify,
+    on: events.on,
+    /** data: {info, pixels, pad, result, error, note} (see the header). */
+    update(next) {
+      data = next;
+      if (!next.info) return;
+      setup();
+      if (!shape) return;
+      if (next.pad && next.pad !== pad) { pad = next.pad; setPixels(pad); x = next.pixels; }
+      if (!next.pixels && x) { x = null; out = null; clearPad(); svg.selectAll('*').remove(); layout(); }
+      out = next.result || null;   // the newest answer (until it comes, the one before)
+      if (next.error) say(message, next.error); else say(message, next.note || '', true);
+      paint();
+    },
+    setOptions() {},
     get input() { return x; },
     get result() { return out; },
-    activate() { setup(); if (shape && x) paint(); },
-    refresh() { if (shape && x) classify({ follow: true }).catch(() => {}); },
-    reset() { shape = null; out = null; x = null; ctx.setDrawn(null); setup(); },
+    destroy() { root.remove(); },
     ...exporters(stage.node(), 'drawing'),
   };
 }
+
+/** The name the page used before the view contract. */
+export const createDrawView = create;

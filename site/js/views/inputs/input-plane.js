@@ -1,9 +1,13 @@
 // Input plane view (2-D datasets: circle, xor, gaussians, spiral), after TensorFlow Playground:
 // every neuron drawn as a small heatmap of its own output over the (x1, x2) plane, joined by the
 // weights, and the network's decision as a large heatmap with the data points on it. Updates
-// live while training. Engine op: 'input_plane' (py/glassbox/plane.py).
+// live while training.
+//
+// View contract: update({info, snapshot, result, error, unavailable}) from the inputs source
+// (engine op 'input_plane'; the snapshot gives the weights drawn as lines). For a dataset that is
+// not 2-D the source sends `unavailable` (why) and the view says so over an empty plane.
 import d3 from '../common/d3.js';
-import { exporters, fmt, imageURL, makeTooltip } from './inputs-common.js';
+import { emitter, exporters, fmt, imageURL, makeTooltip } from './inputs-common.js';
 
 const ORANGE = [245, 147, 34], BLUE_TF = [8, 119, 189], WHITE = [248, 250, 252];
 const MAX_SHOWN = 32;
@@ -12,27 +16,35 @@ const mix = (a, b, t) => a.map((v, i) => Math.round(v + (b[i] - v) * t));
 const signed = (t) => (t >= 0 ? mix(WHITE, BLUE_TF, Math.min(1, t)) : mix(WHITE, ORANGE, Math.min(1, -t)));
 const CLASS_RGB = [BLUE_TF, ORANGE];
 
-export function createInputPlaneView(container, ctx) {
+export function create(container, options = {}) {
+  const events = emitter();
   const root = d3.select(container).append('div').attr('class', 'gb-view gbi-view gbi-plane');
   const message = root.append('div').attr('class', 'gbi-message').attr('role', 'status');
   const stage = root.append('div').attr('class', 'gbi-stage');
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Decision over the input plane and every neuron\'s output');
   const tooltip = makeTooltip(root);
-  let result = null, geometry = null;
-  const info = () => ctx.info();
+  let result = null, geometry = null, data = {};
+  const info = () => data.info;
   const names = () => info()?.class_names ?? ['0', '1'];
 
-  async function run(args = {}, how = {}) {
-    try {
-      const out = await ctx.source.plane({ grid: args.grid ?? 64, neuron_grid: args.neuron_grid ?? 24, points: args.points ?? 400 }, how);
-      result = out;
-      message.text('');
-      draw();
-      return out;
-    } catch (error) {
-      message.text(String(error.message || error));
-      throw error;
-    }
+  /** No plane to show: an empty plane with the reason, so an embedded view never stays blank. */
+  function drawUnavailable(reason) {
+    const width = Math.max(520, container.clientWidth || 700), size = 180, top = 30;
+    svg.selectAll('*').remove();
+    svg.attr('width', width).attr('height', size + 80).attr('viewBox', `0 0 ${width} ${size + 80}`);
+    svg.append('text').attr('class', 'gbi-title').attr('x', 0).attr('y', 18).text('No input plane for this network');
+    const g = svg.append('g').attr('class', 'gbi-plane-empty').attr('transform', `translate(40,${top})`);
+    g.append('rect').attr('class', 'gbi-plane-frame').attr('width', size).attr('height', size).attr('fill', '#f8fafc');
+    const xs = d3.scaleLinear([-1, 1], [0, size]), ys = d3.scaleLinear([-1, 1], [size, 0]);
+    g.append('g').attr('class', 'gb-axis').attr('transform', `translate(0,${size})`).call(d3.axisBottom(xs).ticks(4));
+    g.append('g').attr('class', 'gb-axis').call(d3.axisLeft(ys).ticks(4));
+    g.append('text').attr('class', 'gbi-small').attr('x', size / 2).attr('y', size + 34).attr('text-anchor', 'middle').text('x1');
+    g.append('text').attr('class', 'gbi-small').attr('transform', `translate(-30,${size / 2}) rotate(-90)`).attr('text-anchor', 'middle').text('x2');
+    const text = svg.append('g').attr('transform', `translate(${size + 70},${top + 20})`);
+    const words = reason.split(' '), lines = [''];
+    for (const word of words) { if ((lines[lines.length - 1] + ' ' + word).length > 52) lines.push(''); lines[lines.length - 1] += (lines[lines.length - 1] ? ' ' : '') + word; }
+    lines.forEach((line, i) => text.append('text').attr('class', 'gbi-small').attr('x', 0).attr('y', i * 18).text(line));
+    message.text('');
   }
 
   function nodeImage(t, k) {
@@ -42,7 +54,7 @@ export function createInputPlaneView(container, ctx) {
 
   function draw() {
     if (!result) return;
-    const width = Math.max(700, container.clientWidth || 900), snap = ctx.source.snapshot();
+    const width = Math.max(700, container.clientWidth || 900), snap = data.snapshot;
     const layers = [result.inputs, ...result.neurons];   // page columns 0 .. L-1 (the output is the big map)
     const outSize = Math.min(300, Math.max(220, width * 0.3)), outX = width - outSize - 24, top = 40;
     const node = Math.max(28, Math.min(52, 420 / Math.max(...layers.map((t) => Math.min(MAX_SHOWN, t.shape[0])))));
@@ -143,11 +155,21 @@ export function createInputPlaneView(container, ctx) {
   }
 
   return {
-    run,
+    on: events.on,
+    /** data: {info, snapshot, result, error, unavailable} (see the header). */
+    update(next) {
+      data = next;
+      if (next.unavailable) { result = null; drawUnavailable(next.unavailable); return; }
+      message.text(next.error || '');
+      if (!next.result) { if (result) { result = null; svg.selectAll('*').remove(); } return; }
+      if (next.result !== result) { result = next.result; draw(); }
+    },
+    setOptions() {},
     get result() { return result; },
-    activate() { if (!result) run().catch(() => {}); else draw(); },
-    refresh(force = false) { run({}, { follow: true, force }).catch(() => {}); },
-    reset() { result = null; svg.selectAll('*').remove(); },
+    destroy() { root.remove(); },
     ...exporters(stage.node(), 'input-plane'),
   };
 }
+
+/** The name the page used before the view contract. */
+export const createInputPlaneView = create;

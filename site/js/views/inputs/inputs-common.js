@@ -123,6 +123,22 @@ export function makeTooltip(root) {
   };
 }
 
+/**
+ * on(event, fn) / emit(event, value): how a view reports the user's choices ('request', 'draw',
+ * 'select', ...) to its data source instead of fetching anything itself. on() returns off().
+ */
+export function emitter() {
+  const listeners = new Map();
+  return {
+    on(event, fn) {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event).add(fn);
+      return () => listeners.get(event).delete(fn);
+    },
+    emit(event, value) { for (const fn of [...(listeners.get(event) || [])]) fn(value); },
+  };
+}
+
 /** exportSVG / exportPNG for a view whose drawing is the <svg> inside `stage`. */
 export function exporters(stage, name) {
   return {

@@ -1,16 +1,21 @@
 // Morph view: slide along a path from one input to another (default a 5 to a 6) and watch the
 // input, the output probabilities and the neurons change. For the whole path at once: a strip
 // chart of the probabilities with the decision flips marked, and a neuron x path heatmap of the
-// neurons that change most, sorted by where they switch. Engine op: 'morph' (py/glassbox/probing.py).
+// neurons that change most, sorted by where they switch.
+//
+// View contract: update({info, request, result, error, drawn}) from the inputs source (engine op
+// 'morph'); choices go out as on('request', {from, to, steps, path}) and on('position', step);
+// on('overlay', fill) colours the network view's neurons once the student moves along the path.
 import d3 from '../common/d3.js';
-import { CLASS_COLORS, classOptions, drawInput, exporters, fmt, labelled, makeTooltip, probabilityBars,
+import { CLASS_COLORS, classOptions, drawInput, emitter, exporters, fmt, labelled, makeTooltip, probabilityBars,
   purple, rampLegend, rowOf, imageURL } from './inputs-common.js';
 
 const MAX_ROWS = 40;
 const PATHS = { pixel: 'Pixel blend: fade one image into the other',
   real: 'Through real digits: a chain of nearest validation samples' };
 
-export function createMorphView(container, ctx) {
+export function create(container, options = {}) {
+  const events = emitter();
   const root = d3.select(container).append('div').attr('class', 'gb-view gbi-view gbi-morph');
   const bar = root.append('div').attr('class', 'gbi-controls');
   const fromSel = labelled(bar, 'From', 'select', 'gbi-morph-from');
@@ -31,68 +36,51 @@ export function createMorphView(container, ctx) {
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Morph between two inputs');
   const tooltip = makeTooltip(root);
 
-  let result = null, pos = 0, rows = [], width = 0, spec = null, timer = null;
+  let result = null, pos = 0, rows = [], width = 0, timer = null, data = {}, optionsKey = '', shownRequest = null;
   let scaleX = null, heat = null, engaged = false;
 
-  const info = () => ctx.info();
+  const info = () => data.info;
   const classNames = () => info()?.class_names ?? [];
   const nameOf = (k) => classNames()[k] ?? String(k);
 
   function syncOptions() {
-    const extra = [{ value: 'drawn', text: 'my drawing', disabled: !ctx.drawn }];
+    const key = JSON.stringify([classNames(), data.drawn]);
+    if (key === optionsKey) return;
+    optionsKey = key;
+    const extra = [{ value: 'drawn', text: 'my drawing', disabled: !data.drawn }];
     classOptions(fromSel, info(), { extra });
     classOptions(toSel, info(), { extra });
-    const s = ctx.settings(), n = classNames().length;
-    if (!spec) {
-      fromSel.property('value', String(s.morph_from < n ? s.morph_from : 0));
-      toSel.property('value', String(s.morph_to < n ? s.morph_to : Math.min(1, n - 1)));
-      pathSel.property('value', s.morph_path);
-    }
+    shownRequest = null;
   }
 
   function endpoint(select, nth) {
     const v = select.property('value');
-    return v === 'drawn' ? { x: Array.from(ctx.drawn || []) } : { class: Number(v), nth: Math.max(0, Number(nth.property('value')) || 0) };
+    return v === 'drawn' ? 'drawn' : { class: Number(v), nth: Math.max(0, Number(nth.property('value')) || 0) };
   }
 
-  const asSpec = (v) => (typeof v === 'number' ? { class: v } : v === 'drawn' ? { x: Array.from(ctx.drawn || []) }
-    : v && v.x && !Array.isArray(v.x) ? { ...v, x: Array.from(v.x) } : v);
-
-  /** Run a morph; args default to the controls. Resolves with the engine's result. */
-  async function run(args = {}, how = {}) {
-    const request = {
-      from: asSpec(args.from ?? endpoint(fromSel, fromNth)), to: asSpec(args.to ?? endpoint(toSel, toNth)),
-      steps: args.steps ?? (Number(stepsIn.property('value')) || 50), path: args.path ?? pathSel.property('value'),
-    };
-    try {
-      const out = await ctx.source.morph(request, how);
-      spec = request;
-      reflect(request);
-      const keepT = result ? pos / Math.max(1, result.t.shape[0] - 1) : 0;
-      result = out;
-      message.text('');
-      slider.attr('max', out.t.shape[0] - 1);
-      pos = Math.round(keepT * (out.t.shape[0] - 1));
-      slider.property('value', pos);
-      draw();
-      return out;
-    } catch (error) {
-      message.text(String(error.message || error));
-      throw error;
-    }
-  }
-
+  /** The controls show the latest request (the user's or an API call's). */
   function reflect(request) {
-    const persist = {};
-    for (const [end, select, nth, key] of [['from', fromSel, fromNth, 'morph_from'], ['to', toSel, toNth, 'morph_to']]) {
+    if (!request || request === shownRequest) return;
+    shownRequest = request;
+    for (const [end, select, nth] of [['from', fromSel, fromNth], ['to', toSel, toNth]]) {
       const r = request[end];
-      if (r && r.class != null) { select.property('value', String(r.class)); nth.property('value', r.nth ?? 0); persist[key] = r.class; }
-      else if (r && r.x) select.property('value', 'drawn');
+      if (r && r.class != null) { select.property('value', String(r.class)); nth.property('value', r.nth ?? 0); }
+      else if (r === 'drawn' || (r && r.x)) select.property('value', 'drawn');
     }
     stepsIn.property('value', request.steps);
     pathSel.property('value', request.path);
-    persist.morph_path = request.path;
-    ctx.persist(persist);
+  }
+
+  const choose = () => events.emit('request', { from: endpoint(fromSel, fromNth), to: endpoint(toSel, toNth),
+    steps: Number(stepsIn.property('value')) || 50, path: pathSel.property('value') });
+
+  function show(out) {
+    const keepT = result ? pos / Math.max(1, result.t.shape[0] - 1) : 0;
+    result = out;
+    slider.attr('max', out.t.shape[0] - 1);
+    pos = Math.round(keepT * (out.t.shape[0] - 1));
+    slider.property('value', pos);
+    draw();
   }
 
   // The neurons that change most (relative to their layer), in the order they switch: first those
@@ -220,7 +208,7 @@ export function createMorphView(container, ctx) {
     svg.select('.gbi-cursor').attr('x1', scaleX(pos)).attr('x2', scaleX(pos));
     where.text(`step ${pos} of ${S - 1} · t = ${fmt(result.t.data[pos])} · predicted ${names[pred] ?? pred}`);
     // The Network panel shows the morph's activations once the student moves along the path.
-    if (engaged) ctx.overlay('morph', { fill: overlayFill(), badges: [`neurons: morph step ${pos}`] });
+    if (engaged) events.emit('overlay', { fill: overlayFill(), badges: [`neurons: morph step ${pos}`] });
   }
 
   function overlayFill() {
@@ -264,10 +252,11 @@ export function createMorphView(container, ctx) {
     pos = Math.max(0, Math.min(result.t.shape[0] - 1, s));
     slider.property('value', pos);
     paintPosition();
+    events.emit('position', pos);
   }
 
   slider.on('input', () => setPosition(Number(slider.property('value'))));
-  for (const el of [fromSel, toSel, pathSel, stepsIn, fromNth, toNth]) el.on('change', () => run().catch(() => {}));
+  for (const el of [fromSel, toSel, pathSel, stepsIn, fromNth, toNth]) el.on('change', choose);
   animate.on('click', () => {
     if (timer) { clearInterval(timer); timer = null; animate.text('▶ Animate'); return; }
     animate.text('■ Stop');
@@ -279,16 +268,26 @@ export function createMorphView(container, ctx) {
   });
 
   return {
-    run, setPosition,
+    on: events.on,
+    /** data: {info, request, result, error, drawn} (see the header). */
+    update(next) {
+      data = next;
+      if (!next.info) return;
+      syncOptions();
+      reflect(next.request);
+      message.text(next.error || '');
+      if (!next.result) { if (result) { result = null; engaged = false; svg.selectAll('*').remove(); } return; }
+      if (next.result !== result) show(next.result);
+      else paintPosition();
+    },
+    setOptions() {},
+    setPosition,
     get result() { return result; },
     get position() { return pos; },
-    activate() { syncOptions(); if (!result) run().catch(() => {}); else paintPosition(); },
-    /** Called on every snapshot while this tab shows: re-run at most once a second. */
-    refresh(force = false) {
-      syncOptions();
-      if (spec) run(spec, { follow: true, force }).catch(() => {});
-    },
-    reset() { result = null; spec = null; engaged = false; svg.selectAll('*').remove(); },
+    destroy() { if (timer) clearInterval(timer); root.remove(); },
     ...exporters(stage.node(), 'morph'),
   };
 }
+
+/** The name the page used before the view contract. */
+export const createMorphView = create;

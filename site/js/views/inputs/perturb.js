@@ -2,11 +2,16 @@
 // input and the validation accuracy; the robustness readout says exactly how far the value can
 // move before the prediction changes, and a chart shows every logit as that value moves.
 // Targets come from clicks on the Network panel (a line = weight, a neuron = its bias) or from
-// the selects here. The live model is never changed: Reset is exact. Engine op: 'perturb'.
+// the selects here. The live model is never changed: Reset is exact.
+//
+// View contract: update({info, request, result, error, drawn}) from the inputs source (engine op
+// 'perturb'). Out: on('request', {target | value | silence | input}) where target may be
+// 'strongest', and on('overlay', ...) to ring the perturbed parameter in the network view.
 import d3 from '../common/d3.js';
-import { CLASS_COLORS, dodge, drawInput, exporters, fmt, labelled, makeTooltip, pct, probabilityBars } from './inputs-common.js';
+import { CLASS_COLORS, dodge, drawInput, emitter, exporters, fmt, labelled, makeTooltip, pct, probabilityBars } from './inputs-common.js';
 
-export function createPerturbView(container, ctx) {
+export function create(container, options = {}) {
+  const events = emitter();
   const root = d3.select(container).append('div').attr('class', 'gb-view gbi-view gbi-perturb');
   const pick = root.append('div').attr('class', 'gbi-controls');
   pick.append('span').attr('class', 'gbi-hint').text('Click a line (weight) or a neuron (bias) in the Network panel, or choose:');
@@ -28,8 +33,8 @@ export function createPerturbView(container, ctx) {
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Perturbing one parameter');
   const tooltip = makeTooltip(root);
 
-  let result = null, target = null, value = null, silence = false, input = null, x = null;
-  const info = () => ctx.info();
+  let result = null, x = null, data = {}, layersFor = '';
+  const info = () => data.info;
   const names = () => info()?.class_names ?? [];
   const sizes = () => info()?.layer_sizes ?? [];
   const colName = (c) => (c === 0 ? 'input' : c === sizes().length - 1 ? 'output' : `hidden ${c}`);
@@ -39,51 +44,13 @@ export function createPerturbView(container, ctx) {
 
   function syncOptions() {
     const s = sizes();
+    if (s.join() === layersFor) return;
+    layersFor = s.join();
     layerSel.selectAll('option').data(d3.range(s.length - 1)).join('option').attr('value', (l) => l)
       .text((l) => `${colName(l)} → ${colName(l + 1)}`);
   }
 
-  function defaultInput() {
-    const snap = ctx.source.snapshot(), probe = ctx.settings().probe;
-    return typeof probe === 'number' && snap?.probe?.index ? { index: snap.probe.index.data[probe] ?? 0 } : { index: 0 };
-  }
-
-  function strongestTarget() {
-    const snap = ctx.source.snapshot(), L = snap.layers.length, W = snap.layers[L - 1].W, [nIn, nOut] = W.shape;
-    const j = result ? result.perturbed.pred : 0;
-    let best = 0;
-    for (let i = 0; i < nIn; i++) if (Math.abs(W.data[i * nOut + j]) > Math.abs(W.data[best * nOut + j])) best = i;
-    return { layer: L - 1, kind: 'weight', i: best, j };
-  }
-
-  /** Perturb: {target, value?, silence?, input?}; missing parts keep the current ones. */
-  async function run(args = {}, how = {}) {
-    if (args.target) { target = { ...args.target }; value = null; silence = false; }
-    if (args.value !== undefined) value = args.value;
-    if (args.silence !== undefined) silence = !!args.silence;
-    if (args.input !== undefined) input = args.input;
-    if (!target) target = strongestTarget();
-    if (!input) input = defaultInput();
-    // The scheduler runs one request at a time; calls made meanwhile replace the queued one.
-    return execute(how);
-  }
-
-  function execute(how) {
-    const request = { target, value, silence, input: input === 'drawn' ? { x: Array.from(ctx.drawn || []) } : input };
-    return (async () => {
-      try {
-        const out = await ctx.source.perturb(request, how);
-        result = out;
-        message.text('');
-        reflect();
-        draw();
-        return out;
-      } catch (error) {
-        message.text(String(error.message || error));
-        throw error;
-      }
-    })();
-  }
+  const run = (args) => events.emit('request', args);
 
   function reflect() {
     const t = result.target;
@@ -96,8 +63,9 @@ export function createPerturbView(container, ctx) {
     if (document.activeElement !== valueIn.node()) valueIn.property('value', +t.value.toPrecision(6));
     const hidden = t.kind === 'bias' && t.layer < sizes().length - 2;
     silenceIn.property('checked', t.silence).property('disabled', !hidden);
+    const input = data.request?.input;
     if (input !== 'drawn' && input?.index != null) inputIn.property('value', input.index);
-    drawnIn.property('checked', input === 'drawn').property('disabled', !ctx.drawn);
+    drawnIn.property('checked', input === 'drawn').property('disabled', !data.drawn);
   }
 
   function robustnessText(r, t) {
@@ -139,7 +107,7 @@ export function createPerturbView(container, ctx) {
     const stroke = sizes().map((n) => new Array(n).fill(null));
     if (t.kind === 'weight' && t.layer > 0) stroke[t.layer][t.i] = '#e11d48';
     stroke[t.layer + 1][t.j] = '#e11d48';
-    ctx.overlay('perturb', { stroke, badges: ['red ring = perturbed'] });
+    events.emit('overlay', { stroke, badges: ['red ring = perturbed'] });
     svg.attr('width', width).attr('height', 500).attr('viewBox', `0 0 ${width} 500`);
   }
 
@@ -176,31 +144,40 @@ export function createPerturbView(container, ctx) {
         const order = d3.range(C).sort((a, b) => logits.data[k * C + b] - logits.data[k * C + a]).slice(0, 3);
         tooltip.show([`value ${fmt(values[k])}`, ...order.map((c) => `${names()[c] ?? c}: logit ${fmt(logits.data[k * C + c])}`), 'click to set this value'], mx, my);
       }).on('pointerleave', () => tooltip.hide())
-      .on('click', (event) => { const [px] = d3.pointer(event, g.node()); run({ value: xs.invert(px) }).catch(() => {}); });
+      .on('click', (event) => { const [px] = d3.pointer(event, g.node()); run({ value: xs.invert(px) }); });
   }
 
   const readTarget = () => ({ layer: Number(layerSel.property('value')), kind: kindSel.property('value'),
     i: Number(fromIn.property('value')) || 0, j: Number(toIn.property('value')) || 0 });
-  for (const el of [layerSel, kindSel, fromIn, toIn]) el.on('change', () => run({ target: readTarget() }).catch(() => {}));
-  strongest.on('click', () => run({ target: strongestTarget() }).catch(() => {}));
-  slider.on('input', () => run({ value: Number(slider.property('value')) }).catch(() => {}));
-  valueIn.on('change', () => run({ value: Number(valueIn.property('value')) }).catch(() => {}));
-  silenceIn.on('change', () => run({ silence: silenceIn.property('checked') }).catch(() => {}));
-  resetBtn.on('click', () => run({ value: null, silence: false }).catch(() => {}));
-  inputIn.on('change', () => run({ input: { index: Number(inputIn.property('value')) || 0 } }).catch(() => {}));
-  drawnIn.on('change', () => run({ input: drawnIn.property('checked') ? 'drawn' : { index: Number(inputIn.property('value')) || 0 } }).catch(() => {}));
+  for (const el of [layerSel, kindSel, fromIn, toIn]) el.on('change', () => run({ target: readTarget() }));
+  strongest.on('click', () => run({ target: 'strongest' }));
+  slider.on('input', () => run({ value: Number(slider.property('value')) }));
+  valueIn.on('change', () => run({ value: Number(valueIn.property('value')) }));
+  silenceIn.on('change', () => run({ silence: silenceIn.property('checked') }));
+  resetBtn.on('click', () => run({ value: null, silence: false }));
+  inputIn.on('change', () => run({ input: { index: Number(inputIn.property('value')) || 0 } }));
+  drawnIn.on('change', () => run({ input: drawnIn.property('checked') ? 'drawn' : { index: Number(inputIn.property('value')) || 0 } }));
 
   return {
-    run,
-    reset() { result = null; target = null; value = null; silence = false; input = null; svg.selectAll('*').remove(); },
-    get result() { return result; },
-    /** A click on the network: {column, index} (a neuron: its bias) or {layer, from, to} (a weight). */
-    choose(pickIt) {
-      const t = pickIt.column != null ? { layer: pickIt.column - 1, kind: 'bias', j: pickIt.index } : { layer: pickIt.layer, kind: 'weight', i: pickIt.from, j: pickIt.to };
-      return run({ target: t });
+    on: events.on,
+    /** data: {info, request, result, error, drawn} (see the header). */
+    update(next) {
+      data = next;
+      if (!next.info) return;
+      syncOptions();
+      message.text(next.error || '');
+      if (!next.result) { if (result) { result = null; svg.selectAll('*').remove(); } return; }
+      if (next.result === result) { reflect(); return; }
+      result = next.result;
+      reflect();
+      draw();
     },
-    activate() { syncOptions(); if (!result) run().catch(() => {}); else draw(); },
-    refresh(force = false) { if (target) run({}, { follow: true, force }).catch(() => {}); },
+    setOptions() {},
+    get result() { return result; },
+    destroy() { root.remove(); },
     ...exporters(stage.node(), 'perturb'),
   };
 }
+
+/** The name the page used before the view contract. */
+export const createPerturbView = create;

@@ -2,13 +2,18 @@
 // Every neuron is coloured by how it answers (blue = A only, red = B only, purple = both, dark =
 // neither) here and in the Network panel; its selectivity is 2*AUC - 1 (ROC AUC of its A vs B
 // responses). A chosen neuron shows its incoming weights and its response histograms; the
-// saliency map shows which input pixels decide A vs B. Engine op: 'pour' (py/glassbox/pouring.py).
+// saliency map shows which input pixels decide A vs B.
+//
+// View contract: update({info, snapshot, request, result, selected, error}) from the inputs source
+// (engine op 'pour'; the snapshot gives the chosen neuron's incoming weights). Out:
+// on('request', {a, b, n}), on('select', {column, index}), on('overlay', ...) for the network view.
 import d3 from '../common/d3.js';
-import { BLUE, RED, diverging, drawInput, exporters, fmt, labelled, makeTooltip, pourColor, rampLegend, shapeOf } from './inputs-common.js';
+import { BLUE, RED, diverging, drawInput, emitter, exporters, fmt, labelled, makeTooltip, pourColor, rampLegend, shapeOf } from './inputs-common.js';
 
 const GROUPS = { even: 'even digits (0,2,4,6,8)', odd: 'odd digits (1,3,5,7,9)', custom: 'custom list…' };
 
-export function createPourView(container, ctx) {
+export function create(container, options = {}) {
+  const events = emitter();
   const root = d3.select(container).append('div').attr('class', 'gb-view gbi-view gbi-pour');
   const bar = root.append('div').attr('class', 'gbi-controls');
   const sides = {};
@@ -27,8 +32,8 @@ export function createPourView(container, ctx) {
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Pouring two classes through the network');
   const tooltip = makeTooltip(root);
 
-  let result = null, request = null, selected = null, optionsFor = '';
-  const info = () => ctx.info();
+  let result = null, selected = null, optionsFor = '', data = {}, shownRequest = null, shownResult = null;
+  const info = () => data.info;
   const names = () => info()?.class_names ?? [];
   const setName = (list) => list.map((k) => names()[k] ?? k).join(', ');
 
@@ -38,14 +43,22 @@ export function createPourView(container, ctx) {
     optionsFor = key;
     const digitsLike = names().length === 10;
     const options = [...names().map((n, k) => [String(k), `class ${n}`]), ...Object.entries(GROUPS).filter(([k]) => digitsLike || k === 'custom')];
-    const s = ctx.settings(), n = names().length;
-    for (const [side, wanted, fallback] of [['a', s.pour_a, 0], ['b', s.pour_b, Math.min(1, n - 1)]]) {
-      const { select } = sides[side];
-      select.selectAll('option').data(options).join('option').attr('value', (d) => d[0]).text((d) => d[1]);
-      const valid = (wanted || []).filter((k) => k < n);
-      setSide(side, valid.length ? valid : [fallback]);
+    for (const side of ['a', 'b']) {
+      sides[side].select.selectAll('option').data(options).join('option').attr('value', (d) => d[0]).text((d) => d[1]);
     }
-    nIn.property('value', s.pour_n);
+    shownRequest = null;
+  }
+
+  /** The controls show the latest request: the classes the engine answered for, else those asked. */
+  function reflect(request) {
+    if (!request || (request === shownRequest && result === shownResult)) return;
+    const list = (v) => (Array.isArray(v) ? v : typeof v === 'number' ? [v] : String(v).split(',').map(Number));
+    const answered = result && request === shownRequest;   // the engine's answer names the classes exactly
+    shownRequest = request;
+    shownResult = result;
+    setSide('a', answered ? result.a : list(request.a));
+    setSide('b', answered ? result.b : list(request.b));
+    nIn.property('value', request.n);
   }
 
   function setSide(side, list) {
@@ -63,31 +76,7 @@ export function createPourView(container, ctx) {
     return [Number(v)];
   }
 
-  /** Pour; args {a, b, n} default to the controls. Resolves with the engine's result. */
-  async function run(args = {}, how = {}) {
-    const req = { a: args.a ?? readSide('a'), b: args.b ?? readSide('b'), n: args.n ?? (Number(nIn.property('value')) || 200) };
-    try {
-      const out = await ctx.source.pour(req, how);
-      if (!result || result.a.join() !== out.a.join() || result.b.join() !== out.b.join()) selected = null;
-      request = req;
-      result = out;
-      setSide('a', out.a); setSide('b', out.b); nIn.property('value', req.n);
-      ctx.persist({ pour_a: out.a, pour_b: out.b, pour_n: Math.min(1000, req.n) });
-      message.text('');
-      if (!selected || selected.column > out.layers.length) selected = bestNeuron();
-      fillNeuronOptions();
-      draw();
-      return out;
-    } catch (error) {
-      message.text(String(error.message || error));
-      throw error;
-    }
-  }
-
-  function bestNeuron() {
-    const sel = result.layers[0].selectivity.data;
-    return { column: 1, index: d3.maxIndex(sel, (v) => Math.abs(v)) };
-  }
+  const choose = () => events.emit('request', { a: readSide('a'), b: readSide('b'), n: Number(nIn.property('value')) || 200 });
 
   function fillNeuronOptions() {
     const opts = [];
@@ -100,12 +89,7 @@ export function createPourView(container, ctx) {
     neuronSel.property('value', `${selected.column}:${selected.index}`);
   }
 
-  function selectNeuron(column, index) {
-    if (!result || column < 1 || column > result.layers.length) return;
-    selected = { column, index };
-    neuronSel.property('value', `${column}:${index}`);
-    draw();
-  }
+  const selectNeuron = (column, index) => events.emit('select', { column, index });
 
   function draw() {
     if (!result) return;
@@ -169,7 +153,7 @@ export function createPourView(container, ctx) {
     const detailH = drawDetail(svg.append('g').attr('transform', `translate(${rightX},0)`));
     const height = Math.max(imgH + 230, y + 110, detailH);
     svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
-    ctx.overlay('pour', { fill, badges });
+    events.emit('overlay', { fill, badges });
   }
 
   function neuronLines(column, k) {
@@ -190,7 +174,7 @@ export function createPourView(container, ctx) {
 
   function drawDetail(g) {
     if (!selected) return 0;
-    const { column, index } = selected, layer = result.layers[column - 1], snap = ctx.source.snapshot();
+    const { column, index } = selected, layer = result.layers[column - 1], snap = data.snapshot;
     const lines = neuronLines(column, index);
     g.append('text').attr('class', 'gbi-title').attr('x', 0).attr('y', 18).text(lines[0]);
     g.append('text').attr('class', 'gbi-small').attr('x', 0).attr('y', 36).text(lines[1]);
@@ -233,21 +217,38 @@ export function createPourView(container, ctx) {
     return y + 175;
   }
 
-  pourBtn.on('click', () => run().catch(() => {}));
-  nIn.on('change', () => run().catch(() => {}));
+  pourBtn.on('click', choose);
+  nIn.on('change', choose);
   for (const side of ['a', 'b']) {
-    sides[side].select.on('change.run', () => { if (sides[side].select.property('value') !== 'custom') run().catch(() => {}); });
-    sides[side].custom.on('change', () => run().catch(() => {}));
+    sides[side].select.on('change.run', () => { if (sides[side].select.property('value') !== 'custom') choose(); });
+    sides[side].custom.on('change', choose);
   }
   neuronSel.on('change', () => { const [c, k] = neuronSel.property('value').split(':').map(Number); selectNeuron(c, k); });
 
   return {
-    run, selectNeuron,
+    on: events.on,
+    /** data: {info, snapshot, request, result, selected, error} (see the header). */
+    update(next) {
+      data = next;
+      if (!next.info) return;
+      syncOptions();
+      message.text(next.error || '');
+      if (!next.result) { if (result) { result = null; selected = null; svg.selectAll('*').remove(); } reflect(next.request); return; }
+      const changed = next.result !== result || JSON.stringify(next.selected) !== JSON.stringify(selected);
+      result = next.result;
+      selected = next.selected ? { ...next.selected } : null;
+      reflect(next.request);
+      if (!changed) return;
+      fillNeuronOptions();
+      draw();
+    },
+    setOptions() {},
     get result() { return result; },
     get selected() { return selected && { ...selected }; },
-    activate() { syncOptions(); if (!result) run().catch(() => {}); else draw(); },
-    refresh(force = false) { syncOptions(); if (request) run(request, { follow: true, force }).catch(() => {}); },
-    reset() { result = null; request = null; selected = null; optionsFor = ''; svg.selectAll('*').remove(); },
+    destroy() { root.remove(); },
     ...exporters(stage.node(), 'pour'),
   };
 }
+
+/** The name the page used before the view contract. */
+export const createPourView = create;

@@ -1,12 +1,15 @@
 // Hidden-space view: one layer's activations over validation samples projected to 2-D, coloured
 // by class. PCA (numpy, in the engine) follows training live; t-SNE (scikit-learn) runs on demand
-// with a progress indication. Hover a point to see its input. Engine op: 'project'.
+// with a progress indication. Hover a point to see its input.
+//
+// View contract: update({info, request, result, inputs, step, seconds, pending, progress, error})
+// from the inputs source (engine op 'project'; `inputs` are the samples' pixels for the hover
+// thumbnails, `pending` a t-SNE under way). Out: on('request', {layer, method}).
 import d3 from '../common/d3.js';
-import { CLASS_COLORS, exporters, fmt, imageURL, ink, labelled, makeTooltip, shapeOf } from './inputs-common.js';
+import { CLASS_COLORS, emitter, exporters, fmt, imageURL, ink, labelled, makeTooltip, shapeOf } from './inputs-common.js';
 
-const POINTS = { pca: 1000, tsne: 500 };
-
-export function createProjectionView(container, ctx) {
+export function create(container, options = {}) {
+  const events = emitter();
   const root = d3.select(container).append('div').attr('class', 'gb-view gbi-view gbi-projection');
   const bar = root.append('div').attr('class', 'gbi-controls');
   const layerSel = labelled(bar, 'Layer', 'select', 'gbi-proj-layer');
@@ -25,9 +28,9 @@ export function createProjectionView(container, ctx) {
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Hidden space projection');
   const tooltip = makeTooltip(root);
 
-  let result = null, inputs = null, inputsKey = '', busy = false, domain = null, delaunay = null, points = [];
+  let result = null, inputs = null, domain = null, delaunay = null, points = [], data = {}, ticker = null, shownRequest = null;
   let method = 'pca', layer = null, stepShown = 0;
-  const info = () => ctx.info();
+  const info = () => data.info;
   const names = () => info()?.class_names ?? [];
   const sizes = () => info()?.layer_sizes ?? [];
   const layerName = (l) => (l === 0 ? 'input pixels' : l === sizes().length - 1 ? 'output logits' : `hidden ${l}`);
@@ -36,55 +39,39 @@ export function createProjectionView(container, ctx) {
     const s = sizes();
     layerSel.selectAll('option').data(d3.range(s.length)).join('option').attr('value', (l) => l)
       .text((l) => `${layerName(l)} (${s[l]} ${l === 0 ? 'features' : 'neurons'})`);
-    if (layer == null || layer >= s.length) layer = Math.min(ctx.settings().proj_layer, s.length - 1);
-    layerSel.property('value', layer);
+    if (data.request && data.request !== shownRequest) { shownRequest = data.request; layer = data.request.layer; method = data.request.method; }
+    if (layer != null) layerSel.property('value', layer);
     methodSel.property('value', method);
     runBtn.style('display', method === 'tsne' ? null : 'none');
   }
 
-  /** Project: {layer, method, n}; resolves with the engine's result. */
-  async function run(args = {}, how = {}) {
-    layer = args.layer ?? layer ?? 1;
-    method = args.method ?? method;
-    syncOptions();
-    const n = args.n ?? POINTS[method], key = `${info()?.dataset}:${n}`;
-    const request = { layer, method, n, with_inputs: inputsKey !== key };
-    if (method === 'tsne') request.packages = ['scikit-learn'];
-    busy = true;
-    const started = performance.now();
-    let ticker = null;
-    if (method === 'tsne') {
-      progress.classed('gbi-busy', true);
+  /** The progress line: a t-SNE under way (and the package loading first), or how long the last took. */
+  function showProgress() {
+    const pending = data.pending;
+    if (ticker) { clearInterval(ticker); ticker = null; }
+    progress.classed('gbi-busy', Boolean(pending));
+    if (pending) {
       const tick = () => {
-        const p = ctx.source.progress(), loading = p && p.phase === 'packages' && p.fraction < 1;
-        progressText.text(loading ? `${p.label}… ${((performance.now() - started) / 1000).toFixed(1)} s`
-          : `Running t-SNE on ${n} points of ${layerName(layer)}… ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        const p = data.progress, loading = p && p.phase === 'packages' && p.fraction < 1, seconds = ((performance.now() - pending.since) / 1000).toFixed(1);
+        progressText.text(loading ? `${p.label}… ${seconds} s` : `Running t-SNE on ${pending.n} points of ${layerName(pending.layer)}… ${seconds} s`);
       };
       tick();
       ticker = setInterval(tick, 100);
-    }
-    try {
-      const out = await ctx.source.project(request, how);
-      if (out.inputs) { inputs = out.inputs; inputsKey = key; }
-      const seconds = (performance.now() - started) / 1000;
-      if (result && result.method === out.method && result.layer === out.layer && result.coords.shape[0] === out.coords.shape[0]) align(out);
-      else domain = null;
-      result = out;
-      stepShown = ctx.source.snapshot()?.step ?? 0;
-      ctx.persist({ proj_layer: Math.min(9, layer) });
-      message.text('');
-      progressText.text(method === 'tsne' ? `t-SNE took ${seconds.toFixed(1)} s (at training step ${stepShown}; it does not follow training — run it again).` : '');
-      draw();
-      return out;
-    } catch (error) {
-      message.text(String(error.message || error));
+    } else if (data.error) {
       progressText.text('');
-      throw error;
-    } finally {
-      busy = false;
-      if (ticker) clearInterval(ticker);
-      progress.classed('gbi-busy', false);
+    } else if (result && result.method === 'tsne' && data.seconds != null) {
+      progressText.text(`t-SNE took ${data.seconds.toFixed(1)} s (at training step ${stepShown}; it does not follow training — run it again).`);
+    } else if (result && method === 'pca') {
+      progressText.text('');
     }
+  }
+
+  function show(out) {
+    if (result && result.method === out.method && result.layer === out.layer && result.coords.shape[0] === out.coords.shape[0]) align(out);
+    else domain = null;
+    result = out;
+    stepShown = data.step ?? 0;
+    draw();
   }
 
   function align(out) { // PCA axes are defined up to sign: keep the picture from flipping.
@@ -157,24 +144,35 @@ export function createProjectionView(container, ctx) {
       `position (${fmt(cc[i * 2])}, ${fmt(cc[i * 2 + 1])})`], px, py, thumb);
   }).on('pointerleave', () => { tooltip.hide(); svg.select('.gbi-hover-mark').selectAll('*').remove(); });
 
-  layerSel.on('change', () => { domain = null; run({ layer: Number(layerSel.property('value')), method: 'pca' }).catch(() => {}); });
+  layerSel.on('change', () => { domain = null; method = 'pca'; events.emit('request', { layer: Number(layerSel.property('value')), method: 'pca' }); });
   methodSel.on('change', () => {
     method = methodSel.property('value');
-    syncOptions();
-    if (method === 'pca') run({ method }).catch(() => {});
+    runBtn.style('display', method === 'tsne' ? null : 'none');
+    if (method === 'pca') events.emit('request', { method });
     else progressText.text('Press "Run t-SNE" (scikit-learn; the first run also loads it, a few seconds).');
   });
-  runBtn.on('click', () => run({ method: 'tsne' }).catch(() => {}));
+  runBtn.on('click', () => events.emit('request', { method: 'tsne' }));
   colourSel.on('change', draw);
 
   return {
-    run,
-    get result() { return result; },
-    activate() { syncOptions(); if (!result) run().catch(() => {}); else draw(); ctx.overlay('hidden', null); },
-    refresh(force = false) {
-      if (method === 'pca') run({}, { follow: true, force }).catch(() => {});
+    on: events.on,
+    /** data: see the header. */
+    update(next) {
+      data = next;
+      if (!next.info) return;
+      syncOptions();
+      message.text(next.error || '');
+      inputs = next.inputs || null;
+      if (!next.result) { if (result) { result = null; domain = null; svg.selectAll('*').remove(); } }
+      else if (next.result !== result) show(next.result);
+      showProgress();
     },
-    reset() { result = null; domain = null; layer = null; svg.selectAll('*').remove(); },
+    setOptions() {},
+    get result() { return result; },
+    destroy() { if (ticker) clearInterval(ticker); root.remove(); },
     ...exporters(stage.node(), 'hidden-space'),
   };
 }
+
+/** The name the page used before the view contract. */
+export const createProjectionView = create;

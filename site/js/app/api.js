@@ -6,6 +6,7 @@
 import {createEngineClient} from '../engine/client.js';
 import {createScheduler} from './scheduler.js';
 import {createTrainingSource} from './training.js';
+import {healthSourceFor} from './sources/health.js';
 import {createStore} from '../state/store.js';
 import {makeSchema} from '../state/url-state.js';
 
@@ -106,11 +107,11 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     runs: () => training.runs(),
     setRuns: (ids) => training.setRuns(ids),
     rollback: (options) => training.rollback(options),
-    // health (app/sources/health.js)
-    health: (run = 'main') => (features.health ? features.health.alerts(run) : []),
-    fork: via('health', 'fork'),
-    dropRun: via('health', 'drop'),
-    prune: via('health', 'prune'),
+    // health (app/sources/health.js: one source per app, made on first use; ui/health-ui.js shows it)
+    health: (run = 'main') => healthSourceFor(glassbox).alerts(run),
+    fork: async (changes, options) => { await glassbox.ready; return healthSourceFor(glassbox).fork(changes, options); },
+    dropRun: async (id) => { await glassbox.ready; return healthSourceFor(glassbox).drop(id); },
+    prune: async (options) => { await glassbox.ready; return healthSourceFor(glassbox).prune(options); },
     // inputs (app/sources/inputs.js, ui/inputs-ui.js)
     morph: via('inputs', 'morph'),
     pour: via('inputs', 'pour'),
@@ -128,7 +129,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     schema: schema.SCHEMA,
     tables,
     scheduler,
-    get healthStore() { return features.health ? features.health.store : undefined; },
+    get healthStore() { return healthSourceFor(glassbox); },
     get healthViews() { return features.health ? features.health.views : undefined; },
     get inputsViews() { return features.inputs ? features.inputs.views : undefined; },
   };

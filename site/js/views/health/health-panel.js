@@ -127,7 +127,7 @@ export function createHealthPanel(container, options = {}) {
       .attr('data-level', (c) => c.level);
     boxes.select('rect').attr('fill', (c) => color[c.level]).attr('fill-opacity', (c) => (c.level === 'ok' ? 0.15 : 0.25))
       .attr('stroke', (c) => color[c.level]).attr('stroke-width', 1.5);
-    boxes.select('.gb-h-strip-mark').attr('fill', (c) => color[c.level]).text((c) => (c.level === 'ok' ? '✓' : c.level === 'error' ? '✖' : '⚠'));
+    boxes.select('.gb-h-strip-mark').style('fill', (c) => color[c.level]).text((c) => (c.level === 'ok' ? '✓' : c.level === 'error' ? '✖' : '⚠'));
     boxes.select('.gb-legend-small').text((c) => c.name);
     boxes.select('title').text((c) => `${c.name} (column ${c.column}): ${c.titles.length ? c.titles.join(', ') : 'no alert'}`);
   }

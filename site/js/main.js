@@ -30,7 +30,7 @@ let architectureKey = null;
 const networkPanel = addPanel({id: 'network', title: 'Network', view: () => network});
 const curvesPanel = addPanel({id: 'curves', title: 'Loss and accuracy', view: () => curves});
 installInputs(app, {addPanel, provide, network: () => network});
-installModules(app, {addPanel, provide, network: () => network});
+installModules(app, {addPanel, network: () => network});
 installHealth(app, {addPanel, provide, views: () => ({network, curves})});
 
 function ensureViews(state) {

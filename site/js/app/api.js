@@ -1,11 +1,15 @@
 // window.glassbox, built in ONE place. The page's controls, embedded views, course pages and
 // tests all drive this same object. Every member is listed in API_MEMBERS below (README.md's
 // "window.glassbox" table is written from it, and tests/test_page_structure.py checks that they
-// agree). Members that belong to a feature (health, inputs, modules) delegate to that feature's
-// data source once its panels are mounted (ui/*-ui.js call provide()).
+// agree). Members that belong to a feature (health, inputs, modules) go to that feature's data
+// source (app/sources/*.js: one per app, made on first use), so they work on any page, with or
+// without the feature's panels; the panels (ui/*-ui.js) and mounted views share the same source.
 import {createEngineClient} from '../engine/client.js';
 import {createScheduler} from './scheduler.js';
 import {createTrainingSource} from './sources/training.js';
+import {healthSourceFor} from './sources/health.js';
+import {inputsSource} from './sources/inputs.js';
+import {modulesSource} from './sources/modules.js';
 import {createStore} from '../state/store.js';
 import {makeSchema} from '../state/url-state.js';
 
@@ -41,7 +45,7 @@ export const API_MEMBERS = [
   ['modules', 'modules({layer, method, k, similarity, split, n, metrics, heatmaps})', 'functional modules (groups of hidden neurons) with ids, members, scores, ablation and read-out metrics, alerts; `layer` indexes `state().layers` (omit for every hidden layer)'],
   ['compareModules', 'compareModules({layer, a: {method, k}, b: {method, k}})', 'adjusted Rand index and contingency table of two decompositions of one layer'],
   ['moduleView', 'moduleView', "the module panel's state and actions: `{result, selected, zoomed, select(id), back(), recompute()}`"],
-  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`'],
+  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, and one slice per feature source: `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
   ['scheduler', 'scheduler', 'the one engine request queue: `request(op, args, {key, throttleMs, force})`, `busy(key)`, `onBusy(fn)`, `cancel(key)`'],
@@ -79,12 +83,10 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
   const scheduler = createScheduler({send: (op, args) => engine.request(op, args)});
   training = createTrainingSource({store, engine, scheduler, schema, emit, onHashChange, phaseStarts});
 
-  // Features' data sources register here when their panels mount; members wait for them.
-  const features = {};
-  const waiting = {};
-  const feature = (name) => features[name] ? Promise.resolve(features[name])
-    : (waiting[name] = waiting[name] || deferred()).promise;
-  const via = (name, method) => async (...args) => { await glassbox.ready; return (await feature(name))[method](...args); };
+  // Test hooks that only exist once the app page's panels are built (ui/*-ui.js provide them).
+  const panels = {};
+  const inputs = () => inputsSource(glassbox);
+  const afterReady = (fn) => async (...args) => { await glassbox.ready; return fn(...args); };
 
   const glassbox = {
     get ready() { return training.ready; },
@@ -106,49 +108,44 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     runs: () => training.runs(),
     setRuns: (ids) => training.setRuns(ids),
     rollback: (options) => training.rollback(options),
-    // health (app/sources/health.js)
-    health: (run = 'main') => (features.health ? features.health.alerts(run) : []),
-    fork: via('health', 'fork'),
-    dropRun: via('health', 'drop'),
-    prune: via('health', 'prune'),
-    // inputs (app/sources/inputs.js, ui/inputs-ui.js)
-    morph: via('inputs', 'morph'),
-    pour: via('inputs', 'pour'),
-    perturb: via('inputs', 'perturb'),
-    project: via('inputs', 'project'),
-    inputPlane: via('inputs', 'inputPlane'),
-    classify: via('inputs', 'classify'),
-    draw: via('inputs', 'draw'),
-    showTab: (name) => { if (!features.inputs) throw new Error('the Explore inputs panel is not mounted on this page'); return features.inputs.showTab(name); },
-    // modules (app/sources/modules.js, ui/modules-ui.js)
-    modules: via('modules', 'modules'),
-    compareModules: via('modules', 'compareModules'),
-    get moduleView() { return features.modules ? features.modules.view : undefined; },
+    // health (app/sources/health.js: one source per app, made on first use; ui/health-ui.js shows it)
+    health: (run = 'main') => healthSourceFor(glassbox).alerts(run),
+    fork: async (changes, options) => { await glassbox.ready; return healthSourceFor(glassbox).fork(changes, options); },
+    dropRun: async (id) => { await glassbox.ready; return healthSourceFor(glassbox).drop(id); },
+    prune: async (options) => { await glassbox.ready; return healthSourceFor(glassbox).prune(options); },
+    // inputs (app/sources/inputs.js; ui/inputs-ui.js shows it)
+    morph: afterReady((args = {}) => inputs().run('morph', args)),
+    pour: afterReady((args = {}) => inputs().run('pour', args)),
+    perturb: afterReady((args = {}) => inputs().run('perturb', args)),
+    project: afterReady((args = {}) => inputs().run('hidden', args)),
+    inputPlane: afterReady((args = {}) => inputs().run('plane', args)),
+    classify: afterReady((input) => inputs().classify(input)),
+    draw: afterReady((pixels) => inputs().draw(Array.from(pixels))),
+    showTab(name) {
+      const tabs = schema.SCHEMA.find((row) => row.key === 'tab').options;
+      if (!tabs.includes(name)) throw new Error(`unknown tab "${name}"; use ${tabs.join(', ')}`);
+      if (panels.inputs) panels.inputs.showTab(name); else inputs().show(name);
+      return name;
+    },
+    // modules (app/sources/modules.js; ui/modules-ui.js shows it)
+    modules: afterReady((options) => modulesSource(glassbox).modules(options)),
+    compareModules: afterReady((options) => modulesSource(glassbox).compareModules(options)),
+    get moduleView() { return modulesSource(glassbox).view; },
     store,
     schema: schema.SCHEMA,
     tables,
     scheduler,
-    get healthStore() { return features.health ? features.health.store : undefined; },
-    get healthViews() { return features.health ? features.health.views : undefined; },
-    get inputsViews() { return features.inputs ? features.inputs.views : undefined; },
+    get healthStore() { return healthSourceFor(glassbox); },
+    get healthViews() { return panels.health?.views; },
+    get inputsViews() { return panels.inputs?.views; },
   };
 
   /** Page-internal wiring (not part of window.glassbox): what features and views need. */
   const internals = {
     schema, emit, engine,
-    /** A feature's data source is ready: its members now work. */
-    provide(name, source) {
-      features[name] = source;
-      if (waiting[name]) waiting[name].resolve(source);
-    },
-    feature: (name) => features[name] || null,
+    /** The app page's panels of a feature are built: {views (a test hook), showTab?}. */
+    provide(name, built) { panels[name] = built; },
   };
   training.start();
   return {glassbox, internals};
-}
-
-function deferred() {
-  let resolve;
-  const promise = new Promise((r) => { resolve = r; });
-  return {promise, resolve};
 }

@@ -1,10 +1,14 @@
-// The page's copy of each run's health: compact summaries (py/glassbox/history.py), current
-// alerts, divergence, cost. Fed by app 'run' events (every training snapshot of every run) and
-// by the answers of 'fork', 'rollback' and 'prune'; the run list follows app 'runs' events.
-// Views read it; nothing here keeps full snapshots except the newest one per run.
+// Pure helpers for the health slice of the one store (app/sources/health.js owns the slice):
+// one run's record and how an engine answer changes it, plus formatting of fork changes.
+// Nothing here keeps state or talks to the engine, so every function can be tested alone.
+//
+// A run record: {id, label, parent, start, changes, config, summaries (compact history
+// summaries, py/glassbox/monitor/history.py), alerts, divergence, diverged, healthMs (engine
+// cost of the checks per snapshot), snapshot (the newest one only), extra (fork/prune answer)}.
 
-export const MAX_SUMMARIES = 600; // the same thinning rule as py/glassbox/history.py
-export const SETTLED_DRIFT = 0.01; // py/glassbox/runs.py
+export const MAX_SUMMARIES = 600; // the same thinning rule as py/glassbox/monitor/history.py
+export const SETTLED_DRIFT = 0.01; // py/glassbox/monitor/watch.py: settled below 1 % drift per 100 steps
+const MAX_COST_SAMPLES = 500;
 
 /** history.py's rule: past the limit, drop every second summary of the older half. */
 export function thin(items, limit = MAX_SUMMARIES) {
@@ -48,99 +52,48 @@ export function plainSummary(summary) {
   return summary;
 }
 
-export function createHealthStore(app) {
-  const runs = new Map();
-  const listeners = new Set();
-  let viewRun = 'main';
-  let pending = false;
+/** A run nothing is known about yet. */
+export function emptyRun(id) {
+  return {id, label: id === 'main' ? 'main run' : id, parent: null, start: null, changes: null, config: null,
+    summaries: [], alerts: [], divergence: null, diverged: false, healthMs: [], snapshot: null, extra: null};
+}
 
-  function notify() {
-    if (pending) return;
-    pending = true;
-    const flush = () => { pending = false; for (const fn of [...listeners]) { try { fn(); } catch (e) { console.error(e); } } };
-    if (typeof requestAnimationFrame === 'function' && !document.hidden) requestAnimationFrame(flush); else setTimeout(flush, 0);
+/**
+ * The record after one engine answer about it (a training snapshot's 'run' event, or the answer
+ * of fork, rollback or prune): a new object; `run` is left as it was.
+ */
+export function withAnswer(run, answer) {
+  const next = {...run};
+  const s = answer.summary && plainSummary(answer.summary);
+  if (s) {
+    let summaries = run.summaries;
+    const last = summaries[summaries.length - 1];
+    // A step at or before the newest one means a roll-back or a rebuild: history restarts there.
+    if (last && s.step <= last.step) summaries = summaries.filter((x) => x.step < s.step);
+    if (!summaries.length) next.healthMs = [];
+    next.summaries = thin([...summaries, s]);
+    next.diverged = !s.finite;
   }
+  if (answer.alerts) next.alerts = answer.alerts;
+  if ('divergence' in answer) next.divergence = answer.divergence;
+  if (answer.diverged) next.diverged = true;
+  if (Number.isFinite(answer.health_ms)) next.healthMs = [...next.healthMs, answer.health_ms].slice(-MAX_COST_SAMPLES);
+  if (answer.snapshot) next.snapshot = answer.snapshot;
+  if (answer.config) next.config = answer.config;
+  return next;
+}
 
-  function ensure(id) {
-    if (!runs.has(id)) {
-      runs.set(id, {id, label: id === 'main' ? 'main run' : id, parent: null, start: null, changes: null, config: null,
-        summaries: [], alerts: [], divergence: null, diverged: false, healthMs: [], snapshot: null, extra: null});
-    }
-    return runs.get(id);
-  }
+/** The record with summaries fetched later (engine op 'health_history') placed before the ones it has. */
+export function withHistory(run, fetched) {
+  const first = run.summaries.length ? run.summaries[0].step : Infinity;
+  const older = fetched.map(plainSummary).filter((s) => s.step < first);
+  if (!older.length) return run;
+  const summaries = thin([...older, ...run.summaries]);
+  return {...run, summaries, diverged: run.diverged || !summaries[summaries.length - 1].finite};
+}
 
-  function ingest(answer) {
-    if (!answer) return;
-    const id = answer.run || 'main';
-    const run = ensure(id);
-    const s = answer.summary && plainSummary(answer.summary);
-    if (s) {
-      const last = run.summaries[run.summaries.length - 1];
-      if (last && s.step <= last.step) run.summaries = run.summaries.filter((x) => x.step < s.step); // roll-back or rebuild
-      if (!run.summaries.length) run.healthMs = [];
-      run.summaries.push(s);
-      run.summaries = thin(run.summaries);
-      run.diverged = !s.finite;
-    }
-    if (answer.alerts) run.alerts = answer.alerts;
-    if ('divergence' in answer) run.divergence = answer.divergence;
-    if (answer.diverged) run.diverged = true;
-    if (Number.isFinite(answer.health_ms)) { run.healthMs.push(answer.health_ms); if (run.healthMs.length > 500) run.healthMs.shift(); }
-    if (answer.snapshot) run.snapshot = answer.snapshot;
-    if (answer.config) run.config = answer.config;
-    notify();
-  }
-
-  app.on('run', ingest);
-  app.on('runs', (ids) => {
-    for (const id of [...runs.keys()]) if (!ids.includes(id)) runs.delete(id);
-    if (!runs.has(viewRun)) viewRun = 'main';
-    notify();
-  });
-
-  function attach(answer, label) {
-    ingest(answer);
-    const run = ensure(answer.run);
-    Object.assign(run, {parent: answer.parent, start: answer.start, changes: answer.changes, label, extra: answer});
-    return run;
-  }
-
-  const store = {
-    get: (id = 'main') => runs.get(id) || null,
-    ids: () => [...runs.keys()],
-    list: () => [...runs.values()],
-    alerts: (id = 'main') => (runs.get(id)?.alerts || []).map((a) => ({...a})),
-    get viewRun() { return viewRun; },
-    setViewRun(id) { if (runs.has(id)) { viewRun = id; notify(); } },
-    subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn); },
-    ingest,
-
-    /** Fork `run` with `changes` (engine op 'fork'); by default both then train side by side. */
-    async fork(changes, {start = null, run = 'main', play = true} = {}) {
-      const answer = await app.request('fork', {run, changes, ...(start ? {start} : {})});
-      const from = answer.start === 'beginning' ? 'from step 0' : `from step ${answer.step}`;
-      attach(answer, `${answer.run}: ${describeChanges(answer.changes)} (${from})`);
-      await app.setRuns([...app.runs(), answer.run]);
-      if (play && app.state().status !== 'training') await app.play();
-      return answer;
-    },
-    async drop(id) {
-      await app.setRuns(app.runs().filter((r) => r !== id)); // stop training it first
-      await app.request('drop_run', {run: id});
-    },
-    /** Prune inactive neurons of `run` into a new run (engine op 'prune'); it trains when Play is pressed. */
-    async prune({run = 'main', tolerance = 0.01} = {}) {
-      const answer = await app.request('prune', {run, tolerance});
-      attach(answer, `${answer.run}: pruned to ${answer.sizes_after.join('-')}`);
-      await app.setRuns([...app.runs(), answer.run]);
-      return answer;
-    },
-    rollback(options = {}) { return app.rollback(options); },
-    /** Mean and count of the engine's health cost per snapshot (ms), over the recent snapshots of all runs. */
-    cost() {
-      const all = [...runs.values()].flatMap((r) => r.healthMs);
-      return {meanMs: all.length ? all.reduce((a, b) => a + b, 0) / all.length : null, count: all.length};
-    },
-  };
-  return store;
+/** Mean and count of the engine's health cost per snapshot (ms), over the recent snapshots of `runs`. */
+export function meanCost(runs) {
+  const all = runs.flatMap((r) => r.healthMs);
+  return {meanMs: all.length ? all.reduce((a, b) => a + b, 0) / all.length : null, count: all.length};
 }

@@ -1,9 +1,11 @@
-// Training dynamics and health: installs the health store, its panels (health + alerts, gradient
-// flow per layer, distributions over time, update ratios, neuron raster, sparsity and pruning),
-// marks alerts on the network view, overlays forked runs on the loss curves, and provides the
-// health source to window.glassbox (app/api.js: health, fork, prune, dropRun, healthStore,
-// healthViews). Called once from main.js.
-import { createHealthStore, shortChanges } from '../state/health-runs.js';
+// Training dynamics and health on the app page: the health source's panels (health + alerts,
+// gradient flow per layer, distributions over time, update ratios, neuron raster, sparsity and
+// pruning), alerts marked on the network view, forked runs overlaid on the loss curves, and the
+// panels handed to window.glassbox (healthViews). The views' actions go to the source
+// (app/sources/health.js), which window.glassbox's health members use too. Called once from main.js.
+import { healthSourceFor, viewActions } from '../app/sources/health.js';
+import { ensureHealthStyles } from '../app/mounts/health.js';
+import { shortChanges } from '../state/health-runs.js';
 import { createHealthPanel } from '../views/health/health-panel.js';
 import { createLayerBars } from '../views/health/layer-bars.js';
 import { createDistributions } from '../views/health/distributions.js';
@@ -31,10 +33,10 @@ export function alertOverlay(alerts, layerSizes) {
   return { stroke, badges };
 }
 
-/** Update `view` when its panel is on screen (at most every `minMs`); otherwise when it scrolls in. */
-function lazily(view, element, minMs = 0) {
+/** Update `view` with data() when its panel is on screen (at most every `minMs`); otherwise when it scrolls in. */
+export function lazily(view, element, data, minMs = 0) {
   let visible = true, dirty = false, lastAt = 0, timer = null;
-  const run = () => { timer = null; dirty = false; lastAt = performance.now(); view.update(); };
+  const run = () => { timer = null; dirty = false; lastAt = performance.now(); view.update(data()); };
   const request = () => {
     dirty = true;
     if (!visible || timer) return;
@@ -51,9 +53,9 @@ function lazily(view, element, minMs = 0) {
 }
 
 export function installHealth(app, { addPanel, views, provide }) {
-  const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: new URL('../../css/health.css', import.meta.url).href });
-  document.head.append(link);
-  const health = createHealthStore(app);
+  ensureHealthStyles();
+  const health = healthSourceFor(app);
+  const data = () => health.viewData();
   const v = {};
   const barsPanel = addPanel({ id: 'gradflow', title: 'Gradient flow per layer', view: () => v.bars, before: 'curves' });
   const healthPanel = addPanel({ id: 'health', title: 'Health: alerts and fixes', view: () => v.panel, before: 'curves' });
@@ -61,18 +63,17 @@ export function installHealth(app, { addPanel, views, provide }) {
   const updatePanel = addPanel({ id: 'updates', title: 'Update ratio and settling per layer', view: () => v.updates });
   const rasterPanel = addPanel({ id: 'raster', title: 'Neurons × time', view: () => v.raster });
   const prunePanel = addPanel({ id: 'pruning', title: 'Sparsity and pruning', view: () => v.pruning });
-  v.panel = createHealthPanel(healthPanel.host, { health, app });
-  v.bars = createLayerBars(barsPanel.host, { health });
-  v.distributions = createDistributions(distPanel.host, { health });
-  v.updates = createUpdateRatios(updatePanel.host, { health });
-  v.raster = createRaster(rasterPanel.host, { health, onScrub: (scrub) => scrubOverlay(scrub) });
-  v.pruning = createPruningPanel(prunePanel.host, { health, app });
+  v.panel = createHealthPanel(healthPanel.host, viewActions(health));
+  v.bars = createLayerBars(barsPanel.host);
+  v.distributions = createDistributions(distPanel.host);
+  v.updates = createUpdateRatios(updatePanel.host);
+  v.raster = createRaster(rasterPanel.host, { onScrub: (scrub) => scrubOverlay(scrub) });
+  v.pruning = createPruningPanel(prunePanel.host, viewActions(health));
   const refresh = [
-    () => v.panel.update(), () => v.bars.update(),
-    lazily(v.distributions, distPanel.panel, HEAVY_MS), lazily(v.updates, updatePanel.panel, HEAVY_MS),
-    lazily(v.raster, rasterPanel.panel, HEAVY_MS), lazily(v.pruning, prunePanel.panel, HEAVY_MS),
+    () => v.panel.update(data()), () => v.bars.update(data()), // small, and the alerts must show at once
+    lazily(v.distributions, distPanel.panel, data, HEAVY_MS), lazily(v.updates, updatePanel.panel, data, HEAVY_MS),
+    lazily(v.raster, rasterPanel.panel, data, HEAVY_MS), lazily(v.pruning, prunePanel.panel, data, HEAVY_MS),
   ];
-  app.ready.then(() => app.request('health')).then((answer) => v.panel.setRules(answer.rules)).catch(() => {});
 
   function network() { return views().network || null; }
 
@@ -112,17 +113,17 @@ export function installHealth(app, { addPanel, views, provide }) {
     }
   }
 
-  health.subscribe(() => { for (const request of refresh) request(); decorate(); });
+  // Many snapshots can arrive per frame (one per run): redraw and re-mark once per frame.
+  let frame = false;
+  const redraw = () => { frame = false; for (const request of refresh) request(); decorate(); };
+  health.subscribe(() => { if (!frame) { frame = true; nextFrame(redraw); } });
   app.store.subscribe((state, changed) => { if (changed.includes('settings')) decorate(); });
 
-  provide('health', {
-    /** The current alerts of a run ('main' by default). */
-    alerts: (run = 'main') => health.alerts(run),
-    fork: (changes, options) => health.fork(changes, options),
-    prune: (options) => health.prune(options),
-    drop: (id) => health.drop(id),
-    store: health,
-    views: Object.assign(v, { network }),
-  });
+  provide('health', { views: Object.assign(v, { network }) });
   return { health, views: v };
+}
+
+/** fn on the next animation frame, or soon when the page is hidden (frames stop there). */
+export function nextFrame(fn) {
+  if (typeof requestAnimationFrame === 'function' && !document.hidden) requestAnimationFrame(fn); else setTimeout(fn, 0);
 }

@@ -150,24 +150,6 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
   showTab(app.store.get().settings.tab);
   syncLayout(app.store.get().settings);
 
-  provide('inputs', {
-    /** Morph {from, to, steps, path}: ends are class numbers, {class, nth}, {index}, {x} or 'drawn'. */
-    morph: (args = {}) => source.run('morph', args),
-    /** Pour {a, b, n}: class numbers, lists of them or "1,7". Per-neuron selectivity and the saliency map. */
-    pour: (args = {}) => source.run('pour', args),
-    /** Perturb {target: {layer, kind: 'weight'|'bias', i, j}, value, silence, input}; value null = trained value. */
-    perturb: (args = {}) => source.run('perturb', args),
-    /** Project {layer (0 = input .. L = output), method: 'pca'|'tsne', n}. */
-    project: (args = {}) => source.run('hidden', args),
-    /** Classify one input: a validation index, an array of pixels, or an input spec. */
-    classify: (input) => source.classify(input),
-    /** Put pixels on the drawing pad (what the network sees) and classify them. */
-    draw: (pixels) => source.draw(Array.from(pixels)),
-    /** The decision and every neuron's output over the input plane (2-D datasets). */
-    inputPlane: (args = {}) => source.run('plane', args),
-    /** Open a tab of the Explore inputs panel: morph, draw, pour, perturb or hidden. */
-    showTab: (name) => { showTab(name); return name; },
-    views,
-  });
+  provide('inputs', {views, showTab});
   return {views, plane, showTab};
 }

@@ -1,6 +1,6 @@
 // Functional modules on the page: the module map (with zoom into one module's neurons), the
 // module detail (heatmaps, ablation and read-out metrics), a side-by-side comparison, alerts,
-// and glassbox.modules(). Installed from main.js: installModules(app, {addPanel, network, provide}).
+// and glassbox.modules(). Installed from main.js: installModules(app, {addPanel, network}).
 //
 // The data and its state live in the modules source (app/sources/modules.js, the store's
 // `modules` slice); this file builds the panels, draws the slice into the views, wires user
@@ -14,7 +14,7 @@ import {create as createModuleCompare} from '../views/modules/module-compare.js'
 import {moduleColor, METHOD_NAMES, fmt} from '../views/modules/module-common.js';
 import {modulesSource, hiddenCount, THROTTLE} from '../app/sources/modules.js';
 
-export function installModules(app, {addPanel, network, provide} = {}) {
+export function installModules(app, {addPanel, network} = {}) {
   const getNetwork = typeof network === 'function' ? network : () => network;
   const source = modulesSource(app);
   const mapPanel = addPanel({id: 'modules', title: 'Modules: groups of neurons that work together', view: () => (source.state().zoomed ? zoom : map)});
@@ -134,6 +134,5 @@ export function installModules(app, {addPanel, network, provide} = {}) {
   });
   observer.observe(mapPanel.panel);
 
-  provide('modules', source);
   return source.view;
 }

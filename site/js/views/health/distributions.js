@@ -3,8 +3,10 @@
 // contributes the engine's fixed-bin histogram (history.py: 24 equal bins between that
 // snapshot's min and max). The heatmap re-bins those onto a shared value axis assuming values
 // spread evenly inside a bin; the ridge plot draws each histogram exactly.
+// View contract: update({run}) draws `run`'s summaries (a health run record, state/health-runs.js);
+// options {layer (0 = first Dense layer), quantity ('W' | 'b' | 'act' | 'grad'), mode ('heatmap' | 'ridge')}.
 import d3 from '../common/d3.js';
-import { addSelect, setOptions, columnName, createTooltip, exporters, fmt, sizeStage, widthOf } from './health-common.js';
+import { addSelect, setOptions as setSelectOptions, columnName, createTooltip, exporters, fmt, sizeStage, widthOf } from './health-common.js';
 
 const QUANTITIES = [['W', 'weights W'], ['b', 'biases b'], ['act', 'activations (probe batch)'], ['grad', 'weight gradients dL/dW']];
 const ROWS = 48, MAX_RIDGES = 18;
@@ -29,24 +31,26 @@ export function rebin(hist, y0, y1, rows = ROWS) {
   return out;
 }
 
-export function createDistributions(container, { health }) {
+export function createDistributions(container, options = {}) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-distributions');
   const bar = root.append('div').attr('class', 'gb-h-controls');
-  let layer = 0, quantity = 'W', mode = 'heatmap', shown = null;
+  let layer = options.layer ?? 0, quantity = options.quantity || 'W', mode = options.mode || 'heatmap';
+  let shown = null, current = {};
   const layerSelect = addSelect(bar, 'Layer', [['0', 'hidden 1']], '0', (v) => { layer = Number(v); update(); });
-  addSelect(bar, 'Values', QUANTITIES, quantity, (v) => { quantity = v; update(); });
-  addSelect(bar, 'Drawing', [['heatmap', 'step × value heatmap'], ['ridge', 'ridge plot']], mode, (v) => { mode = v; update(); });
+  const quantitySelect = addSelect(bar, 'Values', QUANTITIES, quantity, (v) => { quantity = v; update(); });
+  const modeSelect = addSelect(bar, 'Drawing', [['heatmap', 'step × value heatmap'], ['ridge', 'ridge plot']], mode, (v) => { mode = v; update(); });
   const stage = root.append('div').attr('class', 'gb-h-stage');
   const canvas = stage.append('canvas').attr('class', 'gb-h-canvas').attr('data-export-layer', 'under').node();
   const svg = stage.append('svg').attr('role', 'img').attr('class', 'gb-h-svg');
   const caption = root.append('p').attr('class', 'gb-h-caption');
   const tip = createTooltip(root);
 
-  function update() {
-    const run = health.get(health.viewRun);
+  function update(data = current) {
+    current = data || {};
+    const run = current.run;
     const items = run ? run.summaries : [];
     const L = items.length ? items[items.length - 1].layers.length : 0;
-    setOptions(layerSelect, d3.range(L).map((l) => [String(l), columnName(l + 1, L)]), String(Math.min(layer, Math.max(0, L - 1))));
+    setSelectOptions(layerSelect, d3.range(L).map((l) => [String(l), columnName(l + 1, L)]), String(Math.min(layer, Math.max(0, L - 1))));
     layer = Math.min(layer, Math.max(0, L - 1));
     const series = items.filter((s) => s.layers[layer]).map((s) => ({ step: s.step, hist: s.layers[layer].hist[quantity] }));
     shown = { run: run?.id, layer, quantity, mode, steps: series.map((d) => d.step), hist: series.map((d) => d.hist) };
@@ -122,19 +126,25 @@ export function createDistributions(container, { health }) {
     g.append('text').attr('class', 'gb-axis-label').attr('x', innerW).attr('y', innerH + 36).attr('text-anchor', 'end').text('value');
   }
 
+  /** Choose what to show: {layer, quantity, mode} (any of them). */
+  function setOptions({ layer: l, quantity: q, mode: m } = {}) {
+    if (l != null) layer = l;
+    if (q) quantity = q;
+    if (m) mode = m;
+    quantitySelect.value = quantity;
+    modeSelect.value = mode;
+    update();
+  }
+
   return {
     update,
     /** What is drawn: {run, layer, quantity, mode, steps, hist: [{lo, hi, counts, mean, std}]} (for tests). */
     data: () => shown,
-    select({ layer: l, quantity: q, mode: m } = {}) {
-      if (l != null) layer = l;
-      if (q) quantity = q;
-      if (m) mode = m;
-      root.selectAll('select').nodes()[1].value = quantity;
-      root.selectAll('select').nodes()[2].value = mode;
-      update();
-    },
+    setOptions,
+    select: setOptions, // its older name
+    destroy() { root.remove(); },
     ...exporters(stage.node(), 'distributions'),
     get element() { return root.node(); },
   };
 }
+export const create = createDistributions;

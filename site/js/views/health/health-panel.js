@@ -1,19 +1,30 @@
 // Health panel: the runs side by side, the alerts of the shown run (each with its rule, a
 // recommendation and a one-click fix that forks the run), roll-back after a divergence, the
-// detectors' rules, and the measured cost of the checks. HTML for reading and keyboard use; the
-// SVG/PNG export draws the same content as text.
+// detectors' rules, and the measured cost of the checks. HTML for reading and keyboard use, with
+// two small drawings: a strip of the network's columns coloured by their alerts, and each run's
+// validation-loss trend. The SVG/PNG export draws the same content as text.
+// View contract: update({run, runs, rules, cost}) (app/sources/health.js viewData()). Actions go
+// to options callbacks, each returning a promise: onShowRun(id), onDrop(id),
+// onFork(changes, {start, run}), onRollback({run, to}).
 import d3 from '../common/d3.js';
 import { columnName, fmt, pct, exporters, wrap, ALERT_COLOR, WARN_COLOR } from './health-common.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
+const OK_COLOR = '#15803d';
+const STRIP = { box: 86, gap: 14, height: 58 };
+const TREND = { width: 90, height: 22 };
 
-export function createHealthPanel(container, { health, app, rules = [] }) {
+export function createHealthPanel(container, options = {}) {
+  let actions = { ...options };
+  const call = (name, ...args) => (actions[name] ? actions[name](...args) : Promise.reject(new Error('not available here')));
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-health');
+  root.append('div').attr('class', 'gb-h-subtitle').text('Network columns of the shown run (✓ no alert, ⚠ warning, ✖ error)');
+  const strip = root.append('svg').attr('class', 'gb-h-strip').attr('role', 'img');
   const runsBox = root.append('div').attr('class', 'gb-h-runs');
   runsBox.append('div').attr('class', 'gb-h-subtitle').text('Runs (tick one to show it in the health views)');
   const table = runsBox.append('table').attr('class', 'gb-h-table');
   table.append('thead').append('tr').selectAll('th')
-    .data(['show', 'run', 'step', 'val. loss', 'val. accuracy', 'alerts', '']).join('th').text((d) => d);
+    .data(['show', 'run', 'step', 'val. loss', 'trend', 'val. accuracy', 'alerts', '']).join('th').text((d) => d);
   const tbody = table.append('tbody');
   const divergenceBox = root.append('div').attr('class', 'gb-h-divergence').attr('role', 'alert').style('display', 'none');
   const heading = root.append('div').attr('class', 'gb-h-subtitle');
@@ -24,7 +35,7 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
   rulesBox.append('summary').text('How alerts are decided (rules and thresholds)');
   const rulesList = rulesBox.append('ul');
   const cost = root.append('p').attr('class', 'gb-h-cost');
-  let busy = false;
+  let busy = false, current = {};
 
   function setRules(next) {
     rulesList.selectAll('li').data(next || []).join('li').each(function (r) {
@@ -33,7 +44,7 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
       d3.select(this).append('span').text(r.rule);
     });
   }
-  setRules(rules);
+  let shownRules = '[]';
 
   async function act(label, fn) {
     if (busy) return;
@@ -49,14 +60,17 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
     }
   }
 
-  function renderRuns(view) {
-    const rows = tbody.selectAll('tr').data(health.list(), (r) => r.id).join((enter) => {
+  function renderRuns(runs, view) {
+    const rows = tbody.selectAll('tr').data(runs, (r) => r.id).join((enter) => {
       const tr = enter.append('tr');
       tr.append('td').append('input').attr('type', 'radio').attr('name', 'gb-health-run')
-        .on('change', (event, r) => health.setViewRun(r.id));
-      for (let i = 0; i < 5; i++) tr.append('td');
+        .on('change', (event, r) => call('onShowRun', r.id));
+      for (let i = 0; i < 6; i++) tr.append('td');
+      tr.select('td:nth-child(5)').append('svg').attr('class', 'gb-h-trend')
+        .attr('width', TREND.width).attr('height', TREND.height).attr('aria-hidden', 'true')
+        .append('title').text('validation loss over the run');
       tr.append('td').append('button').attr('type', 'button').attr('class', 'gb-h-drop').text('Remove')
-        .on('click', (event, r) => act(`Removing ${r.id}`, async () => { await health.drop(r.id); return `Removed ${r.id}.`; }));
+        .on('click', (event, r) => act(`Removing ${r.id}`, async () => { await call('onDrop', r.id); return `Removed ${r.id}.`; }));
       return tr;
     });
     rows.attr('data-run', (r) => r.id).classed('gb-h-shown', (r) => r.id === view);
@@ -67,11 +81,55 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
       cells[1].textContent = r.label;
       cells[2].textContent = s ? String(s.step) : '–';
       cells[3].textContent = s ? fmt(s.val_loss) : '–';
-      cells[4].textContent = s ? pct(s.val_accuracy) : '–';
-      cells[5].textContent = r.diverged ? 'diverged' : r.alerts.length ? r.alerts.map((a) => a.title).join(', ') : 'none';
-      cells[5].className = r.diverged || r.alerts.some((a) => a.severity === 'error') ? 'gb-h-bad' : r.alerts.length ? 'gb-h-warn' : 'gb-h-ok';
+      drawTrend(d3.select(cells[4]).select('svg'), r.summaries);
+      cells[5].textContent = s ? pct(s.val_accuracy) : '–';
+      cells[6].textContent = r.diverged ? 'diverged' : r.alerts.length ? r.alerts.map((a) => a.title).join(', ') : 'none';
+      cells[6].className = r.diverged || r.alerts.some((a) => a.severity === 'error') ? 'gb-h-bad' : r.alerts.length ? 'gb-h-warn' : 'gb-h-ok';
     });
     rows.select('.gb-h-drop').style('visibility', (r) => (r.id === 'main' ? 'hidden' : null));
+  }
+
+  /** A run's validation loss over its summaries, as a small line (last point marked). */
+  function drawTrend(svg, summaries) {
+    const points = summaries.filter((s) => Number.isFinite(s.val_loss)).map((s) => [s.step, s.val_loss]);
+    const x = d3.scaleLinear().domain(d3.extent(points, (p) => p[0])).range([3, TREND.width - 4]);
+    const y = d3.scaleLinear().domain(d3.extent(points, (p) => p[1])).range([TREND.height - 3, 3]);
+    if (points.length && x.domain()[0] === x.domain()[1]) x.domain([x.domain()[0] - 1, x.domain()[0]]);
+    if (points.length && y.domain()[0] === y.domain()[1]) y.domain([y.domain()[0] - 1, y.domain()[0] + 1]);
+    const line = d3.line().x((p) => x(p[0])).y((p) => y(p[1]));
+    svg.selectAll('path').data(points.length > 1 ? [points] : []).join('path').attr('class', 'gb-h-trend-line').attr('d', line);
+    svg.selectAll('circle').data(points.slice(-1)).join('circle').attr('r', 2.5)
+      .attr('cx', (p) => x(p[0])).attr('cy', (p) => y(p[1]));
+  }
+
+  /** One box per network column of the shown run (input … output), coloured by the alerts that name it. */
+  function renderStrip(run) {
+    const summary = run && run.summaries[run.summaries.length - 1];
+    const L = summary ? summary.layers.length : 0;
+    const columns = d3.range(L ? L + 1 : 0).map((c) => {
+      const named = run.alerts.filter((a) => (a.columns || [a.layer]).includes(c)); // [] = the whole network
+      const level = named.some((a) => a.severity === 'error') ? 'error' : named.length ? 'warn' : 'ok';
+      return { column: c, name: columnName(c, L), level, titles: named.map((a) => a.title) };
+    });
+    const width = Math.max(1, columns.length * (STRIP.box + STRIP.gap));
+    strip.attr('width', width).attr('height', columns.length ? STRIP.height : 0).attr('viewBox', `0 0 ${width} ${STRIP.height}`)
+      .attr('aria-label', columns.map((c) => `${c.name}: ${c.titles.length ? c.titles.join(', ') : 'no alert'}`).join('; '));
+    const color = { ok: OK_COLOR, warn: WARN_COLOR, error: ALERT_COLOR };
+    const boxes = strip.selectAll('g').data(columns, (c) => c.column).join((enter) => {
+      const g = enter.append('g');
+      g.append('rect').attr('width', STRIP.box).attr('height', 28).attr('rx', 5);
+      g.append('text').attr('class', 'gb-h-strip-mark').attr('x', STRIP.box / 2).attr('y', 19).attr('text-anchor', 'middle');
+      g.append('text').attr('class', 'gb-legend-small').attr('x', STRIP.box / 2).attr('y', 46).attr('text-anchor', 'middle');
+      g.append('title');
+      return g;
+    });
+    boxes.attr('transform', (c, i) => `translate(${i * (STRIP.box + STRIP.gap) + 1},1)`).attr('data-column', (c) => c.column)
+      .attr('data-level', (c) => c.level);
+    boxes.select('rect').attr('fill', (c) => color[c.level]).attr('fill-opacity', (c) => (c.level === 'ok' ? 0.15 : 0.25))
+      .attr('stroke', (c) => color[c.level]).attr('stroke-width', 1.5);
+    boxes.select('.gb-h-strip-mark').style('fill', (c) => color[c.level]).text((c) => (c.level === 'ok' ? '✓' : c.level === 'error' ? '✖' : '⚠'));
+    boxes.select('.gb-legend-small').text((c) => c.name);
+    boxes.select('title').text((c) => `${c.name} (column ${c.column}): ${c.titles.length ? c.titles.join(', ') : 'no alert'}`);
   }
 
   function renderDivergence(run) {
@@ -85,12 +143,12 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
     const buttons = divergenceBox.append('div').attr('class', 'gb-h-buttons');
     buttons.append('button').attr('type', 'button').attr('data-action', 'rollback-last-finite')
       .text(`Roll back to step ${d.last_finite_step} (last finite)`)
-      .on('click', () => act('Rolling back', async () => { const r = await health.rollback({run: run.id, to: 'last_finite'});
+      .on('click', () => act('Rolling back', async () => { const r = await call('onRollback', {run: run.id, to: 'last_finite'});
         return `Rolled back to step ${r.step}. Lower the learning rate before training on.`; }));
     if (d.healthy_step != null) {
       buttons.append('button').attr('type', 'button').attr('data-action', 'rollback-healthy')
         .text(`Roll back to step ${d.healthy_step} (before the trouble)`)
-        .on('click', () => act('Rolling back', async () => { const r = await health.rollback({run: run.id, to: 'healthy'});
+        .on('click', () => act('Rolling back', async () => { const r = await call('onRollback', {run: run.id, to: 'healthy'});
           return `Rolled back to step ${r.step}. Lower the learning rate before training on.`; }));
     }
   }
@@ -110,7 +168,7 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
       li.append('p').attr('class', 'gb-h-rule');
       li.append('button').attr('type', 'button').attr('class', 'gb-h-fix').on('click', (event, a) => {
         act(`Forking: ${a.fix.label}`, async () => {
-          const f = await health.fork(a.fix.changes, {start: a.fix.start, run: a.run});
+          const f = await call('onFork', a.fix.changes, {start: a.fix.start, run: a.run});
           return `Started ${f.run} (${a.fix.label.toLowerCase()}); both runs now train side by side — compare their curves.`;
         });
       });
@@ -132,12 +190,15 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
     empty.text(alerts.length ? '' : run && checked ? `No problems detected in ${checked} snapshots.` : 'Waiting for the first snapshot…');
   }
 
-  function update() {
-    const view = health.viewRun, run = health.get(view);
-    renderRuns(view);
+  function update(data = current) {
+    current = data || {};
+    const run = current.run || null, runs = current.runs || [];
+    if (JSON.stringify(current.rules || []) !== shownRules) { shownRules = JSON.stringify(current.rules || []); setRules(current.rules); }
+    renderStrip(run);
+    renderRuns(runs, run ? run.id : current.viewRun);
     renderDivergence(run);
     renderAlerts(run);
-    const c = health.cost();
+    const c = current.cost || { meanMs: null };
     cost.text(c.meanMs == null ? '' : `Health checks cost ${fmt(c.meanMs)} ms per snapshot in the engine ` +
       `(mean of the last ${c.count}; summaries, detectors and the roll-back copy).`);
   }
@@ -145,9 +206,9 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
   /** Draw the panel's text as an SVG (for export): title, runs and alerts. */
   function exportSvgElement() {
     const width = Math.max(480, container.clientWidth || 640), lines = [];
-    const run = health.get(health.viewRun);
+    const run = current.run;
     lines.push(['title', `Health · ${run ? run.label : ''}`]);
-    for (const r of health.list()) {
+    for (const r of current.runs || []) {
       const s = r.summaries[r.summaries.length - 1];
       lines.push(['run', `${r.label}: step ${s ? s.step : 0}, val. loss ${s ? fmt(s.val_loss) : '–'}, ` +
         `val. accuracy ${s ? pct(s.val_accuracy) : '–'}, ${r.diverged ? 'diverged' : `${r.alerts.length} alert(s)`}`]);
@@ -185,9 +246,13 @@ export function createHealthPanel(container, { health, app, rules = [] }) {
   }
 
   return {
-    update, setRules,
+    update,
+    /** The action callbacks: {onShowRun, onDrop, onFork, onRollback} (any of them). */
+    setOptions(next = {}) { actions = { ...actions, ...next }; update(); },
+    destroy() { root.remove(); },
     exportSVG: (filename) => withExportSvg((holder) => exporters(holder, 'health').exportSVG(filename)),
     exportPNG: (filename, scale) => withExportSvg((holder) => exporters(holder, 'health').exportPNG(filename, scale)),
     get element() { return root.node(); },
   };
 }
+export const create = createHealthPanel;

@@ -1,7 +1,9 @@
 // Gradient flow per layer: for each Dense layer, the norm of its weight gradient ||dL/dW|| and
 // the RMS of the backprop signal dL/dz reaching it (per sample), on a log scale, so shrinking or
 // growing gradients read as bars getting shorter or longer toward the input. Layers named by a
-// vanishing / exploding alert are marked. Reads the health store's newest summary of a run.
+// vanishing / exploding alert are marked.
+// View contract: update({run}) draws the newest summary of `run` (a health run record,
+// state/health-runs.js); app/sources/health.js gives it (viewData()).
 import d3 from '../common/d3.js';
 import { columnName, createTooltip, exporters, fmt, widthOf, ALERT_COLOR } from './health-common.js';
 
@@ -12,15 +14,16 @@ const MEASURES = [
 const FLOW_ALERTS = ['vanishing_gradients', 'exploding_gradients', 'diverged'];
 const ROW = 46, MARGIN = { top: 58, right: 150, bottom: 46, left: 92 };
 
-export function createLayerBars(container, { health }) {
+export function createLayerBars(container) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-layer-bars');
   const stage = root.append('div').attr('class', 'gb-h-stage');
   const svg = stage.append('svg').attr('role', 'img');
   const tip = createTooltip(root);
-  let rows = [];
+  let rows = [], current = {};
 
-  function update() {
-    const run = health.get(health.viewRun);
+  function update(data = current) {
+    current = data || {};
+    const run = current.run;
     const summary = run?.summaries[run.summaries.length - 1];
     svg.selectAll('*').remove();
     const width = widthOf(container);
@@ -74,8 +77,11 @@ export function createLayerBars(container, { health }) {
 
   return {
     update,
+    setOptions() { update(); }, // nothing to choose: it always shows the newest summary
+    destroy() { root.remove(); },
     data: () => rows.map((r) => ({ column: r.column, dW_norm: r.layer.dW_norm, delta_rms: r.layer.delta_rms })),
     ...exporters(stage.node(), 'gradient-flow'),
     get element() { return root.node(); },
   };
 }
+export const create = createLayerBars;

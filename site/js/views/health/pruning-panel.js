@@ -3,6 +3,10 @@
 // inactive on every probe sample; a "prune inactive neurons" action (engine op 'prune', see
 // py/glassbox/pruning.py) that reports validation accuracy before and after and draws the
 // smaller network (a new run, trainable side by side).
+// View contract: update({main, runs, info}) draws the main run's newest summary (health run
+// records, state/health-runs.js; info: the engine's model info) and the pruned run's network
+// while that run exists. The button calls options.onPrune({tolerance}), which resolves with the
+// engine's prune answer (app/sources/health.js prune); the view never asks the engine itself.
 import d3 from '../common/d3.js';
 import { createNetworkView } from '../network/network.js';
 import { addSelect, columnName, createTooltip, exporters, fmt, pct, widthOf } from './health-common.js';
@@ -21,7 +25,7 @@ export function sparsity(summary) {
   }));
 }
 
-export function createPruningPanel(container, { health, app }) {
+export function createPruningPanel(container, options = {}) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-pruning');
   const stage = root.append('div').attr('class', 'gb-h-stage');
   const svg = stage.append('svg').attr('role', 'img');
@@ -33,13 +37,15 @@ export function createPruningPanel(container, { health, app }) {
   const result = root.append('div').attr('class', 'gb-h-prune-result').attr('aria-live', 'polite');
   const drawing = root.append('div').attr('class', 'gb-h-pruned-net');
   const tip = createTooltip(root);
-  let network = null, last = null, rows = [];
+  let network = null, last = null, rows = [], current = {}, onPrune = options.onPrune || null;
+  const runById = (id) => (current.runs || []).find((r) => r.id === id) || null;
 
   button.on('click', async () => {
+    if (!onPrune) { result.text('Pruning is not available here.'); return; }
     button.property('disabled', true);
     result.text('Pruning…');
     try {
-      last = await health.prune({ tolerance: Number(tolerance) });
+      last = await onPrune({ tolerance: Number(tolerance) });
       showResult();
     } catch (error) {
       result.text(`Pruning failed: ${error.message || error}`);
@@ -55,19 +61,21 @@ export function createPruningPanel(container, { health, app }) {
     result.append('p').attr('class', 'gb-h-prune-acc').text(`Validation accuracy ${pct(last.accuracy_before)} before, ` +
       `${pct(last.accuracy_after)} after (loss ${fmt(last.loss_before)} → ${fmt(last.loss_after)}). ` +
       `The pruned network is run “${last.run}”; press Play to fine-tune it beside the original.`);
-    const info = app.store.get().info || {};
-    const options = { imageShape: info.image_shape, classNames: info.class_names };
-    if (!network) network = createNetworkView(drawing.node(), options); else network.setOptions(options);
-    network.update(health.get(last.run)?.snapshot || last.snapshot);
+    const info = current.info || {};
+    const netOptions = { imageShape: info.image_shape, classNames: info.class_names };
+    if (!network) network = createNetworkView(drawing.node(), netOptions); else network.setOptions(netOptions);
+    network.update(runById(last.run)?.snapshot || last.snapshot);
   }
 
-  function update() {
-    const run = health.get('main');
+  function update(data = current) {
+    current = data || {};
+    const run = current.main;
     const summary = run?.summaries[run.summaries.length - 1];
     svg.selectAll('*').remove();
     const width = widthOf(container);
-    if (last && !health.get(last.run)) { last = null; result.selectAll('*').remove(); drawing.selectAll('*').remove(); network = null; }
-    if (last && network && health.get(last.run)?.snapshot) network.update(health.get(last.run).snapshot);
+    // The pruned run was dropped: forget its result. Until the first update lists it, keep it.
+    if (last && current.runs && !runById(last.run)) { last = null; result.selectAll('*').remove(); network?.destroy(); network = null; }
+    if (last && network && runById(last.run)?.snapshot) network.update(runById(last.run).snapshot);
     if (!summary || summary.layers.length < 2) { svg.attr('width', width).attr('height', 30); rows = []; return; }
     rows = sparsity(summary);
     const rowH = 40, margin = { top: 50, left: 90, right: 70, bottom: 30 };
@@ -97,5 +105,14 @@ export function createPruningPanel(container, { health, app }) {
     svg.attr('aria-label', `Sparsity per layer: ${rows.map((r) => `${r.name} ${pct(r.sparsity)}`).join(', ')}.`);
   }
 
-  return { update, data: () => ({ rows, last }), ...exporters(stage.node(), 'sparsity'), get element() { return root.node(); } };
+  return {
+    update,
+    /** {onPrune} */
+    setOptions(next = {}) { if (next.onPrune) onPrune = next.onPrune; update(); },
+    destroy() { network?.destroy(); root.remove(); },
+    data: () => ({ rows, last }),
+    ...exporters(stage.node(), 'sparsity'),
+    get element() { return root.node(); },
+  };
 }
+export const create = createPruningPanel;

@@ -4,6 +4,8 @@
 // correlation of z-scored series) or by when they settled (last step they moved by more than 5 %
 // of their layer's largest value). A slider scrubs back to any snapshot; `onScrub` gets the
 // values there (the page recolours the network view with them).
+// View contract: update({run}) draws `run`'s summaries (a health run record, state/health-runs.js);
+// options {quantity ('act' | 'grad'), sort ('layer' | 'similarity' | 'settled'), onScrub(scrub | null)}.
 import d3 from '../common/d3.js';
 import { addSelect, columnName, createTooltip, exporters, fmt, sizeStage, widthOf } from './health-common.js';
 
@@ -58,12 +60,13 @@ function similarityOrder(rows) {
   return order;
 }
 
-export function createRaster(container, { health, onScrub = () => {} }) {
+export function createRaster(container, options = {}) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-raster');
   const bar = root.append('div').attr('class', 'gb-h-controls');
-  let quantity = 'act', sort = 'layer', scrub = null, shown = null;
-  addSelect(bar, 'Colour', [['act', 'mean activation'], ['grad', 'mean |gradient| dL/da']], quantity, (v) => { quantity = v; update(); });
-  addSelect(bar, 'Sort neurons', [['layer', 'by layer'], ['similarity', 'by similarity'], ['settled', 'by when they settled']], sort, (v) => { sort = v; update(); });
+  let quantity = options.quantity || 'act', sort = options.sort || 'layer', onScrub = options.onScrub || (() => {});
+  let scrub = null, shown = null, current = {};
+  const quantitySelect = addSelect(bar, 'Colour', [['act', 'mean activation'], ['grad', 'mean |gradient| dL/da']], quantity, (v) => { quantity = v; update(); });
+  const sortSelect = addSelect(bar, 'Sort neurons', [['layer', 'by layer'], ['similarity', 'by similarity'], ['settled', 'by when they settled']], sort, (v) => { sort = v; update(); });
   const scrubLabel = bar.append('label').attr('class', 'gb-h-field');
   scrubLabel.append('span').text('Step');
   const slider = scrubLabel.append('input').attr('type', 'range').attr('min', 0).attr('step', 1).attr('aria-label', 'scrub to snapshot');
@@ -85,8 +88,9 @@ export function createRaster(container, { health, onScrub = () => {} }) {
     return d3.interpolatePuOr(0.5 - 0.5 * (scale > 0 ? Math.max(-1, Math.min(1, v / scale)) : 0)); // PuOr runs orange -> purple
   }
 
-  function update() {
-    const run = health.get(health.viewRun);
+  function update(data = current) {
+    current = data || {};
+    const run = current.run;
     const items = run ? run.summaries : [];
     const built = rasterRows(items, quantity), rows = built.rows, L = built.L;
     steps = built.steps;
@@ -153,7 +157,16 @@ export function createRaster(container, { health, onScrub = () => {} }) {
     data: () => shown,
     /** Show the snapshot at `step` (null = follow the newest). */
     setScrub(step) { scrub = step; update(); },
+    /** {quantity, sort, onScrub} (any of them). */
+    setOptions(next = {}) {
+      if (next.quantity) quantity = quantitySelect.value = next.quantity;
+      if (next.sort) sort = sortSelect.value = next.sort;
+      if (next.onScrub) onScrub = next.onScrub;
+      update();
+    },
+    destroy() { onScrub(null); root.remove(); },
     ...exporters(stage.node(), 'raster'),
     get element() { return root.node(); },
   };
 }
+export const create = createRaster;

@@ -3,6 +3,7 @@
 // (dashed), on a log scale, with a "settled" verdict per layer. Rule (py/glassbox/runs.py): a
 // layer is settled from the first step after which its 100-step drift ||W_t - W_t-100|| / ||W_t||
 // stays below 1 %.
+// View contract: update({run}) draws `run`'s summaries (a health run record, state/health-runs.js).
 import d3 from '../common/d3.js';
 import { columnName, createTooltip, exporters, fmt, widthOf, LAYER_COLORS } from './health-common.js';
 import { settledSince, SETTLED_DRIFT } from '../../state/health-runs.js';
@@ -22,16 +23,17 @@ export function updateSeries(items) {
   });
 }
 
-export function createUpdateRatios(container, { health }) {
+export function createUpdateRatios(container) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-update-ratios');
   const stage = root.append('div').attr('class', 'gb-h-stage');
   const svg = stage.append('svg').attr('role', 'img');
   const verdicts = root.append('ul').attr('class', 'gb-h-settled');
   const tip = createTooltip(root);
-  let series = [];
+  let series = [], current = {};
 
-  function update() {
-    const run = health.get(health.viewRun);
+  function update(data = current) {
+    current = data || {};
+    const run = current.run;
     const items = run ? run.summaries.filter((s) => s.step > 0) : [];
     series = updateSeries(items);
     const width = widthOf(container), height = 300;
@@ -90,5 +92,13 @@ export function createUpdateRatios(container, { health }) {
     svg.attr('aria-label', `Update ratios per layer; ${series.map((s) => `${s.name} ${s.settled != null ? 'settled' : 'moving'}`).join(', ')}.`);
   }
 
-  return { update, data: () => series, ...exporters(stage.node(), 'update-ratios'), get element() { return root.node(); } };
+  return {
+    update,
+    setOptions() { update(); }, // nothing to choose: every layer is drawn
+    destroy() { root.remove(); },
+    data: () => series,
+    ...exporters(stage.node(), 'update-ratios'),
+    get element() { return root.node(); },
+  };
 }
+export const create = createUpdateRatios;

@@ -83,7 +83,8 @@ export function create(container, options = {}) {
 
   function draw() {
     if (!result) return;
-    const width = Math.max(760, container.clientWidth || 900), t = result.target, r = result.robustness;
+    // Below 960 px the bars and the robustness text would collide: draw at 960, scale down (CSS).
+    const width = Math.max(960, container.clientWidth || 900), t = result.target, r = result.robustness;
     svg.selectAll('*').remove();
     const head = svg.append('g');
     head.append('text').attr('class', 'gbi-title').attr('x', 0).attr('y', 18).text(`${targetName(t)}: trained ${fmt(t.original)} → now ${fmt(t.value)}${t.silence ? ', neuron silenced' : ''}`);
@@ -108,7 +109,8 @@ export function create(container, options = {}) {
     if (t.kind === 'weight' && t.layer > 0) stroke[t.layer][t.i] = '#e11d48';
     stroke[t.layer + 1][t.j] = '#e11d48';
     events.emit('overlay', { stroke, badges: ['red ring = perturbed'] });
-    svg.attr('width', width).attr('height', 500).attr('viewBox', `0 0 ${width} 500`);
+    svg.attr('width', width).attr('height', 500).attr('viewBox', `0 0 ${width} 500`)
+      .style('max-width', '100%').style('height', 'auto');
   }
 
   function drawCurve(g, width, top) {

@@ -93,7 +93,8 @@ export function create(container, options = {}) {
 
   function draw() {
     if (!result) return;
-    const width = Math.max(880, container.clientWidth || 960), L = result.layers.length;
+    // Below 960 px the three columns would collide: draw at 960 and let the SVG scale down (CSS).
+    const width = Math.max(960, container.clientWidth || 960), L = result.layers.length;
     svg.selectAll('*').remove();
     const midX = 240, rightX = width - 305, midW = rightX - midX - 24;
     // Saliency and the mean inputs.
@@ -152,7 +153,8 @@ export function create(container, options = {}) {
     // The chosen neuron.
     const detailH = drawDetail(svg.append('g').attr('transform', `translate(${rightX},0)`));
     const height = Math.max(imgH + 230, y + 110, detailH);
-    svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
+    svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`)
+      .style('max-width', '100%').style('height', 'auto');
     events.emit('overlay', { fill, badges });
   }
 

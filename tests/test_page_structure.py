@@ -114,7 +114,7 @@ def test_one_view_mounts_alone_on_a_blank_page_and_draws(browser, site_url, arti
         page.evaluate('window.glassbox.ready')
         assert page.query_selector('.panel') is None  # no app page around it
         page.evaluate('window.glassbox.train({steps: 40})')
-        page.wait_for_function('window.mounted.view.getSeries()[0].step.length >= 3', timeout=30_000)
+        page.wait_for_function('window.mounted.view.getSeries()[0].step.at(-1) === 40', timeout=30_000)
         drawn = page.evaluate("""() => {
             const series = window.mounted.view.getSeries()[0];
             const paths = [...document.querySelectorAll('#target svg path')].map((p) => p.getAttribute('d') || '');

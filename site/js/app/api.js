@@ -45,7 +45,7 @@ export const API_MEMBERS = [
   ['modules', 'modules({layer, method, k, similarity, split, n, metrics, heatmaps})', 'functional modules (groups of hidden neurons) with ids, members, scores, ablation and read-out metrics, alerts; `layer` indexes `state().layers` (omit for every hidden layer)'],
   ['compareModules', 'compareModules({layer, a: {method, k}, b: {method, k}})', 'adjusted Rand index and contingency table of two decompositions of one layer'],
   ['moduleView', 'moduleView', "the module panel's state and actions: `{result, selected, zoomed, select(id), back(), recompute()}`"],
-  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, and one slice per feature source: `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection)'],
+  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
   ['scheduler', 'scheduler', 'the one engine request queue: `request(op, args, {key, throttleMs, force})`, `busy(key)`, `onBusy(fn)`, `cancel(key)`'],
@@ -66,7 +66,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
   const store = createStore({
     settings: parsed.state, notes: parsed.notes, status: 'loading', progress: null,
     runtime: null, info: null, snapshot: null, error: null, startedAt: performance.now(),
-    firstStepAt: null,
+    firstStepAt: null, training: {runs: ['main'], mainDiverged: false},
   });
   const listeners = Object.fromEntries(EVENTS.map((event) => [event, new Set()]));
   const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });

@@ -14,8 +14,11 @@ const SPEEDS = {1: {chunk: 1, delayMs: 250}, 2: {chunk: 2, delayMs: 60}, 3: {chu
 export function createTrainingSource({store, engine, scheduler, schema, emit, onHashChange = () => {}, phaseStarts}) {
   const {coerce, defaults, engineConfig, toHash, withPreset} = schema;
   let run = null;            // promise of the training run in progress
-  let activeRuns = ['main']; // runs trained side by side (forks come from the health feature)
-  let mainDiverged = false;
+  // The store's `training` slice: {runs: ids trained side by side ('main' first; forks come from
+  // the health source), mainDiverged: the main run hit NaN/Inf and waits for a roll-back or reset}.
+  const slice = () => store.get().training;
+  const setSlice = (partial) => store.set({training: {...slice(), ...partial}});
+  const setRunIds = (ids) => { setSlice({runs: ids}); emit('runs', ids.slice()); };
   let configuredWith = null; // engine config the current model was built from
 
   function setStatus(status, extra = {}) {
@@ -37,8 +40,8 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     const which = answer.run || 'main';
     emit('run', {...answer, run: which, snapshot});
     if (which !== 'main') return;
-    if (answer.diverged && !mainDiverged) {
-      mainDiverged = true;
+    if (answer.diverged && !slice().mainDiverged) {
+      setSlice({mainDiverged: true});
       const d = answer.divergence;
       fail(d ? `Training diverged at step ${d.step}: NaN/Inf first appeared in the ${d.what} of ` +
         `${d.layer === (snapshot.layer_sizes || []).length - 1 ? 'the output layer' : `hidden layer ${d.layer}`}. ` +
@@ -53,7 +56,8 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
 
   function startRun(steps) {
     const {chunk, delayMs} = SPEEDS[store.get().settings.speed];
-    const runs = activeRuns.filter((r) => r !== 'main' || !mainDiverged);
+    const {runs: ids, mainDiverged} = slice();
+    const runs = ids.filter((r) => r !== 'main' || !mainDiverged);
     if (!runs.length) { setStatus('diverged'); return Promise.resolve({step: api.state().step, stopped: 'diverged', runs: {}}); }
     setStatus('training', {error: mainDiverged ? store.get().error : null});
     const thisRun = engine.train({steps, chunk, delayMs, runs}, acceptSnapshot).then((result) => {
@@ -87,9 +91,8 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     const result = await scheduler.request('configure', {config});
     configuredWith = JSON.stringify(config);
     store.set({info: result.info, error: null});
-    activeRuns = ['main'];  // configure drops every fork
-    mainDiverged = false;
-    emit('runs', activeRuns.slice());
+    setSlice({mainDiverged: false});
+    setRunIds(['main']);  // configure drops every fork
     acceptSnapshot(result.snapshot, result);
     return result;
   }
@@ -122,7 +125,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       const previous = JSON.parse(configuredWith || '{}');
       const next = engineConfig(settings);
       const onlyLr = configuredWith && Object.keys(next).every((k) => k === 'lr' || JSON.stringify(previous[k]) === JSON.stringify(next[k]));
-      if (onlyLr && store.get().status !== 'diverged' && !mainDiverged) {
+      if (onlyLr && store.get().status !== 'diverged' && !slice().mainDiverged) {
         await scheduler.request('set_lr', {lr: settings.lr});
         configuredWith = config;
         return api.state();
@@ -179,15 +182,14 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     },
     snapshot() { return store.get().snapshot; },
     /** Run ids trained side by side ('main' first). */
-    runs() { return activeRuns.slice(); },
+    runs() { return slice().runs.slice(); },
     /** Train these runs from now on (main is always kept); restarts a running training loop. */
     async setRuns(ids) {
       const wasTraining = Boolean(run);
       await stopRun(); // first, so no snapshot of a removed run arrives after 'runs'
-      activeRuns = ['main', ...[...new Set(ids)].filter((r) => r !== 'main')];
-      emit('runs', activeRuns.slice());
+      setRunIds(['main', ...[...new Set(ids)].filter((r) => r !== 'main')]);
       if (wasTraining) startRun(null);
-      return activeRuns.slice();
+      return slice().runs.slice();
     },
     /** Send a diverged run back ({run, to: 'last_finite' | 'healthy'}, engine op 'rollback'). */
     async rollback(options = {}) {
@@ -195,7 +197,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       const wasTraining = Boolean(run);
       await stopRun();
       const result = await scheduler.request('rollback', options);
-      if (result.run === 'main') { mainDiverged = false; store.set({error: null}); }
+      if (result.run === 'main') { setSlice({mainDiverged: false}); store.set({error: null}); }
       acceptSnapshot(result.snapshot, result);
       if (wasTraining) startRun(null); else setStatus('paused');
       return result;

@@ -102,6 +102,15 @@ def open_app(page, base_url, hash_=''):
     return page
 
 
+def open_mounted(page, base_url, view):
+    """Open site/mount-test.html: a blank page with ONE view mounted alone (embed.js's mountView);
+    waits until the engine is ready. ``window.mounted`` is {view, app, destroy}."""
+    page.goto(base_url + 'mount-test.html#view=' + view)
+    page.wait_for_function('window.mounted && window.glassbox', timeout=READY_MS)
+    page.evaluate('window.glassbox.ready')
+    return page
+
+
 # Puts the started page back into a known state through window.glassbox alone: training paused,
 # only the run 'main', the schema's default settings (autoplay off) plus the test's own, a fresh
 # model at step 0 (same seed, so the same weights as a freshly loaded page), notes and errors

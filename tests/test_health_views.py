@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import open_mounted
+
 ROOT = Path(__file__).resolve().parents[1]
 JS = ROOT / 'site' / 'js'
 HEALTH_VIEWS = sorted(p for p in (JS / 'views' / 'health').glob('*.js') if p.name != 'health-common.js')
@@ -115,27 +117,20 @@ def test_health_views_follow_the_view_contract_and_draw_only_what_they_are_given
     assert 'createHealthStore' not in (JS / 'state' / 'health-runs.js').read_text()
 
 
-def test_a_health_view_mounted_alone_reports_its_action_to_the_source(browser, site_url, artifacts_dir):
+def test_a_health_view_mounted_alone_reports_its_action_to_the_source(page, site_url, artifacts_dir):
     """The pruning panel alone on a blank page: its button prunes through the health source, which
     adds the new run to window.glassbox and to the store's health slice."""
-    page = browser.new_page(viewport={'width': 900, 'height': 800})
-    errors = []
-    page.on('pageerror', lambda exc: errors.append(str(exc)))
-    page.on('console', lambda msg: errors.append(msg.text) if msg.type == 'error' else None)
-    try:
-        page.goto(site_url + 'mount-test.html#view=pruning')
-        page.wait_for_function('window.mounted && window.glassbox', timeout=90_000)
-        page.evaluate('window.glassbox.ready')
-        page.evaluate('window.glassbox.train({steps: 200})')
-        page.wait_for_selector('#target .gb-sparsity-row', timeout=30_000)
-        page.click('#target [data-action="prune"]')
-        page.wait_for_selector('#target .gb-h-prune-acc', timeout=60_000)
-        state = page.evaluate("""() => { const g = window.glassbox, slice = g.store.get().health;
-            return {runs: g.runs(), slice: Object.keys(slice.runs), same: g.healthStore.get('main') === slice.runs.main,
-                    alerts: Array.isArray(g.health()), drawn: document.querySelectorAll('#target .gb-h-pruned-net .gb-neuron').length}; }""")
-        assert len(state['runs']) == 2 and state['slice'] == state['runs']
-        assert state['same'] and state['alerts'] and state['drawn'] > 0
-        page.screenshot(path=str(artifacts_dir / 'health-mounted-pruning.png'))
-        assert not errors, errors
-    finally:
-        page.close()
+    errors = page.errors
+    page.set_viewport_size({'width': 900, 'height': 800})
+    open_mounted(page, site_url, 'pruning')
+    page.evaluate('window.glassbox.train({steps: 200})')
+    page.wait_for_selector('#target .gb-sparsity-row', timeout=30_000)
+    page.click('#target [data-action="prune"]')
+    page.wait_for_selector('#target .gb-h-prune-acc', timeout=60_000)
+    state = page.evaluate("""() => { const g = window.glassbox, slice = g.store.get().health;
+        return {runs: g.runs(), slice: Object.keys(slice.runs), same: g.healthStore.get('main') === slice.runs.main,
+                alerts: Array.isArray(g.health()), drawn: document.querySelectorAll('#target .gb-h-pruned-net .gb-neuron').length}; }""")
+    assert len(state['runs']) == 2 and state['slice'] == state['runs']
+    assert state['same'] and state['alerts'] and state['drawn'] > 0
+    page.screenshot(path=str(artifacts_dir / 'health-mounted-pruning.png'))
+    assert not errors, errors

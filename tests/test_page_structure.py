@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import open_mounted
+
 ROOT = Path(__file__).resolve().parents[1]
 JS = ROOT / 'site' / 'js'
 README = ROOT / 'README.md'
@@ -103,30 +105,24 @@ def test_tables_are_not_copied_into_the_page():
         assert not hits, '%s is declared in the engine (tables.json), not here: %s' % (name, hits)
 
 
-def test_one_view_mounts_alone_on_a_blank_page_and_draws(browser, site_url, artifacts_dir):
-    page = browser.new_page(viewport={'width': 900, 'height': 700})
-    errors = []
-    page.on('pageerror', lambda exc: errors.append(str(exc)))
-    page.on('console', lambda msg: errors.append(msg.text) if msg.type in ('error', 'warning') else None)
-    try:
-        page.goto(site_url + 'mount-test.html#view=curves')
-        page.wait_for_function('window.mounted && window.glassbox', timeout=60_000)
-        page.evaluate('window.glassbox.ready')
-        assert page.query_selector('.panel') is None  # no app page around it
-        page.evaluate('window.glassbox.train({steps: 40})')
-        page.wait_for_function('window.mounted.view.getSeries()[0].step.at(-1) === 40', timeout=30_000)
-        drawn = page.evaluate("""() => {
-            const series = window.mounted.view.getSeries()[0];
-            const paths = [...document.querySelectorAll('#target svg path')].map((p) => p.getAttribute('d') || '');
-            return {steps: series.step, loss: series.trainLoss, longest: Math.max(...paths.map((d) => d.length))};
-        }""")
-        assert drawn['steps'][-1] == 40 and all(v == v for v in drawn['loss'])  # real, finite losses
-        assert drawn['longest'] > 40  # a loss path with several points, not an empty axis
-        page.screenshot(path=str(artifacts_dir / 'mount-view-curves.png'))
-        assert page.evaluate('window.glassbox.state().layers') == [64, 16, 10]
-        assert not errors, errors
-    finally:
-        page.close()
+def test_one_view_mounts_alone_on_a_blank_page_and_draws(page, site_url, artifacts_dir):
+    errors = page.errors
+    page.on('console', lambda msg: errors.append(msg.text) if msg.type == 'warning' else None)
+    page.set_viewport_size({'width': 900, 'height': 700})
+    open_mounted(page, site_url, 'curves')
+    assert page.query_selector('.panel') is None  # no app page around it
+    page.evaluate('window.glassbox.train({steps: 40})')
+    page.wait_for_function('window.mounted.view.getSeries()[0].step.at(-1) === 40', timeout=30_000)
+    drawn = page.evaluate("""() => {
+        const series = window.mounted.view.getSeries()[0];
+        const paths = [...document.querySelectorAll('#target svg path')].map((p) => p.getAttribute('d') || '');
+        return {steps: series.step, loss: series.trainLoss, longest: Math.max(...paths.map((d) => d.length))};
+    }""")
+    assert drawn['steps'][-1] == 40 and all(v == v for v in drawn['loss'])  # real, finite losses
+    assert drawn['longest'] > 40  # a loss path with several points, not an empty axis
+    page.screenshot(path=str(artifacts_dir / 'mount-view-curves.png'))
+    assert page.evaluate('window.glassbox.state().layers') == [64, 16, 10]
+    assert not errors, errors
 
 
 DRAWN = """(host) => {
@@ -142,37 +138,30 @@ DRAWN = """(host) => {
 }"""
 
 
-def test_every_mountable_view_mounts_alone_and_draws(browser, site_url, artifacts_dir):
+def test_every_mountable_view_mounts_alone_and_draws(page, site_url, artifacts_dir):
     """Each view of embed.js's MOUNTABLE, mounted by itself into an empty element of a blank page
     (one engine shared by them), draws real content once the network has trained a little."""
-    page = browser.new_page(viewport={'width': 900, 'height': 800})
-    errors = []
-    page.on('pageerror', lambda exc: errors.append(str(exc)))
-    page.on('console', lambda msg: errors.append(msg.text) if msg.type == 'error' else None)
-    try:
-        page.goto(site_url + 'mount-test.html#view=network')
-        page.wait_for_function('window.mounted && window.glassbox', timeout=90_000)
-        page.evaluate('window.glassbox.ready')
-        page.evaluate('window.glassbox.train({steps: 30})')
-        names = page.evaluate("import('./js/embed.js').then((m) => Object.keys(m.MOUNTABLE))")
-        assert {'network', 'curves'} <= set(names)
-        for name in names:
-            page.evaluate("""async (name) => {
-                const {mountView} = await import('./js/embed.js');
-                const host = Object.assign(document.createElement('div'), {id: 'alone-' + name});
-                document.body.replaceChildren(host);
-                window.alone = await mountView(host, name);
-                await window.glassbox.train({steps: 10});
-            }""", name)
-            page.wait_for_function('(name) => (%s)(document.getElementById("alone-" + name)) >= 3' % DRAWN,
-                                   arg=name, timeout=60_000)
-            for method in ('update', 'setOptions', 'destroy', 'exportSVG', 'exportPNG'):
-                assert page.evaluate('(m) => typeof window.alone.view[m]', method) == 'function', (name, method)
-            page.screenshot(path=str(artifacts_dir / ('mount-view-%s.png' % name)))
-            page.evaluate('window.alone.destroy()')
-        assert not errors, errors
-    finally:
-        page.close()
+    errors = page.errors
+    page.set_viewport_size({'width': 900, 'height': 800})
+    open_mounted(page, site_url, 'network')
+    page.evaluate('window.glassbox.train({steps: 30})')
+    names = page.evaluate("import('./js/embed.js').then((m) => Object.keys(m.MOUNTABLE))")
+    assert {'network', 'curves'} <= set(names)
+    for name in names:
+        page.evaluate("""async (name) => {
+            const {mountView} = await import('./js/embed.js');
+            const host = Object.assign(document.createElement('div'), {id: 'alone-' + name});
+            document.body.replaceChildren(host);
+            window.alone = await mountView(host, name);
+            await window.glassbox.train({steps: 10});
+        }""", name)
+        page.wait_for_function('(name) => (%s)(document.getElementById("alone-" + name)) >= 3' % DRAWN,
+                               arg=name, timeout=60_000)
+        for method in ('update', 'setOptions', 'destroy', 'exportSVG', 'exportPNG'):
+            assert page.evaluate('(m) => typeof window.alone.view[m]', method) == 'function', (name, method)
+        page.screenshot(path=str(artifacts_dir / ('mount-view-%s.png' % name)))
+        page.evaluate('window.alone.destroy()')
+    assert not errors, errors
 
 
 if __name__ == '__main__':

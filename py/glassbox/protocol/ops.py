@@ -50,8 +50,9 @@ def _perturb(session: Session, run: str, request: dict) -> dict:
 
 
 def _project(session: Session, run: str, request: dict) -> dict:
-    cache = session.run(run).caches.setdefault('projection', {})
-    return projection.project(session.run(run).model, session.data, request.get('layer', 1),
+    r = session.run(run)
+    cache = r.caches.setdefault('projection', {})
+    return projection.project(r.model, session.data, request.get('layer', 1),
                               request.get('method', 'pca'), request.get('n', 1000),
                               bool(request.get('with_inputs', False)), cache)
 
@@ -145,8 +146,8 @@ OPS = {
               'A new run without the inactive hidden units.'),
     'drop_run': (_drop_run, {}, 'Forget a run (not main).'),
     'runs': (_runs, {}, 'Every run: step, settings, diverged.'),
-    'health': (lambda s, run, r: {'alerts': s.run(run).health.alerts, 'divergence': s.run(run).health.divergence,
-                                  'rules': detectors.RULES},
+    'health': (lambda s, run, r: (lambda h: {'alerts': h.alerts, 'divergence': h.divergence, 'rules': detectors.RULES})(
+        s.run(run).health),
                {}, 'Current alerts, divergence and the detectors\' rules.'),
     'health_history': (_health_history, {'since': 'only summaries after this step'}, 'The run\'s summaries.'),
 }  # type: Dict[str, Tuple[Handler, Dict[str, str], str]]

@@ -14,9 +14,10 @@ import {MOUNTS as TRAINING} from './app/mounts/training.js';
 import {MOUNTS as HEALTH} from './app/mounts/health.js';
 import {MOUNTS as INPUTS} from './app/mounts/inputs.js';
 import {MOUNTS as MODULES} from './app/mounts/modules.js';
+import {MOUNTS as SWARM} from './app/mounts/swarm.js';
 
 /** Views that mount alone: name -> async (element, app, viewOptions) => {view, destroy()}. */
-export const MOUNTABLE = {...TRAINING, ...HEALTH, ...INPUTS, ...MODULES};
+export const MOUNTABLE = {...TRAINING, ...HEALTH, ...INPUTS, ...MODULES, ...SWARM};
 
 let starting = null;
 

@@ -10,6 +10,7 @@ import {createTrainingSource} from './sources/training.js';
 import {healthSourceFor} from './sources/health.js';
 import {inputsSource} from './sources/inputs.js';
 import {modulesSource} from './sources/modules.js';
+import {swarmSource, provideAdopt} from './sources/swarm.js';
 import {createStore} from '../state/store.js';
 import {makeSchema} from '../state/url-state.js';
 
@@ -45,7 +46,15 @@ export const API_MEMBERS = [
   ['modules', 'modules({layer, method, k, similarity, split, n, metrics, heatmaps})', 'functional modules (groups of hidden neurons) with ids, members, scores, ablation and read-out metrics, alerts; `layer` indexes `state().layers` (omit for every hidden layer)'],
   ['compareModules', 'compareModules({layer, a: {method, k}, b: {method, k}})', 'adjusted Rand index and contingency table of two decompositions of one layer'],
   ['moduleView', 'moduleView', "the module panel's state and actions: `{result, selected, zoomed, select(id), back(), recompute()}`"],
-  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection)'],
+  ['swarm', 'swarm.start({size, space, goals, rounds, stepsPerRound, seed})', "train a population of networks side by side on this page's swarm workers (`max(2, min(cores, 4))` Pyodide workers), compute moved to the promising ones; `size` 2–64 (default 16), `space` a name of `tables.swarm.spaces` or a space, `goals` weights of `tables.swarm.goals`; resolves once the first members exist"],
+  ['swarm', 'swarm.state()', '`{status, round, totalSteps, members: [{id, parents, config, fitness, steps, metrics, resources, flags}], events, rounds: [{round, allocation, shares, best, diversity, totalSteps}], header, end, workers, stats, selected, error, log}`'],
+  ['swarm', 'swarm.pause() / swarm.resume() / swarm.stop()', 'pause after the round in progress / go on / stop (resolves once the end record is out)'],
+  ['swarm', 'swarm.select(id)', "open member `id` in the main views (network, health, inputs, modules): its exact state (weights, optimiser, step) becomes the main run ('adopt') and the settings follow its config; resolves with `state()` once the views have its snapshot. The swarm keeps training"],
+  ['swarm', 'swarm.highlight(id)', 'highlight a member in every swarm view (null: none)'],
+  ['swarm', 'swarm.load(textOrUrl)', "show a recorded swarm stream (JSON lines): its text or a URL; an error names the bad line and what was shown stays"],
+  ['swarm', 'swarm.connect(url)', "follow a live stream (Server-Sent Events, one record per message); status `'live'`"],
+  ['swarm', 'swarm.configure({goals, size})', "change the goals' weights (and the population size) of the running swarm, or of the next one"],
+  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
   ['scheduler', 'scheduler', 'the one engine request queue: `request(op, args, {key, throttleMs, force})`, `busy(key)`, `onBusy(fn)`, `cancel(key)`'],
@@ -87,6 +96,8 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
   const panels = {};
   const inputs = () => inputsSource(glassbox);
   const afterReady = (fn) => async (...args) => { await glassbox.ready; return fn(...args); };
+  const swarm = () => swarmSource(glassbox);
+  const frames = (n) => new Promise((done) => { const f = (k) => (k ? requestAnimationFrame(() => f(k - 1)) : done()); f(n); });
 
   const glassbox = {
     get ready() { return training.ready; },
@@ -131,6 +142,19 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     modules: afterReady((options) => modulesSource(glassbox).modules(options)),
     compareModules: afterReady((options) => modulesSource(glassbox).compareModules(options)),
     get moduleView() { return modulesSource(glassbox).view; },
+    // swarm (app/sources/swarm.js: executor and pool in app/swarm/; ui/swarm-ui.js shows it)
+    swarm: Object.freeze({
+      start: afterReady((options) => swarm().start(options)),
+      state: () => swarm().summary(),
+      pause: () => swarm().pause(),
+      resume: () => swarm().resume(),
+      stop: () => swarm().stop(),
+      select: afterReady(async (id) => { await swarm().select(id); await frames(2); return glassbox.state(); }),
+      highlight: (id) => swarm().highlight(id),
+      load: (textOrUrl) => swarm().load(textOrUrl),
+      connect: (url) => swarm().connect(url),
+      configure: (options) => swarm().configure(options),
+    }),
     store,
     schema: schema.SCHEMA,
     tables,
@@ -146,6 +170,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     /** The app page's panels of a feature are built: {views (a test hook), showTab?}. */
     provide(name, built) { panels[name] = built; },
   };
+  provideAdopt(glassbox, (state, config) => training.adopt(state, config));
   training.start();
   return {glassbox, internals};
 }

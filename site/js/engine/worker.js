@@ -14,7 +14,11 @@
  *            them with one line each): 'runtime', 'configure' {config}, 'set_lr' {lr}, 'snapshot',
  *            'evaluate', the analyses' ops, and for runs side by side 'fork' {run, changes,
  *            start}, 'rollback' {run, to}, 'drop_run', 'runs', 'health', 'health_history',
- *            'prune'. Every op takes an optional `run` (default 'main').
+ *            'prune'; the swarm's ops (controller: 'swarm_start', 'swarm_plan', 'swarm_report',
+ *            'swarm_configure', 'swarm_stop'; member host: 'member_create', 'member_train',
+ *            'member_state', 'member_load', 'member_breed', 'member_drop'; 'adopt'). Every op
+ *            takes an optional `run` (default 'main'). An op carrying `config.dataset` (or
+ *            `dataset`) gets that dataset's packed file registered before it runs.
  *        packages: Pyodide packages the op needs (e.g. ['scikit-learn']), loaded on first use
  *            with 'progress' messages (phase 'packages'), so start-up never waits for them.
  *   {type: 'train', id, steps, chunk, delayMs, runs?}   train `steps` steps (null = until paused)
@@ -207,10 +211,10 @@ function packJson(body) {
 async function request(message) {
   const {id, type, ...args} = message;
   try {
-    if (args.op === 'configure') {
-      if (training) training.stop = 'replaced';
-      await ensureData(args.config && args.config.dataset);
-    }
+    if (args.op === 'configure' && training) training.stop = 'replaced';
+    // Any op that builds a trainer names its dataset: 'configure' {config}, the swarm's member
+    // ops {config} and 'swarm_start' {dataset}; its packed file is registered first.
+    await ensureData((args.config && args.config.dataset) || args.dataset);
     if (args.packages) await ensurePackages(args.packages);
     delete args.packages;
     const buffer = callEngine(args);

@@ -204,6 +204,25 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     },
   };
 
+  /** The main run becomes another run's exact state (a swarm member): engine op 'adopt' {state,
+   *  config}; the settings (and the address bar) follow its config. Leaves training paused. */
+  api.adopt = async (state, config) => {
+    await api.ready;
+    await stopRun();
+    const result = await scheduler.request('adopt', {state, config});
+    const engineKeys = new Set(schema.SCHEMA.filter((row) => row.engine).map((row) => row.key));
+    const fromMember = Object.fromEntries(Object.entries(config || {}).filter(([key]) => engineKeys.has(key)));
+    const settings = {...store.get().settings, ...fromMember, ...('preset' in store.get().settings ? {preset: 'none'} : {})};
+    store.set({settings, info: result.info, error: null});
+    onHashChange(toHash(settings));
+    configuredWith = JSON.stringify(engineConfig(settings));
+    setSlice({mainDiverged: false});
+    setRunIds(['main']);
+    acceptSnapshot(result.snapshot, result);
+    setStatus('paused');
+    return api.state();
+  };
+
   async function boot(starting) {
     try {
       const runtime = await starting;

@@ -1,0 +1,251 @@
+// The swarm data source: a population of networks trained side by side (the in-page executor,
+// app/swarm/executor.js, over a pool of engine workers, app/swarm/pool.js), or a swarm's recorded
+// stream (a JSON-lines file) or live stream (Server-Sent Events) -- the same records either way
+// (py/glassbox/swarm/stream.py). It keeps ONE slice of the one store, `swarm`:
+//
+//   {status,    'idle' | 'starting' | 'running' | 'paused' | 'stopped' | 'done' | 'error' |
+//               'playing-file' (a recorded stream is shown) | 'live' (a live stream is connected)
+//    state,     the views' swarm state (state/swarm-state.js: emptySwarm/addRecords/parseStream)
+//    selected,  the member highlighted in every swarm view (null: none)
+//    error,     the last problem, named (a bad stream line, a lost connection, a crashed worker)
+//    workers,   [{name, alive, members}] of the page's pool ([] before the first start)
+//    stats,     {round, members, totalSteps, stepsPerSecond, roundMs}
+//    progress,  a line while the pool starts, else ''
+//    log}       the executor's own notes (crashed workers, recreated members), newest last
+//
+// One source per app (swarmSource(app)), made on first use: the page's Swarm section, swarm views
+// mounted alone and window.glassbox.swarm share it. The executor is the only caller of the pool.
+import {createExecutor} from '../swarm/executor.js';
+import {createPool} from '../swarm/pool.js';
+import {summarise, configOf} from '../swarm/summary.js';
+
+export const EMPTY_SWARM_SLICE = Object.freeze({status: 'idle', state: null, selected: null, error: null, workers: [],
+  stats: {round: 0, members: 0, totalSteps: 0, stepsPerSecond: null, roundMs: null}, progress: '', log: []});
+const START_KEYS = ['size', 'space', 'goals', 'rounds', 'stepsPerRound', 'seed', 'dataset', 'options'];
+const LOG_MAX = 200;
+
+const sources = new WeakMap();
+const adopters = new WeakMap();
+
+/** The one swarm source of `app` (window.glassbox), created on first use. */
+export function swarmSource(app) {
+  if (!sources.has(app)) sources.set(app, createSwarmSource(app));
+  return sources.get(app);
+}
+
+/** api.js hands over how the main run becomes a member: fn(state, config) -> main's state(). */
+export function provideAdopt(app, fn) { adopters.set(app, fn); }
+
+/** state/swarm-state.js (the views' state), loaded on first use. */
+let stateModule = null;
+function swarmState() {
+  stateModule = stateModule || import('../../state/swarm-state.js').catch((error) => {
+    stateModule = null;
+    throw new Error('the swarm views\' state module (state/swarm-state.js) is not in this build: ' + error.message);
+  });
+  return stateModule;
+}
+
+/** Text that is a URL (one line, no record in it) rather than a stream. */
+const looksLikeUrl = (text) => !/[\n{]/.test(text.trim());
+
+function createSwarmSource(app) {
+  const store = app.store;
+  const slice = () => store.get().swarm || EMPTY_SWARM_SLICE;
+  const patch = (partial) => store.set({swarm: {...slice(), ...partial}});
+  let records = [];          // every record of what is shown (for state() and the summary)
+  let executor = null, pool = null, live = null, pending = [], flushTimer = null;
+  let defaults = {size: 16, goals: null};
+  const log = (line) => patch({log: [...slice().log, line].slice(-LOG_MAX)});
+
+  /** Records in (from the executor, a file or a live stream): one views-state update per batch. */
+  async function accept(batch, {fresh = false} = {}) {
+    const {emptySwarm, addRecords} = await swarmState();
+    if (fresh || batch.some((r) => r.type === 'swarm')) {
+      // A header starts a new swarm: what came before it belongs to another one.
+      const at = batch.map((r) => r.type).lastIndexOf('swarm');
+      if (at > 0) batch = batch.slice(at);
+      if (at >= 0 || fresh) { records = []; patch({state: emptySwarm(), selected: null}); }
+    }
+    records = records.concat(batch);
+    const state = addRecords(slice().state || emptySwarm(), batch);
+    patch({state, stats: {...slice().stats, ...statsOf(summarise(records))}});
+  }
+
+  const statsOf = (s) => ({round: s.round, members: s.members.length, totalSteps: s.totalSteps});
+
+  function ensureExecutor() {
+    if (executor) return executor;
+    pool = createPool({
+      onProgress: (line) => patch({progress: line}),
+      onCrash: (worker, error) => { executor.recover(worker, error).catch((e) => patch({error: e.message})); },
+    });
+    executor = createExecutor({
+      pool,
+      onRecords: (batch) => { if (batch.length) accept(batch).catch((e) => patch({error: e.message})); },
+      onStatus: ({status, round, stepsPerSecond, roundMs, error, workers}) => {
+        if (live || slice().status === 'playing-file') return;  // a stream is shown: keep its status
+        patch({status, workers, error: error ?? slice().error, progress: status === 'starting' ? slice().progress : '',
+          stats: {...slice().stats, round, stepsPerSecond, roundMs}});
+      },
+      onLog: log,
+    });
+    return executor;
+  }
+
+  function disconnect() {
+    if (live) { live.close(); live = null; }
+    clearTimeout(flushTimer);
+    pending = [];
+  }
+
+  /** swarm.start options -> the controller's swarm_start arguments. */
+  function startArgs(options) {
+    const unknown = Object.keys(options).filter((k) => !START_KEYS.includes(k));
+    if (unknown.length) throw new Error(`swarm.start: unknown option(s) ${unknown.join(', ')}; use ${START_KEYS.join(', ')}`);
+    const tables = app.tables.swarm || {};
+    let space = options.space ?? null;
+    if (typeof space === 'string') {
+      if (!tables.spaces || !Object.hasOwn(tables.spaces, space)) {
+        throw new Error(`swarm.start: unknown search space "${space}"; use ${Object.keys(tables.spaces || {}).join(', ') || 'none (tables.json has no swarm spaces)'}`);
+      }
+      space = tables.spaces[space];
+    }
+    const size = options.size ?? defaults.size;
+    if (!Number.isInteger(size) || size < 2 || size > 64) throw new Error(`swarm.start: size must be a whole number from 2 to 64, got ${size}`);
+    const args = {size, space, dataset: options.dataset || store.get().settings.dataset};
+    const goals = options.goals ?? defaults.goals;
+    if (goals) args.goals = goals;
+    if (options.rounds != null) args.rounds = options.rounds;
+    if (options.stepsPerRound != null) args.steps_per_round = options.stepsPerRound;
+    if (options.seed != null) args.seed = options.seed;
+    if (options.options) args.options = options.options;
+    return args;
+  }
+
+  const source = {
+    /** The store slice (EMPTY_SWARM_SLICE until the first change). */
+    state: slice,
+    /** fn(slice) on every change of the slice; returns the unsubscribe function. */
+    subscribe: (fn) => store.subscribe((state, changed) => { if (changed.includes('swarm')) fn(slice()); }),
+    /** A plain summary for window.glassbox.swarm.state(): round, members, events, rounds, status. */
+    summary() {
+      const s = summarise(records, (id) => configOf(id, executor));
+      return {status: slice().status, error: slice().error, selected: slice().selected, workers: slice().workers,
+        stats: slice().stats, log: slice().log.slice(), ...s};
+    },
+
+    /** Start a swarm in this page (size, space, goals, rounds, stepsPerRound, seed). */
+    async start(options = {}) {
+      const args = startArgs(options);
+      await app.ready;
+      disconnect();
+      if (slice().status === 'playing-file') patch({status: 'idle'});
+      patch({error: null, log: []});
+      await accept([], {fresh: true});
+      await ensureExecutor().start(args);
+      return source.summary();
+    },
+    pause() { executor?.pause(); return source.summary(); },
+    resume() { executor?.resume(); return source.summary(); },
+    async stop() { if (executor) await executor.stop(); return source.summary(); },
+    /** Change the goals (and the population size) of the running swarm, or of the next one. */
+    async configure({goals, size, options} = {}) {
+      if (size != null) defaults.size = size;
+      if (goals) defaults.goals = {...(defaults.goals || {}), ...goals};
+      if (!executor || !['running', 'paused'].includes(executor.status)) return {goals: defaults.goals, options: {size: defaults.size}};
+      const opts = {...(options || {}), ...(size != null ? {size} : {})};
+      return executor.configure({...(goals ? {goals} : {}), ...(Object.keys(opts).length ? {options: opts} : {})});
+    },
+
+    /** Highlight a member in every swarm view (null: none). */
+    highlight(id) { patch({selected: id ?? null}); },
+    /** Open member `id` in the main views: its state from its worker, 'adopt' on the main engine. */
+    async select(id) {
+      source.highlight(id);
+      if (!executor?.has(id)) {
+        throw new Error(`swarm member "${id}" is not alive in this page's swarm` +
+          (slice().status === 'playing-file' || live ? ' (a recorded or live stream describes members but has no weights to open)' : ''));
+      }
+      const adopt = adopters.get(app);
+      if (!adopt) throw new Error('this page cannot open a swarm member in its main views');
+      const {state, config} = await executor.member(id);
+      return adopt(state, config);
+    },
+
+    /** Show a recorded stream: its text, or a URL to fetch. Errors name the problem; what was
+     *  shown stays. */
+    async load(textOrUrl) {
+      let text = String(textOrUrl ?? '');
+      let what = 'the stream';
+      try {
+        if (looksLikeUrl(text)) {
+          what = text;
+          const response = await fetch(new URL(text, document.baseURI).href);
+          if (!response.ok) throw new Error(`could not load ${text}: HTTP ${response.status}`);
+          text = await response.text();
+        }
+        const {parseStream} = await swarmState();
+        const parsed = parseStream(text);
+        const batch = Array.isArray(parsed) ? parsed : parsed.records;
+        if (!batch.length) throw new Error('it holds no records');
+        if (executor && ['running', 'paused', 'starting'].includes(executor.status)) await executor.stop();
+        disconnect();
+        await accept(batch, {fresh: true});
+        patch({status: 'playing-file', error: null});
+        return source.summary();
+      } catch (error) {
+        const message = `Could not show ${what}: ${error.message}`;
+        patch({error: message});
+        throw new Error(message);
+      }
+    },
+
+    /** Follow a live stream (Server-Sent Events; each message's data is one record). */
+    connect(url) {
+      disconnect();
+      return new Promise((resolve, reject) => {
+        let opened = false;
+        try {
+          live = new EventSource(new URL(url, document.baseURI).href);
+        } catch (error) {
+          const message = `Could not connect to ${url}: ${error.message}`;
+          patch({error: message});
+          reject(new Error(message));
+          return;
+        }
+        const stream = live;
+        let line = 0;
+        stream.onopen = () => {
+          if (!opened) { opened = true; patch({status: 'live', error: null}); accept([], {fresh: true}); resolve(source.summary()); }
+        };
+        stream.onmessage = (event) => {
+          line++;
+          let record;
+          try {
+            record = JSON.parse(event.data);
+            if (!record || !['swarm', 'member', 'round', 'end'].includes(record.type)) throw new Error('not a swarm record (type must be swarm, member, round or end)');
+          } catch (error) {
+            patch({error: `live stream ${url}, message ${line}: ${error.message}`});
+            return;
+          }
+          pending.push(record);
+          flushTimer = flushTimer || setTimeout(() => {
+            flushTimer = null;
+            const batch = pending; pending = [];
+            accept(batch).catch((e) => patch({error: e.message}));
+          }, 50);
+        };
+        stream.onerror = () => {
+          if (stream !== live) return;
+          const closed = stream.readyState === EventSource.CLOSED;
+          const message = closed ? `The live stream ${url} could not be reached or closed` : `The live stream ${url} dropped; reconnecting…`;
+          patch({error: message, status: closed ? 'stopped' : 'live'});
+          if (closed) { live = null; if (!opened) reject(new Error(message)); }
+        };
+      });
+    },
+    disconnect() { disconnect(); if (slice().status === 'live') patch({status: 'stopped'}); },
+  };
+  return source;
+}

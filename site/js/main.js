@@ -19,9 +19,9 @@ window.glassbox = app;
 const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
-  {installInputs}, {installHealth}] = await Promise.all([
+  {installInputs}, {installHealth}, {installSwarm}] = await Promise.all([
   import('./ui/controls.js'), import('./views/network/network.js'), import('./views/training/curves.js'), import('./ui/panels.js'),
-  import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js')]);
+  import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js'), import('./ui/swarm-ui.js')]);
 
 const controls = createControls($('controls'), app);
 let network = null;
@@ -32,6 +32,7 @@ const curvesPanel = addPanel({id: 'curves', title: 'Loss and accuracy', view: ()
 installInputs(app, {addPanel, provide, network: () => network});
 installModules(app, {addPanel, network: () => network});
 installHealth(app, {addPanel, provide, views: () => ({network, curves})});
+installSwarm(app, {addPanel});
 
 function ensureViews(state) {
   const info = state.info;

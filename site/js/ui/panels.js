@@ -2,13 +2,12 @@
 // editing index.html; every panel gets a title, SVG/PNG export buttons and a host element.
 
 /**
- * Add a panel to the views column.
+ * Add a panel to the views column (or to `column`, another container of panels).
  * @param {{id: string, title: string, view?: () => ({exportSVG, exportPNG} | null), wide?: boolean}} spec
  *   `view` returns the panel's view (it may not exist yet) for the export buttons.
  * @returns {{host: HTMLElement, panel: HTMLElement, setTitle: (text: string) => void, isOnScreen: () => boolean}}
  */
-export function addPanel({id, title, view = () => null, before = null}) {
-  const column = document.querySelector('.views');
+export function addPanel({id, title, view = () => null, before = null, column = document.querySelector('.views')}) {
   const panel = document.createElement('figure');
   panel.className = 'panel';
   panel.dataset.panel = id;

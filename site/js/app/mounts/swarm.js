@@ -54,9 +54,9 @@ export async function mountSwarmView(name, element, app, {demo = true, view: vie
   const message = Object.assign(document.createElement('p'), {className: 'gb-swarm-message'});
   message.hidden = true;
   element.append(message);
-  let drawnState, drawnSelected;
+  let drawnVersion, drawnSelected;
   const draw = (slice) => {
-    if (slice.state && slice.state !== drawnState) { drawnState = slice.state; view.update(slice.state); }
+    if (slice.state && slice.version !== drawnVersion) { drawnVersion = slice.version; view.update(slice.state); }
     if (slice.selected !== drawnSelected) {
       drawnSelected = slice.selected;
       if (view.select) view.select(slice.selected); else view.setOptions({selected: slice.selected});

@@ -5,7 +5,9 @@
 //
 //   {status,    'idle' | 'starting' | 'running' | 'paused' | 'stopped' | 'done' | 'error' |
 //               'playing-file' (a recorded stream is shown) | 'live' (a live stream is connected)
-//    state,     the views' swarm state (state/swarm-state.js: emptySwarm/addRecords/parseStream)
+//    state,     the views' swarm state (state/swarm-state.js: emptySwarm/addRecords/parseStream);
+//               grown in place as records arrive, so `version` counts its changes
+//    version,   +1 on every change of `state` (views redraw when it moves)
 //    selected,  the member highlighted in every swarm view (null: none)
 //    error,     the last problem, named (a bad stream line, a lost connection, a crashed worker)
 //    workers,   [{name, alive, members}] of the page's pool ([] before the first start)
@@ -17,9 +19,10 @@
 // mounted alone and window.glassbox.swarm share it. The executor is the only caller of the pool.
 import {createExecutor} from '../swarm/executor.js';
 import {createPool} from '../swarm/pool.js';
-import {summarise, configOf} from '../swarm/summary.js';
+import {summarise, countsOf} from '../swarm/summary.js';
+import {emptySwarm, addRecords, parseStream} from '../../state/swarm-state.js';
 
-export const EMPTY_SWARM_SLICE = Object.freeze({status: 'idle', state: null, selected: null, error: null, workers: [],
+export const EMPTY_SWARM_SLICE = Object.freeze({status: 'idle', state: null, version: 0, selected: null, error: null, workers: [],
   stats: {round: 0, members: 0, totalSteps: 0, stepsPerSecond: null, roundMs: null}, progress: '', log: []});
 const START_KEYS = ['size', 'space', 'goals', 'rounds', 'stepsPerRound', 'seed', 'dataset', 'options'];
 const LOG_MAX = 200;
@@ -36,16 +39,6 @@ export function swarmSource(app) {
 /** api.js hands over how the main run becomes a member: fn(state, config) -> main's state(). */
 export function provideAdopt(app, fn) { adopters.set(app, fn); }
 
-/** state/swarm-state.js (the views' state), loaded on first use. */
-let stateModule = null;
-function swarmState() {
-  stateModule = stateModule || import('../../state/swarm-state.js').catch((error) => {
-    stateModule = null;
-    throw new Error('the swarm views\' state module (state/swarm-state.js) is not in this build: ' + error.message);
-  });
-  return stateModule;
-}
-
 /** Text that is a URL (one line, no record in it) rather than a stream. */
 const looksLikeUrl = (text) => !/[\n{]/.test(text.trim());
 
@@ -53,26 +46,23 @@ function createSwarmSource(app) {
   const store = app.store;
   const slice = () => store.get().swarm || EMPTY_SWARM_SLICE;
   const patch = (partial) => store.set({swarm: {...slice(), ...partial}});
-  let records = [];          // every record of what is shown (for state() and the summary)
   let executor = null, pool = null, live = null, pending = [], flushTimer = null;
-  let defaults = {size: 16, goals: null};
+  const defaults = {size: 16, goals: null};
   const log = (line) => patch({log: [...slice().log, line].slice(-LOG_MAX)});
 
-  /** Records in (from the executor, a file or a live stream): one views-state update per batch. */
-  async function accept(batch, {fresh = false} = {}) {
-    const {emptySwarm, addRecords} = await swarmState();
-    if (fresh || batch.some((r) => r.type === 'swarm')) {
-      // A header starts a new swarm: what came before it belongs to another one.
-      const at = batch.map((r) => r.type).lastIndexOf('swarm');
-      if (at > 0) batch = batch.slice(at);
-      if (at >= 0 || fresh) { records = []; patch({state: emptySwarm(), selected: null}); }
-    }
-    records = records.concat(batch);
-    const state = addRecords(slice().state || emptySwarm(), batch);
-    patch({state, stats: {...slice().stats, ...statsOf(summarise(records))}});
+  /** Show `state` (a new swarm), or grow the one shown by `batch` (a 'swarm' header starts anew). */
+  function show(state) {
+    patch({state, version: slice().version + 1, selected: null, stats: {...slice().stats, ...countsOf(state)}});
   }
-
-  const statsOf = (s) => ({round: s.round, members: s.members.length, totalSteps: s.totalSteps});
+  function accept(batch) {
+    if (!batch.length) return;
+    const at = batch.map((r) => r.type).lastIndexOf('swarm');
+    let state = slice().state;
+    if (at >= 0 || !state) { state = emptySwarm(); batch = batch.slice(Math.max(0, at)); }
+    addRecords(state, batch);
+    const fresh = state !== slice().state;
+    patch({state, version: slice().version + 1, ...(fresh ? {selected: null} : {}), stats: {...slice().stats, ...countsOf(state)}});
+  }
 
   function ensureExecutor() {
     if (executor) return executor;
@@ -82,7 +72,9 @@ function createSwarmSource(app) {
     });
     executor = createExecutor({
       pool,
-      onRecords: (batch) => { if (batch.length) accept(batch).catch((e) => patch({error: e.message})); },
+      onRecords: (batch) => {
+        try { accept(batch); } catch (error) { patch({error: `The swarm sent a record this page cannot read: ${error.message}`}); }
+      },
       onStatus: ({status, round, stepsPerSecond, roundMs, error, workers}) => {
         if (live || slice().status === 'playing-file') return;  // a stream is shown: keep its status
         patch({status, workers, error: error ?? slice().error, progress: status === 'starting' ? slice().progress : '',
@@ -130,7 +122,7 @@ function createSwarmSource(app) {
     subscribe: (fn) => store.subscribe((state, changed) => { if (changed.includes('swarm')) fn(slice()); }),
     /** A plain summary for window.glassbox.swarm.state(): round, members, events, rounds, status. */
     summary() {
-      const s = summarise(records, (id) => configOf(id, executor));
+      const s = summarise(slice().state, (id) => executor?.config(id) ?? null);
       return {status: slice().status, error: slice().error, selected: slice().selected, workers: slice().workers,
         stats: slice().stats, log: slice().log.slice(), ...s};
     },
@@ -142,7 +134,7 @@ function createSwarmSource(app) {
       disconnect();
       if (slice().status === 'playing-file') patch({status: 'idle'});
       patch({error: null, log: []});
-      await accept([], {fresh: true});
+      show(emptySwarm());
       await ensureExecutor().start(args);
       return source.summary();
     },
@@ -158,6 +150,10 @@ function createSwarmSource(app) {
       return executor.configure({...(goals ? {goals} : {}), ...(Object.keys(opts).length ? {options: opts} : {})});
     },
 
+    /** True when member `id` lives in this page's swarm (so select() can open it). */
+    canOpen: (id) => Boolean(executor?.has(id)),
+    /** Show a problem in the swarm's error line (the section's controls use it). */
+    fail(error) { patch({error: String(error?.message || error)}); },
     /** Highlight a member in every swarm view (null: none). */
     highlight(id) { patch({selected: id ?? null}); },
     /** Open member `id` in the main views: its state from its worker, 'adopt' on the main engine. */
@@ -185,13 +181,11 @@ function createSwarmSource(app) {
           if (!response.ok) throw new Error(`could not load ${text}: HTTP ${response.status}`);
           text = await response.text();
         }
-        const {parseStream} = await swarmState();
-        const parsed = parseStream(text);
-        const batch = Array.isArray(parsed) ? parsed : parsed.records;
-        if (!batch.length) throw new Error('it holds no records');
+        const state = parseStream(text);
+        if (!state.members.length && !state.rounds.length) throw new Error('it holds no member or round records');
         if (executor && ['running', 'paused', 'starting'].includes(executor.status)) await executor.stop();
         disconnect();
-        await accept(batch, {fresh: true});
+        show(state);
         patch({status: 'playing-file', error: null});
         return source.summary();
       } catch (error) {
@@ -217,7 +211,7 @@ function createSwarmSource(app) {
         const stream = live;
         let line = 0;
         stream.onopen = () => {
-          if (!opened) { opened = true; patch({status: 'live', error: null}); accept([], {fresh: true}); resolve(source.summary()); }
+          if (!opened) { opened = true; patch({status: 'live', error: null}); show(emptySwarm()); resolve(source.summary()); }
         };
         stream.onmessage = (event) => {
           line++;
@@ -233,7 +227,7 @@ function createSwarmSource(app) {
           flushTimer = flushTimer || setTimeout(() => {
             flushTimer = null;
             const batch = pending; pending = [];
-            accept(batch).catch((e) => patch({error: e.message}));
+            try { accept(batch); } catch (error) { patch({error: `live stream ${url}: ${error.message}`}); }
           }, 50);
         };
         stream.onerror = () => {

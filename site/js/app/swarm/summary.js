@@ -1,47 +1,30 @@
-// A plain summary of a swarm's records (py/glassbox/swarm/stream.py) for window.glassbox.swarm.state():
-// what a course page or a test reads, independent of how the views keep their state.
-
-/** A member's settings as a config: the executor's when it made the member, else from its record. */
-export function configOf(id, executor) {
-  return executor?.config?.(id) ?? null;
-}
-
-function configFromRecord(record) {
-  const arch = record.architecture || {};
-  const sizes = arch.sizes || [];
-  return {hidden: sizes.slice(1, -1), activation: arch.activation, init: arch.init, ...(record.hyperparameters || {})};
-}
+// A plain summary of the swarm shown (state/swarm-state.js's state) for window.glassbox.swarm.state():
+// what a course page or a test reads. Plain data only (no Maps, no shared objects).
 
 /**
- * @param {object[]} records every record shown, in order
- * @param {(id) => object | null} configFor the live config of a member, if known
- * @returns {{header, round, totalSteps, members, events, rounds, end}} members: those in the
- *   latest round's member records (the population as it stands), each
- *   {id, parents, config, fitness, rawFitness, share, steps, allocated, metrics, resources, flags, round}
+ * @param {object | null} state the views' swarm state (emptySwarm() grown by addRecords)
+ * @param {(id) => object | null} configFor a member's full config when this page made it
+ * @returns {{header, round, totalSteps, members, events, rounds, end, notes}} members: those alive, each
+ *   {id, parents, config, fitness, rawFitness, share, steps, allocated, metrics, loss, resources, flags, round}
  */
-export function summarise(records, configFor = () => null) {
-  const header = records.find((r) => r.type === 'swarm') || null;
-  const rounds = records.filter((r) => r.type === 'round').map((r) => ({round: r.round, time: r.time,
-    allocation: r.allocation || {}, shares: r.shares || {}, best: r.best, diversity: r.diversity,
-    totalSteps: r.total_steps, events: r.events || []}));
-  const last = new Map();
-  let latest = 0;
-  for (const r of records) {
-    if (r.type !== 'member') continue;
-    last.set(r.member, r);
-    latest = Math.max(latest, r.round ?? 0);
-  }
-  const culled = new Set();
-  const events = rounds.flatMap((r) => r.events);
-  for (const e of events) if (e.kind === 'culled') culled.add(e.member);
-  const members = [...last.values()].filter((r) => r.round === latest && !culled.has(r.member)).map((r) => ({
-    id: r.member, parents: r.parents || [], config: configFor(r.member) || configFromRecord(r),
-    fitness: r.fitness, rawFitness: r.raw_fitness, share: r.share, steps: r.step, allocated: r.allocated,
-    metrics: r.metrics || {}, loss: r.loss, resources: r.resources || {}, flags: r.flags || [], round: r.round,
+export function summarise(state, configFor = () => null) {
+  if (!state) return {header: null, round: 0, totalSteps: 0, members: [], events: [], rounds: [], end: null, notes: []};
+  const copy = (v) => JSON.parse(JSON.stringify(v ?? null));
+  const members = state.members.filter((m) => m.alive).map((m) => ({
+    id: m.id, parents: m.parents.slice(), config: copy(configFor(m.id) || m.config),
+    fitness: m.fitness, rawFitness: m.raw_fitness, share: m.share, steps: m.steps, allocated: m.allocated,
+    metrics: copy(m.metrics), loss: copy(m.loss), resources: copy(m.resources), flags: m.flags.slice(), round: m.round,
   }));
-  const lastRound = rounds[rounds.length - 1];
-  return {
-    header, round: lastRound ? lastRound.round : latest, totalSteps: lastRound ? lastRound.totalSteps : 0,
-    members, events, rounds, end: records.find((r) => r.type === 'end') || null,
-  };
+  const rounds = state.rounds.map((r) => ({round: r.round, time: r.time, allocation: copy(r.allocation), shares: copy(r.shares),
+    best: r.best, diversity: r.diversity, totalSteps: r.total_steps}));
+  const last = rounds[rounds.length - 1];
+  return {header: copy(state.header), round: state.round ?? 0, totalSteps: last?.totalSteps ?? 0, members,
+    events: copy(state.events), rounds, end: copy(state.ended), notes: state.notes.slice()};
+}
+
+/** The status line's numbers from the state: {round, members, totalSteps}. */
+export function countsOf(state) {
+  if (!state) return {round: 0, members: 0, totalSteps: 0};
+  const last = state.rounds[state.rounds.length - 1];
+  return {round: state.round ?? 0, members: state.members.filter((m) => m.alive).length, totalSteps: last?.total_steps ?? 0};
 }

@@ -1,0 +1,187 @@
+// The Swarm section of the app page (index.html #swarm): the controls (start a population, pause,
+// resume, stop, open a recorded stream, connect to a live one), a status line, the six swarm views
+// (app/mounts/swarm.js) and the selected member with "Open in network view". Everything goes
+// through window.glassbox.swarm and the swarm source (app/sources/swarm.js); nothing here calls
+// the engine. Installed from main.js: installSwarm(app, {addPanel}).
+import {swarmSource} from '../app/sources/swarm.js';
+import {mountSwarmView} from '../app/mounts/swarm.js';
+import {poolSize} from '../app/swarm/pool.js';
+import {formatMetric} from '../state/swarm-state.js';
+
+const VIEWS = [
+  ['swarm-graph', 'Population: who came from whom, who is alike'],
+  ['swarm-heatmap', 'Members × rounds'],
+  ['swarm-trajectories', 'Trajectories over rounds'],
+  ['swarm-pareto', 'Trade-offs: accuracy against cost'],
+  ['swarm-allocation', 'Where the compute went'],
+  ['swarm-events', 'What happened: events'],
+];
+// Goals shown when tables.json has no swarm table yet (the engine's fitness.py names the real ones).
+const GOAL_FALLBACK = {accuracy: 1, loss: 0, f1: 0, gap: 0, speed: 0, params: 0, memory: 0};
+const GOAL_LABELS = {accuracy: 'Accuracy', val_accuracy: 'Accuracy', loss: 'Loss (lower)', val_loss: 'Loss (lower)',
+  f1: 'Macro F1', macro_f1: 'Macro F1', gap: 'Small train−val gap', speed: 'Speed', params: 'Few parameters', memory: 'Little memory'};
+const STATUS_TEXT = {idle: 'No swarm yet', starting: 'Starting', running: 'Training', paused: 'Paused', stopped: 'Stopped',
+  done: 'Finished', error: 'Error', 'playing-file': 'Showing a recorded stream', live: 'Live stream'};
+
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+function numberField(id, label, {value, min, max, step = 1, hint = ''}) {
+  const input = el('input', {type: 'number', id, name: id, value: String(value), min: String(min), max: String(max), step: String(step)});
+  return {input, row: el('div', {className: 'swarm-field'}, el('label', {htmlFor: id, textContent: label}), input,
+    ...(hint ? [el('span', {className: 'hint', textContent: hint})] : []))};
+}
+
+export function installSwarm(app, {addPanel}) {
+  const section = document.getElementById('swarm');
+  if (!section) return null;
+  const source = swarmSource(app);
+  const tables = app.tables.swarm || {};
+  const form = section.querySelector('#swarm-controls');
+  const statusLine = section.querySelector('#swarm-status');
+  const errorLine = section.querySelector('#swarm-error');
+  const selection = section.querySelector('#swarm-selection');
+  const grid = section.querySelector('#swarm-views');
+
+  // ---- controls
+  const size = numberField('swarm-size', 'Members', {value: 16, min: 2, max: 64, hint: '2–64 networks'});
+  const rounds = numberField('swarm-rounds', 'Rounds', {value: 10, min: 1, max: 1000});
+  const steps = numberField('swarm-steps', 'Steps per round', {value: 200, min: 1, max: 100000, hint: 'the whole swarm\'s budget for one round'});
+  const space = el('select', {id: 'swarm-space', name: 'swarm-space'});
+  const spaces = Object.keys(tables.spaces || {});
+  for (const name of spaces.length ? spaces : ['default']) space.append(el('option', {value: name, textContent: name.replaceAll('_', ' ')}));
+  const goals = el('fieldset', {className: 'swarm-goals'}, el('legend', {textContent: 'Goals (weights)'}));
+  const goalInputs = {};
+  for (const [name, weight] of Object.entries(tables.goals || GOAL_FALLBACK)) {
+    const f = numberField('swarm-goal-' + name, GOAL_LABELS[name] || name.replaceAll('_', ' '), {value: weight, min: 0, max: 10, step: 0.1});
+    goalInputs[name] = f.input;
+    goals.append(f.row);
+  }
+  const button = (text, props = {}) => el('button', {type: 'button', textContent: text, ...props});
+  const startButton = el('button', {type: 'submit', className: 'primary', textContent: 'Start swarm'});
+  const pauseButton = button('Pause');
+  const stopButton = button('Stop');
+  const fileInput = el('input', {type: 'file', id: 'swarm-file', accept: '.jsonl,.json,.txt,application/json'});
+  const urlInput = el('input', {type: 'url', id: 'swarm-url', placeholder: 'http://host/stream', spellcheck: false});
+  const connectButton = button('Connect');
+  form.append(
+    el('fieldset', {}, el('legend', {textContent: 'Population'}), size.row,
+      el('div', {className: 'swarm-field'}, el('label', {htmlFor: 'swarm-space', textContent: 'Search space'}), space), rounds.row, steps.row),
+    goals,
+    el('div', {className: 'transport swarm-transport'}, startButton, pauseButton, stopButton),
+    el('p', {className: 'hint', textContent: `Runs on ${poolSize()} extra Python workers on this page (one per core, 2 to 4); the first start loads Python in each (about 20 s).`}),
+    el('fieldset', {}, el('legend', {textContent: 'Recorded or live'}),
+      el('div', {className: 'swarm-field'}, el('label', {htmlFor: 'swarm-file', textContent: 'Open a recorded stream (.jsonl, or drop it on this section)'}), fileInput),
+      el('div', {className: 'swarm-field'}, el('label', {htmlFor: 'swarm-url', textContent: 'Connect to a live stream (Server-Sent Events URL)'}),
+        el('div', {className: 'swarm-inline'}, urlInput, connectButton))),
+  );
+
+  const shown = (promise) => promise.catch((error) => source.fail(error));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const weights = Object.fromEntries(Object.entries(goalInputs).map(([k, input]) => [k, Number(input.value)]));
+    const options = {size: Number(size.input.value), rounds: Number(rounds.input.value), stepsPerRound: Number(steps.input.value), goals: weights};
+    if (spaces.length) options.space = space.value;
+    shown(app.swarm.start(options));
+  });
+  pauseButton.addEventListener('click', () => (source.state().status === 'paused' ? app.swarm.resume() : app.swarm.pause()));
+  stopButton.addEventListener('click', () => shown(app.swarm.stop()));
+  const loadFile = (file) => file && file.text().then((text) => shown(app.swarm.load(text)));
+  fileInput.addEventListener('change', () => { loadFile(fileInput.files[0]); fileInput.value = ''; });
+  connectButton.addEventListener('click', () => urlInput.value.trim() && shown(app.swarm.connect(urlInput.value.trim())));
+  section.addEventListener('dragover', (event) => { event.preventDefault(); section.classList.add('dropping'); });
+  section.addEventListener('dragleave', (event) => { if (event.target === section) section.classList.remove('dropping'); });
+  section.addEventListener('drop', (event) => {
+    event.preventDefault();
+    section.classList.remove('dropping');
+    loadFile(event.dataTransfer?.files?.[0]);
+  });
+
+  // ---- views
+  const views = {};
+  for (const [name, title] of VIEWS) {
+    const panel = addPanel({id: name, title, view: () => views[name]?.view, column: grid});
+    panel.panel.classList.add('swarm-panel', name);
+    mountSwarmView(name, panel.host, app, {demo: false}).then((mounted) => { views[name] = mounted; });
+  }
+
+  // ---- the selected member
+  const selText = el('span', {className: 'swarm-selected-text'});
+  const openButton = button('Open in network view', {className: 'primary'});
+  const clearButton = button('Clear selection', {className: 'link'});
+  selection.append(selText, openButton, clearButton);
+  openButton.addEventListener('click', async () => {
+    const id = source.state().selected;
+    openButton.disabled = true;
+    selText.textContent = `Opening ${id} in the network view…`;
+    try {
+      await app.swarm.select(id);
+      document.querySelector('[data-panel="network"]')?.scrollIntoView({behavior: 'smooth', block: 'start'});
+    } catch (error) {
+      source.fail(error);
+    } finally {
+      render(source.state());
+    }
+  });
+  clearButton.addEventListener('click', () => source.highlight(null));
+
+  function memberLine(slice) {
+    const m = slice.state?.members.find((x) => x.id === slice.selected);
+    if (!m) return `Selected: ${slice.selected}`;
+    const parts = [`fitness ${formatMetric('fitness', m.fitness)}`, `validation accuracy ${formatMetric('val_accuracy', m.metrics.val_accuracy)}`,
+      `${formatMetric('steps', m.steps)} steps`];
+    if (m.config?.sizes) parts.push(`layers ${m.config.sizes.join('–')}`);
+    if (m.parents.length) parts.push(`from ${m.parents.join(' × ')}`);
+    return `Selected ${m.id}${m.alive ? '' : ' (culled)'}: ${parts.join(' · ')}`;
+  }
+
+  function statusText(slice) {
+    const {stats, status, workers} = slice;
+    const header = slice.state?.header;
+    const parts = [STATUS_TEXT[status] || status];
+    if (status === 'starting' && slice.progress) parts.push(slice.progress);
+    if (slice.state) {
+      parts.push(`round ${stats.round}${header?.rounds ? ' of ' + header.rounds : ''}`, `${stats.members} members`,
+        `${formatMetric('steps', stats.totalSteps)} steps in all`);
+    }
+    if (workers.length && !['playing-file', 'live'].includes(status)) {
+      const down = workers.filter((w) => !w.alive).length;
+      parts.push(`${workers.length} workers${down ? ` (${down} restarting)` : ''}`);
+    }
+    if (stats.stepsPerSecond && ['running', 'paused', 'done', 'stopped'].includes(status)) {
+      parts.push(`${Math.round(stats.stepsPerSecond)} steps/s`, `${(stats.roundMs / 1000).toFixed(1)} s per round`);
+    }
+    return parts.join(' · ');
+  }
+
+  function render(slice) {
+    statusLine.textContent = statusText(slice);
+    statusLine.dataset.status = slice.status;
+    errorLine.textContent = slice.error || '';
+    errorLine.hidden = !slice.error;
+    const running = ['starting', 'running', 'paused'].includes(slice.status);
+    startButton.disabled = running;
+    pauseButton.disabled = !['running', 'paused'].includes(slice.status);
+    pauseButton.textContent = slice.status === 'paused' ? 'Resume' : 'Pause';
+    stopButton.disabled = !running;
+    selection.hidden = slice.selected == null;
+    if (slice.selected != null) {
+      selText.textContent = memberLine(slice);
+      const alive = source.canOpen(slice.selected);
+      openButton.disabled = !alive;
+      openButton.title = alive ? 'Make the main run this member (same weights and step) and show it in the network view'
+        : 'Only a member of a swarm trained on this page can be opened (a stream has no weights)';
+    }
+  }
+  source.subscribe(render);
+  render(source.state());
+
+  // ---- section navigation (buttons, so the address bar keeps holding only settings)
+  for (const jump of document.querySelectorAll('[data-jump]')) {
+    jump.addEventListener('click', () => document.getElementById(jump.dataset.jump)?.scrollIntoView({behavior: 'smooth', block: 'start'}));
+  }
+  return {views};
+}

@@ -21,6 +21,7 @@ from ..analyses.inputs import classify, public, resolve_input
 from ..monitor import detectors
 from ..nn.trace import trace
 from .runs import Session
+from .swarm_ops import SWARM_OPS
 
 
 def runtime_info() -> dict:
@@ -150,6 +151,7 @@ OPS = {
         s.run(run).health),
                {}, 'Current alerts, divergence and the detectors\' rules.'),
     'health_history': (_health_history, {'since': 'only summaries after this step'}, 'The run\'s summaries.'),
+    **SWARM_OPS,  # swarm controller and member host (swarm_ops.py)
 }  # type: Dict[str, Tuple[Handler, Dict[str, str], str]]
 
 COMMON_ARGS = ('op', 'run')

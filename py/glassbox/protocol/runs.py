@@ -21,6 +21,7 @@ from ..checks import integer, number
 from ..data.registry import load_dataset
 from ..monitor.watch import RunHealth
 from ..nn.optimizers import make_optimizer
+from ..train.checkpoint import state_from_bytes
 from ..train.config import DEFAULT_CONFIG, build_trainer, validate_config
 from ..train.trainer import Trainer
 
@@ -67,6 +68,8 @@ class Session:
         self.data = None  # type: Optional[Dict[str, Any]]
         self.runs = {}  # type: Dict[str, Run]
         self._data_key = None  # type: Optional[tuple]
+        self.swarm = None  # type: Any   # swarm.Population: the controller, when this worker keeps it
+        self.host = None  # type: Any    # swarm.MemberHost: swarm members trained on this worker
 
     @property
     def trainer(self) -> "Optional[Trainer]":
@@ -114,12 +117,31 @@ class Session:
         self.runs = {}
         main = self.add(build_trainer(config, self.data), config, 'main')
         self.config = config
+        return self.configure_answer(main)
+
+    def configure_answer(self, main: Run) -> "Dict[str, Any]":
+        """What 'configure' answers: the settings, the data's description, the snapshot and health."""
         data = self.data
         info = {'layer_sizes': main.model.layer_sizes, 'dataset': data['name'],
                 'n_train': int(data['X_train'].shape[0]), 'n_val': int(data['X_val'].shape[0]),
                 'image_shape': list(data['image_shape']) if data['image_shape'] else None,
                 'class_names': data['class_names'], 'feature_names': data['feature_names']}
-        return self.answer(main, {'config': config, 'info': info})
+        return self.answer(main, {'config': main.config, 'info': info})
+
+    def adopt(self, blob: bytes, config: "Dict[str, Any]", data_seed: "Any" = 0) -> "Dict[str, Any]":
+        """Rebuild 'main' as a swarm member: its exact state (checkpoint bytes) on the swarm's data
+        split. The settings keep the member's architecture and hyperparameters; their seed becomes the
+        data seed, so a link to them splits the data as the swarm did (the weights come from the state)."""
+        data_seed = integer(data_seed, 'data_seed', 0, 2 ** 31 - 1)
+        config = validate_config(dict(config, seed=data_seed))
+        self.configure(config)
+        trainer = Trainer.from_state(self.data, state_from_bytes(blob))
+        if trainer.model.layer_sizes != self.trainer.model.layer_sizes:
+            raise ValueError('the member state has layers %s but its settings give %s'
+                             % (trainer.model.layer_sizes, self.trainer.model.layer_sizes))
+        self.runs['main'].trainer = trainer
+        result = self.configure_answer(self.runs['main'])
+        return result
 
     def attach(self, trainer: Trainer, config: "Optional[Dict[str, Any]]" = None) -> Run:
         """Watch a trainer built elsewhere (any data) as the main run; drops every other run."""

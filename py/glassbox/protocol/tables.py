@@ -13,6 +13,9 @@ URL schema, dataset list, presets and choices. Schema (version 1)::
      'presets': {name: {'label', 'settings', 'detectors', 'within_steps', 'story'}},
      'modules': {'methods': [...], 'similarities': [...], 'max_k': int, 'max_probe': int},
      'limits': {'max_runs': int},
+     'swarm': {'spaces': {preset name: search space}, 'default_space', 'goals': {goal: default weight},
+               'goal_labels': {goal: label}, 'options': {option: default}, 'similarities': [...],
+               'max_size': int, 'stream_version': int},
      'ops': {op name: {'args': {argument: meaning}, 'summary'}}}  ('run' is implied for every op)
 """
 from __future__ import annotations
@@ -24,6 +27,8 @@ from ..monitor.presets import PRESETS
 from ..train.config import CONFIG_FIELDS
 from .ops import OPS
 from .runs import MAX_RUNS
+from ..swarm import DEFAULT_SPACE, GOAL_LABELS, GOALS, OPTIONS, SIMILARITIES, SPACES, STREAM_VERSION
+from ..swarm.population import MAX_SIZE
 
 
 def shared_tables() -> dict:
@@ -35,5 +40,8 @@ def shared_tables() -> dict:
         'modules': {'methods': list(METHODS), 'similarities': list(SIMILARITIES), 'max_k': MAX_K,
                     'max_probe': MAX_PROBE},
         'limits': {'max_runs': MAX_RUNS},
+        'swarm': {'spaces': {name: dict(space) for name, space in SPACES.items()}, 'default_space': DEFAULT_SPACE,
+                  'goals': dict(GOALS), 'goal_labels': dict(GOAL_LABELS), 'options': dict(OPTIONS),
+                  'similarities': list(SIMILARITIES), 'max_size': MAX_SIZE, 'stream_version': STREAM_VERSION},
         'ops': {name: {'args': dict(args), 'summary': summary} for name, (_, args, summary) in sorted(OPS.items())},
     }

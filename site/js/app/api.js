@@ -53,7 +53,7 @@ export const API_MEMBERS = [
   ['swarm', 'swarm.highlight(id)', 'highlight a member in every swarm view (null: none)'],
   ['swarm', 'swarm.load(textOrUrl)', "show a recorded swarm stream (JSON lines): its text or a URL; an error names the bad line and what was shown stays"],
   ['swarm', 'swarm.connect(url)', "follow a live stream (Server-Sent Events, one record per message); status `'live'`"],
-  ['swarm', 'swarm.configure({goals, size})', "change the goals' weights (and the population size) of the running swarm, or of the next one"],
+  ['swarm', 'swarm.configure({goals, size})', "change the goals' weights of the running swarm (and of the next one); `size` applies to the next start"],
   ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
@@ -170,7 +170,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     /** The app page's panels of a feature are built: {views (a test hook), showTab?}. */
     provide(name, built) { panels[name] = built; },
   };
-  provideAdopt(glassbox, (state, config) => training.adopt(state, config));
+  provideAdopt(glassbox, (state, config, dataSeed) => training.adopt(state, config, dataSeed));
   training.start();
   return {glassbox, internals};
 }

@@ -16,10 +16,9 @@ const VIEWS = [
   ['swarm-allocation', 'Where the compute went'],
   ['swarm-events', 'What happened: events'],
 ];
-// Goals shown when tables.json has no swarm table yet (the engine's fitness.py names the real ones).
-const GOAL_FALLBACK = {accuracy: 1, loss: 0, f1: 0, gap: 0, speed: 0, params: 0, memory: 0};
-const GOAL_LABELS = {accuracy: 'Accuracy', val_accuracy: 'Accuracy', loss: 'Loss (lower)', val_loss: 'Loss (lower)',
-  f1: 'Macro F1', macro_f1: 'Macro F1', gap: 'Small train−val gap', speed: 'Speed', params: 'Few parameters', memory: 'Little memory'};
+// Short labels for the goal inputs (tables.json's swarm.goal_labels says what each one means).
+const GOAL_SHORT = {accuracy: 'Accuracy', loss: 'Low loss', f1: 'Macro F1', gap: 'Small gap', speed: 'Speed',
+  params: 'Few params', memory: 'Low memory'};
 const STATUS_TEXT = {idle: 'No swarm yet', starting: 'Starting', running: 'Training', paused: 'Paused', stopped: 'Stopped',
   done: 'Finished', error: 'Error', 'playing-file': 'Showing a recorded stream', live: 'Live stream'};
 
@@ -52,11 +51,13 @@ export function installSwarm(app, {addPanel}) {
   const steps = numberField('swarm-steps', 'Steps per round', {value: 200, min: 1, max: 100000, hint: 'the whole swarm\'s budget for one round'});
   const space = el('select', {id: 'swarm-space', name: 'swarm-space'});
   const spaces = Object.keys(tables.spaces || {});
-  for (const name of spaces.length ? spaces : ['default']) space.append(el('option', {value: name, textContent: name.replaceAll('_', ' ')}));
+  for (const name of spaces) space.append(el('option', {value: name, textContent: `${name} (${tables.spaces[name].dataset})`}));
+  space.value = tables.default_space || spaces[0];
   const goals = el('fieldset', {className: 'swarm-goals'}, el('legend', {textContent: 'Goals (weights)'}));
   const goalInputs = {};
-  for (const [name, weight] of Object.entries(tables.goals || GOAL_FALLBACK)) {
-    const f = numberField('swarm-goal-' + name, GOAL_LABELS[name] || name.replaceAll('_', ' '), {value: weight, min: 0, max: 10, step: 0.1});
+  for (const [name, weight] of Object.entries(tables.goals || {})) {
+    const f = numberField('swarm-goal-' + name, GOAL_SHORT[name] || name, {value: weight, min: 0, max: 1000, step: 0.1});
+    f.input.title = `Weight of ${tables.goal_labels?.[name] || name} in the fitness`;
     goalInputs[name] = f.input;
     goals.append(f.row);
   }

@@ -91,7 +91,7 @@ function createSwarmSource(app) {
     pending = [];
   }
 
-  /** swarm.start options -> the controller's swarm_start arguments. */
+  /** swarm.start options -> the controller's swarm_start arguments. `dataset` overrides the space's. */
   function startArgs(options) {
     const unknown = Object.keys(options).filter((k) => !START_KEYS.includes(k));
     if (unknown.length) throw new Error(`swarm.start: unknown option(s) ${unknown.join(', ')}; use ${START_KEYS.join(', ')}`);
@@ -103,9 +103,11 @@ function createSwarmSource(app) {
       }
       space = tables.spaces[space];
     }
+    if (options.dataset) space = {...(space || tables.spaces?.[tables.default_space] || {}), dataset: options.dataset};
     const size = options.size ?? defaults.size;
-    if (!Number.isInteger(size) || size < 2 || size > 64) throw new Error(`swarm.start: size must be a whole number from 2 to 64, got ${size}`);
-    const args = {size, space, dataset: options.dataset || store.get().settings.dataset};
+    const max = tables.max_size || 64;
+    if (!Number.isInteger(size) || size < 2 || size > max) throw new Error(`swarm.start: size must be a whole number from 2 to ${max}, got ${size}`);
+    const args = {size, space};
     const goals = options.goals ?? defaults.goals;
     if (goals) args.goals = goals;
     if (options.rounds != null) args.rounds = options.rounds;
@@ -141,15 +143,20 @@ function createSwarmSource(app) {
     pause() { executor?.pause(); return source.summary(); },
     resume() { executor?.resume(); return source.summary(); },
     async stop() { if (executor) await executor.stop(); return source.summary(); },
-    /** Change the goals (and the population size) of the running swarm, or of the next one. */
+    /** Change the goals of the running swarm (and of the next one); `size` applies to the next
+     *  start (a running population keeps its size). Resolves {goals, options, size}. */
     async configure({goals, size, options} = {}) {
-      if (size != null) defaults.size = size;
+      if (size != null) {
+        const max = app.tables.swarm?.max_size || 64;
+        if (!Number.isInteger(size) || size < 2 || size > max) throw new Error(`swarm.configure: size must be a whole number from 2 to ${max}, got ${size}`);
+        defaults.size = size;
+      }
       if (goals) defaults.goals = {...(defaults.goals || {}), ...goals};
-      if (!executor || !['running', 'paused'].includes(executor.status)) return {goals: defaults.goals, options: {size: defaults.size}};
-      const opts = {...(options || {}), ...(size != null ? {size} : {})};
-      return executor.configure({...(goals ? {goals} : {}), ...(Object.keys(opts).length ? {options: opts} : {})});
+      const running = executor && ['running', 'paused'].includes(executor.status);
+      if (!running || (!goals && !options)) return {goals: defaults.goals, options: options || null, size: defaults.size};
+      const answer = await executor.configure({...(goals ? {goals} : {}), ...(options ? {options} : {})});
+      return {...answer, size: defaults.size};
     },
-
     /** True when member `id` lives in this page's swarm (so select() can open it). */
     canOpen: (id) => Boolean(executor?.has(id)),
     /** Show a problem in the swarm's error line (the section's controls use it). */
@@ -165,8 +172,8 @@ function createSwarmSource(app) {
       }
       const adopt = adopters.get(app);
       if (!adopt) throw new Error('this page cannot open a swarm member in its main views');
-      const {state, config} = await executor.member(id);
-      return adopt(state, config);
+      const {state, config, dataSeed} = await executor.member(id);
+      return adopt(state, config, dataSeed);
     },
 
     /** Show a recorded stream: its text, or a URL to fetch. Errors name the problem; what was

@@ -205,11 +205,13 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
   };
 
   /** The main run becomes another run's exact state (a swarm member): engine op 'adopt' {state,
-   *  config}; the settings (and the address bar) follow its config. Leaves training paused. */
-  api.adopt = async (state, config) => {
+   *  config, data_seed}; the settings (and the address bar) follow its config, with the swarm's
+   *  data seed as `seed` (as the engine does). Leaves training paused. */
+  api.adopt = async (state, config, dataSeed = 0) => {
     await api.ready;
     await stopRun();
-    const result = await scheduler.request('adopt', {state, config});
+    const result = await scheduler.request('adopt', {state, config, data_seed: dataSeed});
+    config = {...config, seed: dataSeed};
     const engineKeys = new Set(schema.SCHEMA.filter((row) => row.engine).map((row) => row.key));
     const fromMember = Object.fromEntries(Object.entries(config || {}).filter(([key]) => engineKeys.has(key)));
     const settings = {...store.get().settings, ...fromMember, ...('preset' in store.get().settings ? {preset: 'none'} : {})};

@@ -6,7 +6,8 @@
 //     swarm_plan -> {round, allocation: {member: steps}}
 //     member_train on each member's worker: all workers in parallel, one worker's members in turn
 //     swarm_report {results} -> {records, actions, done}: records go out (onRecords), the actions
-//     are carried out in order (create, copy, breed, drop), then the next round
+//     are carried out in order (create, copy, breed, drop), then the next round (after the last
+//     round they are not: nothing would train the members they make)
 //   until done, stop() or pause() (between rounds; resume() goes on).
 //
 // Member states (base64 strings) are fetched only when an action or select needs one; the last
@@ -25,7 +26,7 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
   const states = new Map();      // member -> {state, round}: the last state fetched, if any
   let status = 'idle', error = null, round = 0, stepsPerSecond = null, roundMs = null;
   let wantPause = false, wantStop = false, resumeGate = null, loopDone = Promise.resolve();
-  let dataset = null;
+  let hostArgs = {};             // swarm_start's 'host' answer: every worker's swarm_host arguments
 
   function tell(next, extra = {}) {
     if (next) status = next;
@@ -115,6 +116,7 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
       }
       onLog(`${worker.name} crashed (${err.message}); restarting it and recreating ${members.length} member(s)`);
       await pool.restart(worker);
+      await pool.request(worker.index, 'swarm_host', hostArgs);
       for (const member of members) {
         const saved = states.get(member), config = configs.get(member);
         if (saved) {
@@ -151,7 +153,7 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
     stepsPerSecond = trainedMs > 0 ? (1000 * total) / trainedMs : null;
     const report = await ctrl('swarm_report', {results});
     onRecords(report.records || []);
-    await executeAll(report.actions);
+    if (!report.done) await executeAll(report.actions);  // as run_swarm: the last round's actions have no next round
     roundMs = performance.now() - started;
     return report;
   }
@@ -203,8 +205,10 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
       const startup = (async () => {
         await pool.start();
         await dropAll();
-        dataset = args.dataset;
         const answer = await ctrl('swarm_start', {...args, executor: 'page'});
+        // Every worker's member host measures and summarises as the controller says (data split, layers).
+        hostArgs = answer.host || {};
+        await Promise.all(pool.workers.map((w) => pool.request(w.index, 'swarm_host', hostArgs)));
         onRecords(answer.records || []);
         await executeAll(answer.actions);
       })();
@@ -226,15 +230,15 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
     },
     /** Change goals / options mid-run (controller op 'swarm_configure'). */
     configure: (args) => ctrl('swarm_configure', args),
-    /** The member's current state and config, fetched from its worker (for adopt). */
+    /** The member's current state and config, fetched from its worker, and the swarm's data
+     *  seed (for adopt: the main run then splits the data as the swarm did). */
     async member(member) {
       if (!placement.has(member)) throw new Error(`no swarm member "${member}" is alive in this page's swarm`);
-      return {state: await stateOf(member), config: configs.get(member)};
+      return {state: await stateOf(member), config: configs.get(member), dataSeed: hostArgs.data_seed ?? 0};
     },
     /** Resolves when the loop ends (done, stopped or error). */
     get finished() { return loopDone; },
     get status() { return status; },
-    get dataset() { return dataset; },
     has: (member) => placement.has(member),
     config: (member) => configs.get(member) ?? null,
     recover,

@@ -1,0 +1,167 @@
+"""Swarm mode on the app page in headless Chromium (offline runtime): a population trained on the
+page's own pool of engine workers through window.glassbox.swarm, a member opened in the main
+views, recorded streams (good and malformed) in the Swarm section, screenshots of the section and
+of each swarm view, and the frame rate while 16 members train (printed, never asserted)."""
+from __future__ import annotations
+
+import json
+import time
+
+from conftest import READY_MS, frames
+from swarm_fixture import fake_stream
+
+SWARM_MS = 300_000   # a busy 2-core machine: Pyodide in each pool worker, then the rounds
+VIEWS = ['swarm-graph', 'swarm-heatmap', 'swarm-trajectories', 'swarm-pareto', 'swarm-allocation', 'swarm-events']
+
+# Drawn content of an element: visible SVG shapes, plus 100 when a canvas has ink.
+DRAWN = """(host) => {
+    const shapes = [...host.querySelectorAll('svg circle, svg rect, svg path, svg line, svg polyline, svg image, svg text')]
+      .filter((e) => { const b = e.getBBox ? e.getBBox() : {width: 0, height: 0}; return b.width > 0 || b.height > 0; });
+    const inked = [...host.querySelectorAll('canvas')].some((c) => {
+      if (!c.width || !c.height) return false;
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) return true;
+      return false;
+    });
+    return shapes.length + (inked ? 100 : 0);
+}"""
+
+
+def wait_swarm(page, statuses, timeout=SWARM_MS):
+    page.wait_for_function('(s) => s.includes(window.glassbox.swarm.state().status) || window.glassbox.swarm.state().status === "error"',
+                           arg=statuses, timeout=timeout)
+    state = page.evaluate('window.glassbox.swarm.state()')
+    assert state['status'] in statuses, state['error']
+    return state
+
+
+def stop_swarm(page):
+    page.evaluate('window.glassbox.swarm.stop()')
+
+
+def shoot(page, artifacts_dir, tag):
+    """Screenshots of the Swarm section and of each swarm view panel."""
+    section = page.locator('#swarm')
+    section.scroll_into_view_if_needed()
+    frames(page, 3)
+    section.screenshot(path=str(artifacts_dir / ('swarm-page-%s-section.png' % tag)))
+    for name in VIEWS:
+        panel = page.locator('[data-panel="%s"]' % name)
+        panel.scroll_into_view_if_needed()
+        panel.screenshot(path=str(artifacts_dir / ('swarm-page-%s-%s.png' % (tag, name))))
+
+
+def test_swarm_trains_on_the_page_and_a_member_opens_in_the_network_view(app, artifacts_dir):
+    page = app
+    started = time.time()
+    page.evaluate('window.glassbox.swarm.start({size: 4, rounds: 3, stepsPerRound: 80, seed: 1, space: "digits"})')
+    state = wait_swarm(page, ['done'])
+    seconds = time.time() - started
+    assert state['round'] == 3 and state['end'] and state['end']['reason'] == 'done'
+    assert len(state['members']) == 4
+    assert all(m['fitness'] is not None and m['steps'] > 0 for m in state['members']), state['members']
+    assert all(m['config']['dataset'] == 'digits' and m['config']['hidden'] for m in state['members'])
+    budget = state['header']['steps_per_round']
+    assert budget == 80 and len(state['rounds']) == 3
+    for r in state['rounds']:
+        assert sum(r['allocation'].values()) == budget, r
+    kinds = {e['kind'] for e in state['events']}
+    assert 'created' in kinds, kinds
+    assert state['totalSteps'] == 3 * budget
+    workers = state['workers']
+    assert len(workers) >= 2 and all(w['alive'] for w in workers)
+    assert sorted(m for w in workers for m in w['members']) == sorted(m['id'] for m in state['members'])
+    print('\nswarm of 4 x 3 rounds x 80 steps: %.1f s from start (incl. pool start-up); %.2f s per round, %s steps/s (last round)'
+          % (seconds, state['stats']['roundMs'] / 1000, round(state['stats']['stepsPerSecond'])))
+
+    # the status line says what happened
+    status = page.locator('#swarm-status').text_content()
+    assert 'Finished' in status and 'round 3 of 3' in status and '4 members' in status, status
+
+    # select: the main run becomes that member (architecture and step), the swarm is untouched
+    best = max(state['members'], key=lambda m: m['fitness'])
+    page.evaluate('(id) => window.glassbox.swarm.highlight(id)', best['id'])
+    selection = page.locator('#swarm-selection')
+    assert selection.is_visible() and best['id'] in selection.text_content()
+    page.locator('#swarm-selection button.primary').click()
+    page.wait_for_function('(n) => window.glassbox.state().step === n', arg=best['steps'], timeout=60_000)
+    main = page.evaluate('window.glassbox.state()')
+    config = best['config']
+    assert main['layers'][1:-1] == config['hidden'] and main['layers'][0] == 64 and main['layers'][-1] == 10
+    assert main['step'] == best['steps'] and main['settings']['lr'] == config['lr']
+    assert main['settings']['activation'] == config['activation']
+    frames(page, 3)
+    drawn = page.evaluate("document.querySelectorAll('#network-view .gb-neuron').length")
+    assert drawn == sum(main['layers']) or drawn > 0
+    page.locator('[data-panel="network"]').screenshot(path=str(artifacts_dir / 'swarm-page-selected-network.png'))
+    # the API call gives the same
+    again = page.evaluate('(id) => window.glassbox.swarm.select(id)', state['members'][0]['id'])
+    assert again['layers'][1:-1] == state['members'][0]['config']['hidden'] and again['step'] == state['members'][0]['steps']
+    shoot(page, artifacts_dir, 'trained')
+    assert not page.errors, page.errors
+
+
+def test_recorded_stream_shows_and_a_malformed_one_names_its_line(app, artifacts_dir):
+    page = app
+    stream = fake_stream(members=8, rounds=12, seed=3)
+    page.locator('#swarm').scroll_into_view_if_needed()
+    state = page.evaluate('(text) => window.glassbox.swarm.load(text)', stream)
+    assert state['status'] == 'playing-file' and state['round'] == 12 and state['members']
+    page.wait_for_function("document.querySelector('#swarm-status').textContent.includes('Showing a recorded stream')")
+    status = page.locator('#swarm-status').text_content()
+    assert 'round 12' in status, status
+    # every view draws the stream
+    for name in VIEWS:
+        page.wait_for_function('(name) => (%s)(document.querySelector(`[data-panel="${name}"] .view`)) >= 3' % DRAWN,
+                               arg=name, timeout=30_000)
+    # clicking a member in a view selects it everywhere (a stream's member cannot be opened)
+    member = state['members'][0]['id']
+    page.evaluate('(id) => window.glassbox.swarm.highlight(id)', member)
+    assert page.evaluate('window.glassbox.store.get().swarm.selected') == member
+    assert page.locator('#swarm-selection button.primary').is_disabled()
+    shoot(page, artifacts_dir, 'recorded')
+
+    # a malformed stream: the error names the line; what was shown stays
+    lines = stream.splitlines()
+    lines[4] = '{"type": "member", "member": '
+    bad = '\n'.join(lines)
+    error = page.evaluate('(text) => window.glassbox.swarm.load(text).then(() => null, (e) => e.message)', bad)
+    assert error and 'line 5' in error, error
+    after = page.evaluate('window.glassbox.swarm.state()')
+    assert after['round'] == 12 and len(after['members']) == len(state['members'])
+    assert 'line 5' in page.locator('#swarm-error').text_content()
+    # a stream of the wrong kind of records is named too
+    error = page.evaluate("""() => window.glassbox.swarm.load('{"type": "swarm", "v": 1}\\n{"type": "weights"}')
+        .then(() => null, (e) => e.message)""")
+    assert 'line 2' in error and 'weights' in error, error
+    # through the file picker
+    page.set_input_files('#swarm-file', files=[{'name': 'swarm.jsonl', 'mimeType': 'application/json', 'buffer': stream.encode()}])
+    page.wait_for_function("window.glassbox.swarm.state().error === null && window.glassbox.swarm.state().status === 'playing-file'")
+    page.evaluate('window.glassbox.swarm.highlight(null)')
+    assert not page.errors, page.errors
+
+
+def test_frame_rate_while_sixteen_members_train(app, artifacts_dir):
+    page = app
+    page.evaluate('window.glassbox.swarm.start({size: 16, rounds: 200, stepsPerRound: 800, seed: 2})')
+    wait_swarm(page, ['running'])
+    page.wait_for_function('window.glassbox.swarm.state().rounds.length >= 1', timeout=SWARM_MS)
+    page.locator('#swarm').scroll_into_view_if_needed()
+    fps = page.evaluate("""() => new Promise((done) => {
+        let n = 0; const t0 = performance.now();
+        const tick = (t) => { n++; if (t - t0 < 5000) requestAnimationFrame(tick); else done(1000 * n / (t - t0)); };
+        requestAnimationFrame(tick);
+    })""")
+    page.wait_for_function('window.glassbox.swarm.state().rounds.length >= 2', timeout=SWARM_MS)
+    state = page.evaluate('window.glassbox.swarm.state()')
+    stats = state['stats']
+    print('\n16 members: %.1f frames/s over 5 s while training; %.2f s per round of 800 steps, %s steps/s, %d workers'
+          % (fps, stats['roundMs'] / 1000, round(stats['stepsPerSecond']), len(state['workers'])))
+    shoot(page, artifacts_dir, 'sixteen')
+    (artifacts_dir / 'swarm-page-timings.json').write_text(json.dumps(
+        {'fps_16_members': fps, 'round_ms_16_members': stats['roundMs'], 'steps_per_s_16_members': stats['stepsPerSecond'],
+         'workers': len(state['workers'])}, indent=1))
+    stop_swarm(page)
+    assert page.evaluate('window.glassbox.swarm.state().status') == 'stopped'
+    assert page.evaluate('window.glassbox.swarm.state().end.reason') == 'stopped'
+    assert not page.errors, page.errors

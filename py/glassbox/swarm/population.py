@@ -197,6 +197,13 @@ class Population:
         self._event('culled', member, why)
         return {'kind': 'drop', 'member': member}
 
+    def _fresh(self) -> dict:
+        """A new random member (when there are not two healthy parents to breed from)."""
+        config = sample(self.space, self.rng, self._fresh_seed())
+        member = self._new_member(config, [])
+        self._event('created', member, 'drawn from the search space: too few healthy members to breed')
+        return {'kind': 'create', 'member': member, 'config': config}
+
     def _breed(self, pool: "List[str]", shares: "Dict[str, float]") -> "Optional[dict]":
         if len(pool) < 2:
             return None
@@ -220,9 +227,7 @@ class Population:
                 self._event('flagged', m, ', '.join(flags))
             if self.options['auto_cull'] and set(flags) & set(CULL_FLAGS):
                 actions.append(self._cull(m, 'anomaly: %s' % ', '.join(sorted(set(flags) & set(CULL_FLAGS)))))
-                child = self._breed(healthy[:max(2, len(healthy) // 2)], shares)
-                if child:
-                    actions.append(child)
+                actions.append(self._breed(healthy[:max(2, len(healthy) // 2)], shares) or self._fresh())
         if self.round % self.options['exploit_every'] != 0:
             return actions
         living = [m for m in ranked if self.members[m]['alive']]

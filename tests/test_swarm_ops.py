@@ -80,6 +80,7 @@ def test_adopting_a_member_makes_the_main_run_that_member():
     ({'op': 'member_breed', 'member': 'm0', 'config': {}, 'parents': ['a']}, 'two parents'),
     ({'op': 'adopt', 'state': 'AAAA', 'config': {}}, 'not a Glassbox checkpoint'),
     ({'op': 'swarm_start', 'size': 100}, 'size must be'),
+    ({'op': 'swarm_configure', 'size': 3}, 'no swarm yet'),
     ({'op': 'member_create', 'member': {'x': 1}, 'config': {}}, 'member must be a member id'),
 ])
 def test_bad_swarm_requests_are_named(request_, message):

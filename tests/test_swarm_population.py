@@ -108,3 +108,19 @@ def test_the_same_seed_gives_the_same_swarm():
 def test_bad_population_settings_are_named(kw, message):
     with pytest.raises(ValueError, match=message):
         Population(**kw)
+
+
+def test_resizing_breeds_new_members_or_culls_the_least_fit():
+    population = Population(size=4, rounds=10, steps_per_round=80, seed=3)
+    executor = LocalExecutor(host_for(population))
+    _, actions = population.start()
+    executor.apply(actions)
+    population.report(executor.train(population.plan()))
+    grow = population.resize(6)
+    assert [a['kind'] for a in grow] == ['breed', 'breed'] and len(population.alive()) == 6
+    executor.apply(grow)
+    population.report(executor.train(population.plan()))
+    ranked = sorted(population.alive(), key=lambda m: population.members[m]['fitness'])
+    shrink = population.resize(3)
+    assert sorted(a['member'] for a in shrink) == sorted(ranked[:3]) and {a['kind'] for a in shrink} == {'drop'}
+    assert len(population.alive()) == 3

@@ -187,6 +187,22 @@ class Population:
         self.pending = {}
         return records, actions, self.round >= self.rounds
 
+    def resize(self, size: "Any") -> "List[dict]":
+        """Change the number of living members mid-run: new ones are bred from the fittest two (or
+        drawn fresh), surplus ones are the least fit and are culled. Returns the actions."""
+        self.size = integer(size, 'size', 2, MAX_SIZE)
+        if self.steps_per_round < self.size:
+            self.steps_per_round = self.size
+        living = sorted(self.alive(), key=lambda m: -(self.members[m]['fitness'] or 0.0))
+        actions = []
+        for m in living[self.size:]:
+            actions.append(self._cull(m, 'population resized to %d' % self.size))
+        parents = [m for m in living if self.members[m]['measurement'] is not None][:max(2, len(living) // 2)]
+        shares = {m: max(self.members[m]['share'] or 0.0, 1e-6) for m in parents}
+        for _ in range(self.size - len(living)):
+            actions.append(self._breed(parents, shares) or self._fresh())
+        return actions
+
     def end(self, reason: str = 'done', detail: str = '') -> dict:
         return {'type': 'end', 'v': STREAM_VERSION, 'round': self.round, 'time': self.now(), 'reason': reason,
                 'detail': detail}

@@ -233,6 +233,22 @@ def build_tables(out: Path) -> None:
     (out / 'tables.json').write_text(json.dumps(shared_tables(), indent=1))
 
 
+DEMO_SWARM = {'size': 12, 'space': 'digits', 'rounds': 12, 'steps_per_round': 600, 'seed': 0}
+
+
+def build_swarm_demo(out: Path) -> None:
+    """dist/swarm-demo.jsonl: a recorded swarm (run here in CPython, in-process executor) that the
+    page's Swarm mode and mounted swarm views play before anyone starts a swarm of their own."""
+    sys.path.insert(0, str(ROOT / 'py'))
+    os.environ.setdefault('GLASSBOX_DATA_DIR', str(out / 'data'))
+    from glassbox.swarm import Population, run_swarm, write_lines
+    started = time.time()
+    records = run_swarm(Population(executor='local', swarm_id='demo', **DEMO_SWARM))
+    with open(out / 'swarm-demo.jsonl', 'w', encoding='utf-8') as handle:
+        size = write_lines(records, handle)
+    log('swarm demo: %d records, %d kB in %.1f s' % (len(records), size // 1024, time.time() - started))
+
+
 def build(runtime: str = 'auto', out: Path = DIST) -> dict:
     started = time.time()
     ensure_npm_packages()
@@ -245,6 +261,7 @@ def build(runtime: str = 'auto', out: Path = DIST) -> dict:
     build_data(out)
     build_engine(out)
     build_tables(out)
+    build_swarm_demo(out)
 
     if runtime == 'offline':
         chosen, reason = vendor_offline(out), 'forced with --runtime offline'
@@ -272,7 +289,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     cache_control = 'no-cache'  # development: always revalidate, so edits show on reload
     extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map,
                           **{'.mjs': 'text/javascript', '.js': 'text/javascript',
-                             '.wasm': 'application/wasm', '.json': 'application/json'})
+                             '.wasm': 'application/wasm', '.json': 'application/json',
+                             '.jsonl': 'application/x-ndjson'})
 
     def end_headers(self):
         if self.isolation:

@@ -8,6 +8,7 @@ import one way: nn <- data / train <- monitor / analyses <- protocol (ARCHITECTU
     trainer = glassbox.Trainer(model, data, optimizer='sgd', lr=0.1, batch_size=32, seed=0)
     trainer.train(steps=500); trainer.evaluate(); trainer.snapshot()
     glassbox.trace(model, X, y)          # every layer's pre-activations, activations, gradients
+    glassbox.run_swarm(glassbox.Population(size=8, space='digits', rounds=10))   # a swarm, in-process
 
 The snapshot schema is written down once, in ``glassbox.train.snapshot``; the ops the worker
 answers are listed once, in ``glassbox.protocol.ops``.
@@ -19,13 +20,15 @@ from .monitor import PRESETS, RunHealth, detect, summarize
 from .nn import (ACTIVATIONS, INITIALIZERS, LOSSES, MLP, OPTIMIZERS, Dense, get_activation, make_optimizer,
                  matmul, set_matmul_backend, trace)
 from .protocol import OPS, Session, handle_request, shared_tables
+from .swarm import SPACES, LocalExecutor, MemberHost, Population, run_swarm
 from .train import (CONFIG_FIELDS, DEFAULT_CONFIG, Trainer, build_trainer, load_checkpoint, make_snapshot,
                     save_checkpoint, validate_config)
 
 __version__ = '0.2.0'
 
 __all__ = ['ACTIVATIONS', 'CONFIG_FIELDS', 'DATASETS', 'DEFAULT_CONFIG', 'Dense', 'INITIALIZERS', 'LOSSES', 'MLP',
-           'OPS', 'OPTIMIZERS', 'PRESETS', 'RunHealth', 'Session', 'TOY_SETS', 'Trainer', 'build_trainer', 'detect',
+           'LocalExecutor', 'MemberHost', 'OPS', 'OPTIMIZERS', 'PRESETS', 'Population', 'RunHealth', 'SPACES',
+           'Session', 'TOY_SETS', 'Trainer', 'build_trainer', 'detect',
            'get_activation', 'handle_request', 'load_checkpoint', 'load_dataset', 'load_idx', 'make_optimizer',
-           'make_snapshot', 'matmul', 'read_idx', 'save_checkpoint', 'set_matmul_backend', 'shared_tables',
+           'make_snapshot', 'matmul', 'read_idx', 'run_swarm', 'save_checkpoint', 'set_matmul_backend', 'shared_tables',
            'summarize', 'trace', 'validate_config']

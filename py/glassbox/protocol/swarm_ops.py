@@ -80,7 +80,8 @@ def swarm_configure(session: Session, run: str, r: dict) -> dict:
         population.goals = check_goals(r['goals'])
     if r.get('options') is not None:
         population.options = check_options(dict(population.options, **r['options']))
-    return {'goals': population.goals, 'options': population.options}
+    actions = population.resize(r['size']) if r.get('size') is not None else []
+    return {'goals': population.goals, 'options': population.options, 'size': population.size, 'actions': actions}
 
 
 def swarm_stop(session: Session, run: str, r: dict) -> dict:
@@ -139,8 +140,9 @@ SWARM_OPS = {
     'swarm_plan': (swarm_plan, {}, "The next round's steps per member."),
     'swarm_report': (swarm_report, {'results': '{member: member_train answer}'},
                      "Take a round's measurements: stream records, actions, done."),
-    'swarm_configure': (swarm_configure, {'goals': 'fitness weights', 'options': 'population options'},
-                        'Change goals or options of a running swarm.'),
+    'swarm_configure': (swarm_configure, {'goals': 'fitness weights', 'options': 'population options',
+                                          'size': 'members (2..64)'},
+                        'Change goals, options or size of a running swarm; answers the actions a resize needs.'),
     'swarm_stop': (swarm_stop, {'reason': "'stopped' | 'done' | 'error'"}, "The stream's end record."),
     'swarm_host': (swarm_host, {'data_seed': 'data split seed', 'layers': 'layers summarised', 'values_max': 'full values up to'},
                    "Set up this worker's member host."),

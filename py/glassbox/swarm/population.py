@@ -187,6 +187,22 @@ class Population:
         self.pending = {}
         return records, actions, self.round >= self.rounds
 
+    def resize(self, size: "Any") -> "List[dict]":
+        """Change the number of living members mid-run: new ones are bred from the fittest two (or
+        drawn fresh), surplus ones are the least fit and are culled. Returns the actions."""
+        self.size = integer(size, 'size', 2, MAX_SIZE)
+        if self.steps_per_round < self.size:
+            self.steps_per_round = self.size
+        living = sorted(self.alive(), key=lambda m: -(self.members[m]['fitness'] or 0.0))
+        actions = []
+        for m in living[self.size:]:
+            actions.append(self._cull(m, 'population resized to %d' % self.size))
+        parents = [m for m in living if self.members[m]['measurement'] is not None][:max(2, len(living) // 2)]
+        shares = {m: max(self.members[m]['share'] or 0.0, 1e-6) for m in parents}
+        for _ in range(self.size - len(living)):
+            actions.append(self._breed(parents, shares) or self._fresh())
+        return actions
+
     def end(self, reason: str = 'done', detail: str = '') -> dict:
         return {'type': 'end', 'v': STREAM_VERSION, 'round': self.round, 'time': self.now(), 'reason': reason,
                 'detail': detail}
@@ -196,6 +212,13 @@ class Population:
         self.members[member]['alive'] = False
         self._event('culled', member, why)
         return {'kind': 'drop', 'member': member}
+
+    def _fresh(self) -> dict:
+        """A new random member (when there are not two healthy parents to breed from)."""
+        config = sample(self.space, self.rng, self._fresh_seed())
+        member = self._new_member(config, [])
+        self._event('created', member, 'drawn from the search space: too few healthy members to breed')
+        return {'kind': 'create', 'member': member, 'config': config}
 
     def _breed(self, pool: "List[str]", shares: "Dict[str, float]") -> "Optional[dict]":
         if len(pool) < 2:
@@ -220,9 +243,7 @@ class Population:
                 self._event('flagged', m, ', '.join(flags))
             if self.options['auto_cull'] and set(flags) & set(CULL_FLAGS):
                 actions.append(self._cull(m, 'anomaly: %s' % ', '.join(sorted(set(flags) & set(CULL_FLAGS)))))
-                child = self._breed(healthy[:max(2, len(healthy) // 2)], shares)
-                if child:
-                    actions.append(child)
+                actions.append(self._breed(healthy[:max(2, len(healthy) // 2)], shares) or self._fresh())
         if self.round % self.options['exploit_every'] != 0:
             return actions
         living = [m for m in ranked if self.members[m]['alive']]

@@ -13,7 +13,7 @@ Records, told apart by ``type``::
   {'type': 'swarm', 'v': 1, 'id': swarm id, 'started': ISO time, 'executor': 'page' | 'local' | 'ray',
    'size': members kept alive, 'rounds': planned rounds, 'steps_per_round': the step budget of one round,
    'dataset', 'space': search space (space.py), 'goals': fitness weights (fitness.py),
-   'options': {every population option (population.OPTIONS)}}               -- first line, once
+   'options': {every population option (population.OPTIONS)}, 'seed': the swarm's seed}   -- first line, once
 
   {'type': 'member', 'v': 1, 'member': id ('m0', 'm1', ...), 'parents': [ids] ([] for a random
    member, [source] after an exploit, [a, b] for a bred child), 'round', 'time',
@@ -53,7 +53,17 @@ import json
 from typing import Any, Dict, Iterable, Iterator, List
 
 STREAM_VERSION = 1
-RECORD_TYPES = ('swarm', 'member', 'round', 'end')
+# Each record type's top-level fields, as the docstring above lists them.
+FIELDS = {
+    'swarm': ('type', 'v', 'id', 'started', 'executor', 'size', 'rounds', 'steps_per_round', 'dataset', 'space',
+              'goals', 'options', 'seed'),
+    'member': ('type', 'v', 'member', 'parents', 'round', 'time', 'step', 'allocated', 'loss', 'metrics', 'fitness',
+               'raw_fitness', 'share', 'layers', 'architecture', 'hyperparameters', 'resources', 'flags', 'events'),
+    'round': ('type', 'v', 'round', 'time', 'allocation', 'shares', 'diversity', 'best', 'total_steps', 'similarity',
+              'events'),
+    'end': ('type', 'v', 'round', 'time', 'reason', 'detail'),
+}
+RECORD_TYPES = tuple(FIELDS)
 EVENT_KINDS = ('created', 'exploited', 'explored', 'bred', 'culled', 'flagged')
 
 

@@ -58,8 +58,11 @@ def test_swarm_trains_on_the_page_and_a_member_opens_in_the_network_view(app, ar
     state = wait_swarm(page, ['done'])
     seconds = time.time() - started
     assert state['round'] == 3 and state['end'] and state['end']['reason'] == 'done'
-    assert len(state['members']) == 4
-    assert all(m['fitness'] is not None and m['steps'] > 0 for m in state['members']), state['members']
+    # 4 members trained in each round; the population as it stands: those measured (a member the
+    # last round culled is gone) and those it made for a next round (pending, never trained)
+    assert all(len(r['allocation']) == 4 for r in state['rounds'])
+    assert len(state['members']) + len(state['pending']) == 4 and len(state['members']) >= 2
+    assert all(m['fitness'] is not None and m['steps'] > 0 and m['round'] == 3 for m in state['members']), state['members']
     assert all(m['config']['dataset'] == 'digits' and m['config']['hidden'] for m in state['members'])
     budget = state['header']['steps_per_round']
     assert budget == 80 and len(state['rounds']) == 3
@@ -70,7 +73,8 @@ def test_swarm_trains_on_the_page_and_a_member_opens_in_the_network_view(app, ar
     assert state['totalSteps'] == 3 * budget
     workers = state['workers']
     assert len(workers) >= 2 and all(w['alive'] for w in workers)
-    assert sorted(m for w in workers for m in w['members']) == sorted(m['id'] for m in state['members'])
+    # the workers hold the members that trained last (the last round's actions are not carried out)
+    assert sorted(m for w in workers for m in w['members']) == sorted(state['rounds'][-1]['allocation'])
     print('\nswarm of 4 x 3 rounds x 80 steps: %.1f s from start (incl. pool start-up); %.2f s per round, %s steps/s (last round)'
           % (seconds, state['stats']['roundMs'] / 1000, round(state['stats']['stepsPerSecond'])))
 
@@ -161,6 +165,14 @@ def test_frame_rate_while_sixteen_members_train(app, artifacts_dir):
     (artifacts_dir / 'swarm-page-timings.json').write_text(json.dumps(
         {'fps_16_members': fps, 'round_ms_16_members': stats['roundMs'], 'steps_per_s_16_members': stats['stepsPerSecond'],
          'workers': len(state['workers'])}, indent=1))
+    # resize while it trains: applied between two rounds, the next round's records show it
+    answer = page.evaluate('window.glassbox.swarm.configure({size: 12, goals: {accuracy: 1, speed: 0.5}})')
+    assert answer['size'] == 12 and answer['goals']['speed'] == 0.5, answer
+    done = page.evaluate('window.glassbox.swarm.state().rounds.length')  # every round from here on is resized
+    page.wait_for_function('(n) => window.glassbox.swarm.state().rounds.length >= n + 1', arg=done, timeout=SWARM_MS)
+    resized = page.evaluate('window.glassbox.swarm.state()')
+    assert len(resized['rounds'][-1]['allocation']) == 12, resized['rounds'][-1]
+    assert sum(len(w['members']) for w in resized['workers']) == 12
     stop_swarm(page)
     assert page.evaluate('window.glassbox.swarm.state().status') == 'stopped'
     assert page.evaluate('window.glassbox.swarm.state().end.reason') == 'stopped'

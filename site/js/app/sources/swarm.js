@@ -143,8 +143,8 @@ function createSwarmSource(app) {
     pause() { executor?.pause(); return source.summary(); },
     resume() { executor?.resume(); return source.summary(); },
     async stop() { if (executor) await executor.stop(); return source.summary(); },
-    /** Change the goals of the running swarm (and of the next one); `size` applies to the next
-     *  start (a running population keeps its size). Resolves {goals, options, size}. */
+    /** Change the goals and the population size of the running swarm (a resize breeds members
+     *  in or culls them out between rounds), and of the next one. Resolves {goals, options, size}. */
     async configure({goals, size, options} = {}) {
       if (size != null) {
         const max = app.tables.swarm?.max_size || 64;
@@ -153,12 +153,13 @@ function createSwarmSource(app) {
       }
       if (goals) defaults.goals = {...(defaults.goals || {}), ...goals};
       const running = executor && ['running', 'paused'].includes(executor.status);
-      if (!running || (!goals && !options)) return {goals: defaults.goals, options: options || null, size: defaults.size};
-      const answer = await executor.configure({...(goals ? {goals} : {}), ...(options ? {options} : {})});
-      return {...answer, size: defaults.size};
+      if (!running) return {goals: defaults.goals, options: options || null, size: defaults.size};
+      const args = {...(goals ? {goals} : {}), ...(options ? {options} : {}), ...(size != null ? {size} : {})};
+      const {actions, ...answer} = await executor.configure(args);
+      return answer;
     },
     /** True when member `id` lives in this page's swarm (so select() can open it). */
-    canOpen: (id) => Boolean(executor?.has(id)),
+    canOpen: (id) => Boolean(executor?.has(id)) && !live && slice().status !== 'playing-file',
     /** Show a problem in the swarm's error line (the section's controls use it). */
     fail(error) { patch({error: String(error?.message || error)}); },
     /** Highlight a member in every swarm view (null: none). */
@@ -166,7 +167,7 @@ function createSwarmSource(app) {
     /** Open member `id` in the main views: its state from its worker, 'adopt' on the main engine. */
     async select(id) {
       source.highlight(id);
-      if (!executor?.has(id)) {
+      if (!source.canOpen(id)) {
         throw new Error(`swarm member "${id}" is not alive in this page's swarm` +
           (slice().status === 'playing-file' || live ? ' (a recorded or live stream describes members but has no weights to open)' : ''));
       }

@@ -26,6 +26,9 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
   const states = new Map();      // member -> {state, round}: the last state fetched, if any
   let status = 'idle', error = null, round = 0, stepsPerSecond = null, roundMs = null;
   let wantPause = false, wantStop = false, resumeGate = null, loopDone = Promise.resolve();
+  let inRound = false;           // a round (plan, training, report, actions) is in progress
+  let changes = [];              // swarm_configure calls waiting for the round to end
+  let changing = Promise.resolve();
   let hostArgs = {};             // swarm_start's 'host' answer: every worker's swarm_host arguments
 
   function tell(next, extra = {}) {
@@ -173,8 +176,12 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
           resumeGate = null;
           continue;
         }
+        await changing;
         tell('running');
-        const report = await trainRound();
+        inRound = true;
+        let report;
+        try { report = await trainRound(); } finally { inRound = false; }
+        await applyChanges();
         if (report.done) {
           if (!(report.records || []).some((r) => r.type === 'end')) await finish('done');
           tell('done');
@@ -186,6 +193,18 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
       try { await ctrl('swarm_stop', {reason: 'error'}).then((a) => onRecords(a.records || [])); } catch { /* the controller is gone */ }
       tell('error', {error: message});
     }
+  }
+
+  /** swarm_configure and the actions it answers (a resized population), between rounds only. */
+  async function reconfigure(args) {
+    const answer = await ctrl('swarm_configure', args);
+    await executeAll(answer.actions);
+    return answer;
+  }
+  async function applyChanges() {
+    const waiting = changes;
+    changes = [];
+    for (const {args, resolve, reject} of waiting) await reconfigure(args).then(resolve, reject);
   }
 
   async function dropAll() {
@@ -228,8 +247,15 @@ export function createExecutor({pool, onRecords = () => {}, onStatus = () => {},
       if (resumeGate) resumeGate();
       await loopDone;
     },
-    /** Change goals / options mid-run (controller op 'swarm_configure'). */
-    configure: (args) => ctrl('swarm_configure', args),
+    /** Change goals, options or size mid-run (controller op 'swarm_configure'); applied between
+     *  rounds, so a resize's create/drop actions never meet a round in progress. */
+    configure(args) {
+      if (!['running', 'paused'].includes(status)) return Promise.reject(new Error('no swarm is running on this page'));
+      if (inRound) return new Promise((resolve, reject) => changes.push({args, resolve, reject}));
+      const applied = changing.then(() => reconfigure(args));
+      changing = applied.catch(() => {});
+      return applied;
+    },
     /** The member's current state and config, fetched from its worker, and the swarm's data
      *  seed (for adopt: the main run then splits the data as the swarm did). */
     async member(member) {

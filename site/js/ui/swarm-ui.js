@@ -47,8 +47,9 @@ export function installSwarm(app, {addPanel}) {
 
   // ---- controls
   const size = numberField('swarm-size', 'Members', {value: 16, min: 2, max: 64, hint: '2–64 networks'});
-  const rounds = numberField('swarm-rounds', 'Rounds', {value: 10, min: 1, max: 1000});
-  const steps = numberField('swarm-steps', 'Steps per round', {value: 200, min: 1, max: 100000, hint: 'the whole swarm\'s budget for one round'});
+  const rounds = numberField('swarm-rounds', 'Rounds', {value: 30, min: 1, max: 1000});
+  const steps = numberField('swarm-steps', 'Steps per round', {value: 800, min: 2, max: 100000,
+    hint: 'shared by the whole swarm each round: the promising members get more of them'});
   const space = el('select', {id: 'swarm-space', name: 'swarm-space'});
   const spaces = Object.keys(tables.spaces || {});
   for (const name of spaces) space.append(el('option', {value: name, textContent: `${name} (${tables.spaces[name].dataset})`}));
@@ -62,7 +63,7 @@ export function installSwarm(app, {addPanel}) {
     goals.append(f.row);
   }
   const button = (text, props = {}) => el('button', {type: 'button', textContent: text, ...props});
-  const startButton = el('button', {type: 'submit', className: 'primary', textContent: 'Start swarm'});
+  const startButton = el('button', {type: 'submit', className: 'primary', textContent: 'Start'});
   const pauseButton = button('Pause');
   const stopButton = button('Stop');
   const fileInput = el('input', {type: 'file', id: 'swarm-file', accept: '.jsonl,.json,.txt,application/json'});
@@ -113,13 +114,17 @@ export function installSwarm(app, {addPanel}) {
   const selText = el('span', {className: 'swarm-selected-text'});
   const openButton = button('Open in network view', {className: 'primary'});
   const clearButton = button('Clear selection', {className: 'link'});
-  selection.append(selText, openButton, clearButton);
+  const whyNot = el('span', {className: 'hint swarm-why-not'});
+  selection.append(selText, openButton, clearButton, whyNot);
   openButton.addEventListener('click', async () => {
     const id = source.state().selected;
     openButton.disabled = true;
     selText.textContent = `Opening ${id} in the network view…`;
     try {
-      await app.swarm.select(id);
+      const main = await app.swarm.select(id);
+      const notes = app.store.get().notes.filter((n) => !n.startsWith('The network view shows swarm member'));
+      app.store.set({notes: [...notes, `The network view shows swarm member ${id} (step ${main.step}): a copy of it, ` +
+        'so training it here leaves the swarm alone; the swarm keeps its own.']});
       document.querySelector('[data-panel="network"]')?.scrollIntoView({behavior: 'smooth', block: 'start'});
     } catch (error) {
       source.fail(error);
@@ -158,7 +163,23 @@ export function installSwarm(app, {addPanel}) {
     return parts.join(' · ');
   }
 
+  // The form shows the swarm on screen (started here, by glassbox.swarm.start, or from a stream),
+  // so Start runs one like it.
+  let formFrom = null;
+  function syncForm(header) {
+    if (!header || header === formFrom) return;
+    formFrom = header;
+    if (header.size) size.input.value = String(header.size);
+    if (header.rounds) rounds.input.value = String(header.rounds);
+    if (header.steps_per_round) steps.input.value = String(header.steps_per_round);
+    for (const [name, input] of Object.entries(goalInputs)) if (header.goals && name in header.goals) input.value = String(header.goals[name]);
+    const key = (o) => JSON.stringify(Object.entries(o || {}).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const named = spaces.find((n) => key(tables.spaces[n]) === key(header.space));
+    if (named) space.value = named;
+  }
+
   function render(slice) {
+    syncForm(slice.state?.header);
     statusLine.textContent = statusText(slice);
     statusLine.dataset.status = slice.status;
     errorLine.textContent = slice.error || '';
@@ -173,8 +194,10 @@ export function installSwarm(app, {addPanel}) {
       selText.textContent = memberLine(slice);
       const alive = source.canOpen(slice.selected);
       openButton.disabled = !alive;
-      openButton.title = alive ? 'Make the main run this member (same weights and step) and show it in the network view'
-        : 'Only a member of a swarm trained on this page can be opened (a stream has no weights)';
+      openButton.title = alive ? 'Make the main run this member (same weights and step) and show it in the network view' : '';
+      whyNot.textContent = alive ? '' : (['playing-file', 'live'].includes(slice.status)
+        ? 'A stream carries no weights: only members of a swarm trained on this page open in the network view.'
+        : 'This member is no longer on a worker (culled, or made after the last round).');
     }
   }
   source.subscribe(render);

@@ -92,6 +92,8 @@ function addRound(state, r) {
   const events = arr(r.events).filter((e) => e && typeof e === 'object');
   putRound(state.rounds, {round: num(r.round), time: num(r.time), allocation: obj(r.allocation), shares: obj(r.shares),
     diversity: num(r.diversity), best: r.best ?? null, total_steps: num(r.total_steps), similarity: obj(r.similarity), events});
+  // The round's allocation may name members whose records went missing: they still exist.
+  for (const id of Object.keys(obj(r.allocation))) memberOf(state, id);
   for (const e of events) {
     const event = {...e, round: num(e.round) ?? num(r.round), from: arr(e.from).map(String)};
     if (event.member != null) event.member = String(event.member);
@@ -101,8 +103,6 @@ function addRound(state, r) {
     if (event.kind === 'culled') { m.alive = false; m.culledRound = event.round; }
     if ((event.kind === 'bred' || event.kind === 'created') && event.from.length && !m.parents.length) m.parents = event.from;
   }
-  // The round's allocation may name members whose records went missing: they still exist.
-  for (const id of Object.keys(obj(r.allocation))) memberOf(state, id);
 }
 
 /** Read one record into `state` (mutated and returned). Throws on a record that is not one. */

@@ -120,9 +120,13 @@ def test_recorded_stream_shows_and_a_malformed_one_names_its_line(app, artifacts
                                arg=name, timeout=30_000)
     # clicking a member in a view selects it everywhere (a stream's member cannot be opened)
     member = state['members'][0]['id']
-    page.evaluate('(id) => window.glassbox.swarm.highlight(id)', member)
-    assert page.evaluate('window.glassbox.store.get().swarm.selected') == member
+    page.locator('[data-panel="swarm-graph"] .gb-swarm-node[aria-label^="%s,"]' % member).click()
+    page.wait_for_function('(id) => window.glassbox.store.get().swarm.selected === id', arg=member, timeout=10_000)
+    for name in ('swarm-graph', 'swarm-heatmap'):
+        page.wait_for_function('(name) => document.querySelector(`[data-panel="${name}"] .gb-selected`)', arg=name, timeout=10_000)
+    assert page.locator('#swarm-selection').is_visible() and member in page.locator('#swarm-selection').text_content()
     assert page.locator('#swarm-selection button.primary').is_disabled()
+    assert 'carries no weights' in page.locator('#swarm-selection').text_content()
     shoot(page, artifacts_dir, 'recorded')
 
     # a malformed stream: the error names the line; what was shown stays

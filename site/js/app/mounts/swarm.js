@@ -11,24 +11,7 @@ import {SITE_ROOT} from '../../engine/boot.js';
 export const SWARM_VIEWS = ['swarm-graph', 'swarm-heatmap', 'swarm-trajectories', 'swarm-pareto', 'swarm-allocation', 'swarm-events'];
 export const DEMO_STREAM = 'swarm-demo.jsonl';
 
-/** A stand-in with the view contract while a swarm view's module is missing from the build. */
-function placeholder(element, name, reason) {
-  const box = Object.assign(document.createElement('p'), {className: 'gb-swarm-missing'});
-  box.textContent = `The ${name} view is not in this build yet (${reason}).`;
-  element.append(box);
-  const none = () => {};
-  return {update: none, setOptions: none, select: none, on: () => none, exportSVG: none, exportPNG: none, destroy: () => box.remove()};
-}
-
-async function createView(name, element, options) {
-  try {
-    const module = await import(`../../views/swarm/${name}.js`);
-    return module.create(element, options);
-  } catch (error) {
-    console.warn(`swarm view ${name}: ${error.message}`);
-    return placeholder(element, name, error.message);
-  }
-}
+const createView = async (name, element, options) => (await import(`../../views/swarm/${name}.js`)).create(element, options);
 
 /** The demo stream, once per source, when nothing is shown yet. A missing file is named. */
 const demoLoads = new WeakMap();

@@ -27,7 +27,8 @@ from ..monitor.presets import PRESETS
 from ..train.config import CONFIG_FIELDS
 from .ops import OPS
 from .runs import MAX_RUNS
-from ..swarm import DEFAULT_SPACE, GOAL_LABELS, GOALS, OPTIONS, SIMILARITIES, SPACES, STREAM_VERSION
+from ..swarm import DEFAULT_SPACE, GOAL_LABELS, GOALS, OPTIONS, SPACES, STREAM_VERSION
+from ..swarm import SIMILARITIES as SWARM_SIMILARITIES
 from ..swarm.population import MAX_SIZE
 
 
@@ -42,6 +43,6 @@ def shared_tables() -> dict:
         'limits': {'max_runs': MAX_RUNS},
         'swarm': {'spaces': {name: dict(space) for name, space in SPACES.items()}, 'default_space': DEFAULT_SPACE,
                   'goals': dict(GOALS), 'goal_labels': dict(GOAL_LABELS), 'options': dict(OPTIONS),
-                  'similarities': list(SIMILARITIES), 'max_size': MAX_SIZE, 'stream_version': STREAM_VERSION},
+                  'similarities': list(SWARM_SIMILARITIES), 'max_size': MAX_SIZE, 'stream_version': STREAM_VERSION},
         'ops': {name: {'args': dict(args), 'summary': summary} for name, (_, args, summary) in sorted(OPS.items())},
     }

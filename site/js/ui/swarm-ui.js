@@ -67,7 +67,7 @@ export function installSwarm(app, {addPanel}) {
   const pauseButton = button('Pause');
   const stopButton = button('Stop');
   const fileInput = el('input', {type: 'file', id: 'swarm-file', accept: '.jsonl,.json,.txt,application/json'});
-  const urlInput = el('input', {type: 'url', id: 'swarm-url', placeholder: 'http://host/stream', spellcheck: false});
+  const urlInput = el('input', {type: 'text', inputMode: 'url', id: 'swarm-url', placeholder: 'e.g. /swarm/events', spellcheck: false});
   const connectButton = button('Connect');
   form.append(
     el('fieldset', {}, el('legend', {textContent: 'Population'}), size.row,

@@ -1,11 +1,17 @@
 """Swarm mode on the app page in headless Chromium (offline runtime): a population trained on the
 page's own pool of engine workers through window.glassbox.swarm, a member opened in the main
 views, recorded streams (good and malformed) in the Swarm section, screenshots of the section and
-of each swarm view, and the frame rate while 16 members train (printed, never asserted)."""
+of each swarm view, and the frame rate while 16 members train (printed, never asserted); plus the
+executor in node with stand-in workers (action order, a crashed worker's members brought back)."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import time
+from pathlib import Path
+
+import pytest
 
 from conftest import READY_MS, frames
 from swarm_fixture import fake_stream
@@ -181,3 +187,72 @@ def test_frame_rate_while_sixteen_members_train(app, artifacts_dir):
     assert page.evaluate('window.glassbox.swarm.state().status') == 'stopped'
     assert page.evaluate('window.glassbox.swarm.state().end.reason') == 'stopped'
     assert not page.errors, page.errors
+
+
+EXECUTOR_IN_NODE = """
+import {createExecutor} from '%s';
+import {createPool} from '%s';
+let round = 0, crashed = false;
+const calls = [], log = [];
+function fakeClient(hooks) {
+  const members = {};
+  return {
+    start: async () => ({}), restart: async () => ({}),
+    async request(op, args) {
+      calls.push(op + (args.member ? ' ' + args.member : ''));
+      if (op === 'swarm_start') return {records: [{type: 'swarm'}], host: {data_seed: 7},
+        actions: [0, 1, 2, 3].map((i) => ({kind: 'create', member: 'm' + i, config: {hidden: [i + 1]}}))};
+      if (op === 'swarm_host') return {members: 0};
+      if (op === 'swarm_plan') return {round: ++round, allocation: {m0: 5, m1: 5, m2: 5, m3: 5}};
+      if (op === 'member_create' || op === 'member_load') { members[args.member] = 0; return {member: args.member}; }
+      if (op === 'member_state') return {member: args.member, state: 'S' + members[args.member]};
+      if (op === 'member_train') {
+        if (round === 2 && !crashed && args.member === 'm3') {  // this worker dies mid-round
+          crashed = true;
+          const error = Object.assign(new Error('out of memory'), {kind: 'Fatal'});
+          hooks.onFatal(error);
+          for (const k in members) delete members[k];
+          throw error;
+        }
+        if (!(args.member in members)) throw new Error('no member ' + args.member);
+        members[args.member] += args.steps;
+        return {step: members[args.member]};
+      }
+      if (op === 'swarm_report') return {records: [{type: 'round', round, results: args.results}], done: round >= 3,
+        actions: round === 1 ? [{kind: 'copy', member: 'm1', from: 'm0', config: {hidden: [9]}}] : []};
+      if (op === 'swarm_stop') return {records: [{type: 'end', reason: args.reason}]};
+      throw new Error('unexpected op ' + op);
+    },
+  };
+}
+const pool = createPool({size: 2, makeClient: fakeClient});
+const records = [];
+const executor = createExecutor({pool, onRecords: (r) => records.push(...r), onLog: (line) => log.push(line)});
+await executor.start({size: 4});
+await executor.finished;
+console.log(JSON.stringify({status: executor.status, types: records.map((r) => r.type), last: records.at(-2).results,
+  calls, log, workers: pool.describe()}));
+"""
+
+
+def test_executor_carries_out_actions_in_order_and_brings_back_a_crashed_workers_members():
+    """The executor in node with stand-in workers: swarm_host on every worker, creates spread over
+    the least-loaded workers, a copy fetches the source's state first, the last round's training
+    survives a worker crash (its members come back from a saved state or from their config, and
+    the log says which), and the swarm ends with swarm_stop('done')."""
+    if shutil.which('node') is None:
+        pytest.skip('node is not installed')
+    js = Path(__file__).resolve().parents[1] / 'site' / 'js' / 'app' / 'swarm'
+    script = EXECUTOR_IN_NODE % ((js / 'executor.js').as_uri(), (js / 'pool.js').as_uri())
+    out = subprocess.run(['node', '--input-type=module', '-e', script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result['status'] == 'done' and result['types'] == ['swarm', 'round', 'round', 'round', 'end']
+    calls = result['calls']
+    assert calls[:3] == ['swarm_start', 'swarm_host', 'swarm_host']
+    assert calls.index('member_state m0') + 1 == calls.index('member_load m1')   # copy: the state, then the load
+    placed = {w['name']: sorted(w['members']) for w in result['workers']}
+    assert placed == {'swarm worker 1': ['m0', 'm2'], 'swarm worker 2': ['m1', 'm3']}
+    assert any('swarm worker 2 crashed (out of memory)' in line for line in result['log'])
+    assert any(line.startswith('m3 recreated') and 'from its config' in line for line in result['log'])
+    assert all(answer['step'] > 0 for answer in result['last'].values()) and set(result['last']) == {'m0', 'm1', 'm2', 'm3'}

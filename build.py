@@ -327,7 +327,10 @@ def test(pytest_args) -> int:
     pip_install(TEST_PIP_PACKAGES)
     ensure_chromium()
     build('auto')
-    code = subprocess.call([sys.executable, '-m', 'pytest', 'tests', '-ra'] + list(pytest_args), cwd=ROOT)
+    # Paths among the arguments choose the tests; without any, the whole suite runs.
+    chosen = [a for a in pytest_args if not a.startswith('-') and (ROOT / a.split('::')[0]).exists()]
+    code = subprocess.call([sys.executable, '-m', 'pytest', '-ra'] + ([] if chosen else ['tests']) + list(pytest_args),
+                           cwd=ROOT)
     return 0 if code == 0 else code
 
 

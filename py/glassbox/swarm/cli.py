@@ -124,11 +124,15 @@ def run(args: argparse.Namespace) -> int:
         elif record['type'] == 'end':
             print('end: %s (%s)%s' % (record['reason'], record['detail'], '' if args.out == '-' else ' -> ' + args.out),
                   file=log, flush=True)
-    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:
+        previous = None  # not the main thread (main() called from a thread): Ctrl-C stays as it is
     try:
         run_swarm(population, executor, emit, lambda: stop['asked'])
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         executor.close()
         if ray is not None:
             if getattr(executor, 'restarts', 0):

@@ -29,7 +29,10 @@ member's next measurement, so its member record carries it and the round's event
 ``'flagged'`` event with detail ``'restarted'``; ``RayExecutor.restarts`` counts them and
 ``restart_log`` says which member, round and call. What a restore does not bring back: the
 member's anomaly history (best validation loss, ms/step history, health detectors) starts
-afresh, so a 'loss_spike' or 'slow' flag cannot fire in the round right after a restart.
+afresh, so a 'loss_spike' or 'slow' flag cannot fire in the round right after a restart. A
+checkpoint survives its actor (the driver owns it; large ones sit in the node's object store),
+but not the loss of the node that stores it: Ray cannot re-run an actor call to rebuild it, and
+the run ends with Ray's ObjectLostError ('error' end record).
 
 Queue: a member's measurement travels as one message, ``stream.dumps`` of
 ``{'type': 'measurement', 'round', 'member', 'attempt', 'measurement'}`` (JSON text; the
@@ -260,7 +263,8 @@ class RayExecutor(Executor):
                     raise
                 self._restart(member, 'train', exc)
                 # Restore from the last checkpoint, then retrain this round's steps first.
-                ray.get(self._submit(member, 'load', (self.checkpoints[member],)))
+                checkpoint = (self.checkpoints[member],)
+                self._settle(member, 'load', lambda: checkpoint, self._submit(member, 'load', checkpoint))
                 pending.insert(0, (member, steps))
         measurements = self._read(expected)
         for member in allocation:

@@ -97,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     log = sys.stderr if args.out == '-' else sys.stdout
     ray = None
     if args.executor == 'ray':
-        import ray  # only here: the in-process executor needs no Ray
+        try:
+            import ray  # only here: the in-process executor needs no Ray
+        except ImportError:
+            raise ValueError('--executor ray needs Ray on this machine: pip install ray')
         from .ray_executor import RayExecutor, init_ray
         resources = init_ray(args.address, args.num_cpus)
         print('ray: %g CPUs%s' % (resources.get('CPU', 0), ' at ' + args.address if args.address else ' (local)'), file=log, flush=True)

@@ -35,7 +35,7 @@ MODERN_CORE_FILES = ('pyodide.js', 'pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.as
                      'python_stdlib.zip', 'pyodide-lock.json')
 # numpy first: it is all the first training step needs; the rest loads on demand.
 RUNTIME_PACKAGES = ('numpy', 'scikit-learn')
-TEST_PIP_PACKAGES = ('numpy', 'scikit-learn', 'pytest', 'playwright', 'torch==2.13.0')
+TEST_PIP_PACKAGES = ('numpy', 'scikit-learn', 'pytest', 'playwright', 'torch==2.13.0', 'ray')
 WHEEL_TIMEOUT_S = 8
 
 

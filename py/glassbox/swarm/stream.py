@@ -28,7 +28,8 @@ Records, told apart by ``type``::
    'hyperparameters': {'optimizer', 'lr', 'batch_size', 'l2'},
    'resources': {'ms_per_step', 'samples_per_s', 'params', 'bytes': parameters + optimiser state,
                  'cpu_s': process CPU seconds this round or null, 'rss_bytes': process memory or null},
-   'flags': [anomaly names: 'diverged', 'loss_spike', 'slow', and the health detectors' alert ids],
+   'flags': [anomaly names: 'diverged', 'loss_spike', 'slow', and the health detectors' alert ids;
+             'restarted' when the Ray executor brought the member back from its checkpoint],
    'events': [this member's events this round (same shape as below)]}      -- per member per round
 
   {'type': 'round', 'v': 1, 'round', 'time', 'allocation': {member id: steps},

@@ -89,6 +89,10 @@ def init_ray(address: "Optional[str]" = None, num_cpus: "Optional[int]" = None) 
         ray.init(address=address, runtime_env={'py_modules': [PACKAGE_DIR], 'env_vars': env},
                  logging_level='warning')
     else:
+        # A local cluster stays on the loopback address: on Linux Ray otherwise swaps 127.0.0.1 for
+        # the machine's routable address and its services talk (and listen) there. Ray reads this
+        # switch, meant for single-machine Windows/macOS use, before choosing the node's address.
+        os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')
         env['PYTHONPATH'] = os.pathsep.join([os.path.dirname(PACKAGE_DIR)] +
                                             [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
         ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address='127.0.0.1',

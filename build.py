@@ -35,7 +35,7 @@ MODERN_CORE_FILES = ('pyodide.js', 'pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.as
                      'python_stdlib.zip', 'pyodide-lock.json')
 # numpy first: it is all the first training step needs; the rest loads on demand.
 RUNTIME_PACKAGES = ('numpy', 'scikit-learn')
-TEST_PIP_PACKAGES = ('numpy', 'scikit-learn', 'pytest', 'playwright', 'torch==2.13.0')
+TEST_PIP_PACKAGES = ('numpy', 'scikit-learn', 'pytest', 'playwright', 'torch==2.13.0', 'ray')
 WHEEL_TIMEOUT_S = 8
 
 
@@ -327,7 +327,10 @@ def test(pytest_args) -> int:
     pip_install(TEST_PIP_PACKAGES)
     ensure_chromium()
     build('auto')
-    code = subprocess.call([sys.executable, '-m', 'pytest', 'tests', '-ra'] + list(pytest_args), cwd=ROOT)
+    # Paths among the arguments choose the tests; without any, the whole suite runs.
+    chosen = [a for a in pytest_args if not a.startswith('-') and (ROOT / a.split('::')[0]).exists()]
+    code = subprocess.call([sys.executable, '-m', 'pytest', '-ra'] + ([] if chosen else ['tests']) + list(pytest_args),
+                           cwd=ROOT)
     return 0 if code == 0 else code
 
 

@@ -28,7 +28,8 @@ Records, told apart by ``type``::
    'hyperparameters': {'optimizer', 'lr', 'batch_size', 'l2'},
    'resources': {'ms_per_step', 'samples_per_s', 'params', 'bytes': parameters + optimiser state,
                  'cpu_s': process CPU seconds this round or null, 'rss_bytes': process memory or null},
-   'flags': [anomaly names: 'diverged', 'loss_spike', 'slow', and the health detectors' alert ids],
+   'flags': [anomaly names: 'diverged', 'loss_spike', 'slow', and the health detectors' alert ids;
+             'restarted' when the Ray executor brought the member back from its checkpoint],
    'events': [this member's events this round (same shape as below)]}      -- per member per round
 
   {'type': 'round', 'v': 1, 'round', 'time', 'allocation': {member id: steps},
@@ -43,9 +44,11 @@ Records, told apart by ``type``::
   {'type': 'end', 'v': 1, 'round', 'time', 'reason': 'done' | 'stopped' | 'error', 'detail'}
 
 Rate and size: one member record per member per round, nothing in between; weights travel only
-as summaries (and as values for layers of at most ``values_max`` weights, 64 by default). A
-member record of a 64-32-10 network is about 1.3 kB, so 32 members at one round a second send
-about 45 kB/s (measured in benchmarks/swarm_scaling.py).
+as summaries (and as values for layers of at most ``values_max`` weights, 64 by default). Measured
+(benchmarks/swarm_scaling.py, 32 members of the 'digits' space): a member record is about 1.4 kB,
+and with the round records (whose similarity pairs grow with the square of the size) a round
+costs about 2.1 kB per member -- 69 kB a round for 32 members, so the stream's bytes per second
+are 69 kB times the rounds per second.
 """
 from __future__ import annotations
 

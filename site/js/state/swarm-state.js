@@ -7,7 +7,7 @@
 //    notes: [things worth saying about the stream, e.g. that it had no header],
 //    members: [{id, parents, alive, culledRound, round, time, config: {...architecture, ...hyperparameters},
 //               fitness, raw_fitness, share, steps, allocated, metrics, resources, flags, layers, loss,
-//               history: [{round, time, step, steps, allocated, fitness, share, metrics, resources, loss, layers}]}],
+//               history: [{round, time, step, steps, allocated, fitness, share, metrics, resources, loss, layers, config}]}],
 //    rounds: [{round, time, allocation, shares, diversity, best, total_steps, similarity, events}],
 //    events: [every round record's events, in stream order]}
 // Members keep the order in which they first appeared, so colours and rows stay put.

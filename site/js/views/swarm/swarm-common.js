@@ -19,7 +19,7 @@ export const EVENT_STYLE = {
   exploited: {label: 'exploited', icon: '⇢', color: '#D55E00'},
   explored: {label: 'explored', icon: '~', color: '#56B4E9'},
   bred: {label: 'bred', icon: '×', color: '#0072B2'},
-  culled: {label: 'culled', icon: '✕', color: '#000000'},
+  culled: {label: 'culled', icon: '−', color: '#000000'},  // not ×: that is breeding's cross
   flagged: {label: 'flagged', icon: '!', color: '#E69F00'},
 };
 export const eventStyle = (kind) => EVENT_STYLE[kind] ?? {label: String(kind ?? 'event'), icon: '•', color: '#64748b'};

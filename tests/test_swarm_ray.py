@@ -126,3 +126,17 @@ def test_the_queue_carries_every_measurement(ray_run):
     assert ray_run['stats']['messages'] == n_member_records
     # The killed actor died between rounds, after its round-1 message was read: nothing stale.
     assert ray_run['stats']['stale'] == 0
+
+
+def test_the_ray_stream_plays_in_the_page(ray_run, app):
+    """The stream file Ray wrote opens in the page's Swarm mode, drawn by the same views."""
+    page = app
+    text = ARTIFACT.read_text(encoding='utf-8')
+    state = page.evaluate('(text) => window.glassbox.swarm.load(text)', text)
+    assert state['status'] == 'playing-file' and state['round'] == 4 and state['error'] is None
+    assert sorted(m['id'] for m in state['members']) == sorted(
+        {r['member'] for r in ray_run['records'] if r['type'] == 'member' and r['round'] == 4})
+    assert state['header']['executor'] == 'ray'
+    page.wait_for_function("document.querySelectorAll('[data-panel=\"swarm-graph\"] .gb-swarm-node').length >= 4")
+    page.locator('#swarm').screenshot(path=str(ROOT / 'test-artifacts' / 'swarm-ray-stream-in-page.png'))
+    assert not page.errors, page.errors

@@ -124,3 +124,15 @@ def test_resizing_breeds_new_members_or_culls_the_least_fit():
     shrink = population.resize(3)
     assert sorted(a['member'] for a in shrink) == sorted(ranked[:3]) and {a['kind'] for a in shrink} == {'drop'}
     assert len(population.alive()) == 3
+
+
+def test_which_flags_cull_is_configurable_and_checked():
+    space = {'dataset': 'digits', 'depth': [1, 1], 'widths': [16], 'activation': ['linear'], 'optimizer': ['sgd'],
+             'init': ['he'], 'lr': [5.0, 10.0], 'batch_size': [32], 'l2': [0, 0]}
+    kept = run_swarm(Population(size=3, space=space, rounds=2, steps_per_round=90, seed=0,
+                                options={'cull_on': ['slow']}))
+    events = stream.events_of(kept)
+    assert any(e['kind'] == 'flagged' and 'diverged' in e['detail'] for e in events)
+    assert not any(e['kind'] == 'culled' for e in events)  # flagged, marked, but kept
+    with pytest.raises(ValueError, match='cull_on must be a list of flags'):
+        Population(options={'cull_on': ['boredom']})

@@ -12,8 +12,8 @@ page's executor in site/js/app/swarm/) runs the loop::
 
 Each round (``report``): fitness of every measured member (fitness.py), similarities and the
 near-duplicate penalty (diversity.py), shares = the probabilities the next round's steps follow
-(allocation.py); anomalies flagged, and with ``auto_cull`` a diverged or spiking member is culled
-and replaced by a child of two fit members. Every ``exploit_every`` rounds the bottom
+(allocation.py); anomalies flagged, and with ``auto_cull`` a member carrying a flag named in
+``cull_on`` (default: 'diverged') is culled and replaced by a child of two fit members. Every ``exploit_every`` rounds the bottom
 ``quantile`` of the living members (by fitness) is replaced: with probability ``breed_share``
 by a bred child of two parents drawn by share from the top half (breeding.py), otherwise by
 PBT exploit + explore -- the member copies a top-``quantile`` member's exact state (weights,
@@ -32,6 +32,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from ..checks import choice, integer, number
+from ..monitor.detectors import TITLES
 from .diversity import population_diversity, share_fitness, similarities
 from .allocation import allocate
 from .breeding import crossover
@@ -40,9 +41,11 @@ from .space import check_space, explore, grid, sample
 from .stream import STREAM_VERSION
 
 OPTIONS = {'floor_share': 0.2, 'exploit_every': 3, 'quantile': 0.25, 'resample': 0.25, 'breed_share': 0.3,
-           'similarity_threshold': 0.9, 'penalty': 0.5, 'auto_cull': True, 'init': 'random', 'data_seed': 0,
-           'layers': None, 'values_max': 64}
-CULL_FLAGS = ('diverged', 'loss_spike')
+           'similarity_threshold': 0.9, 'penalty': 0.5, 'auto_cull': True, 'cull_on': ['diverged'], 'init': 'random',
+           'data_seed': 0, 'layers': None, 'values_max': 64}
+# Flags a member can carry (host.py's anomalies and the health detectors' alert kinds): 'cull_on'
+# names those that get it culled when 'auto_cull' is on.
+FLAGS = ('diverged', 'loss_spike', 'slow', 'restarted') + tuple(k for k in TITLES if k != 'diverged')
 MAX_SIZE = 64
 
 
@@ -63,10 +66,13 @@ def check_options(options: "Any") -> dict:
            'similarity_threshold': number(o['similarity_threshold'], 'similarity_threshold', 0.0, 1.0),
            'penalty': number(o['penalty'], 'penalty', 0.0, 1.0),
            'auto_cull': bool(o['auto_cull']),
+           'cull_on': o['cull_on'],
            'init': choice(o['init'], 'init', ('random', 'grid')),
            'data_seed': integer(o['data_seed'], 'data_seed', 0, 2 ** 31 - 1),
            'values_max': integer(o['values_max'], 'values_max', 0, 100000),
            'layers': o['layers']}
+    if not (isinstance(out['cull_on'], list) and all(f in FLAGS for f in out['cull_on'])):
+        raise ValueError('cull_on must be a list of flags from %s, got %r' % (', '.join(FLAGS), out['cull_on']))
     if out['layers'] is not None and not (isinstance(out['layers'], list) and all(
             isinstance(l, int) and not isinstance(l, bool) and 0 <= l < 16 for l in out['layers'])):
         raise ValueError('layers must be null (every layer) or a list of layer indices, got %r' % (out['layers'],))
@@ -236,13 +242,14 @@ class Population:
         actions = []
         ranked = sorted(ids, key=lambda m: -fit[m])
         shares = probabilities(fit)
-        healthy = [m for m in ranked if not set(self.members[m]['measurement'].get('flags', ())) & set(CULL_FLAGS)]
+        cull_on = set(self.options['cull_on'])
+        healthy = [m for m in ranked if not set(self.members[m]['measurement'].get('flags', ())) & cull_on]
         for m in ids:
             flags = self.members[m]['measurement'].get('flags', [])
             if flags:
                 self._event('flagged', m, ', '.join(flags))
-            if self.options['auto_cull'] and set(flags) & set(CULL_FLAGS):
-                actions.append(self._cull(m, 'anomaly: %s' % ', '.join(sorted(set(flags) & set(CULL_FLAGS)))))
+            if self.options['auto_cull'] and set(flags) & cull_on:
+                actions.append(self._cull(m, 'anomaly: %s' % ', '.join(sorted(set(flags) & cull_on))))
                 actions.append(self._breed(healthy[:max(2, len(healthy) // 2)], shares) or self._fresh())
         if self.round % self.options['exploit_every'] != 0:
             return actions

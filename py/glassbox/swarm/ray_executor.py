@@ -66,6 +66,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 import ray
+from ray._private import ray_constants
 from ray.util.queue import Empty, Queue
 
 from ..data.registry import PACKED_SETS, data_dir, register_packed
@@ -90,9 +91,11 @@ def init_ray(address: "Optional[str]" = None, num_cpus: "Optional[int]" = None) 
                  logging_level='warning')
     else:
         # A local cluster stays on the loopback address: on Linux Ray otherwise swaps 127.0.0.1 for
-        # the machine's routable address and its services talk (and listen) there. Ray reads this
-        # switch, meant for single-machine Windows/macOS use, before choosing the node's address.
-        os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')
+        # the machine's routable address and its services talk (and listen) there. Ray's switch
+        # for single-machine (Windows/macOS) use keeps it on 127.0.0.1: set for the processes Ray
+        # starts (environment) and for this one (read when ray was imported, so set it there too).
+        os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = '0'
+        ray_constants.ENABLE_RAY_CLUSTER = False
         env['PYTHONPATH'] = os.pathsep.join([os.path.dirname(PACKAGE_DIR)] +
                                             [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
         ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address='127.0.0.1',

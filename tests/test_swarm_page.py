@@ -256,3 +256,32 @@ def test_executor_carries_out_actions_in_order_and_brings_back_a_crashed_workers
     assert any('swarm worker 2 crashed (out of memory)' in line for line in result['log'])
     assert any(line.startswith('m3 recreated') and 'from its config' in line for line in result['log'])
     assert all(answer['step'] > 0 for answer in result['last'].values()) and set(result['last']) == {'m0', 'm1', 'm2', 'm3'}
+
+
+def test_a_live_stream_is_followed_as_it_grows_until_its_end(app, tmp_path):
+    """`python -m glassbox.swarm serve` on another port (cross-origin to the isolated page): the
+    page connects, shows each round as it is written, and ends quietly with the 'end' record."""
+    import threading
+    from glassbox.swarm import Population, dumps, run_swarm
+    from glassbox.swarm.serve import make_server
+    lines = [dumps(r) for r in run_swarm(Population(size=3, rounds=3, steps_per_round=30, seed=4))]
+    first_round = next(i for i, line in enumerate(lines) if '"type":"round"' in line) + 1
+    path = tmp_path / 'live.jsonl'
+    path.write_text('\n'.join(lines[:first_round]) + '\n')
+    server = make_server(str(path), '127.0.0.1', 0, poll_s=0.05)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = app
+        url = server.url + 'events'
+        page.evaluate('(url) => window.glassbox.swarm.connect(url)', url)
+        page.wait_for_function("window.glassbox.swarm.state().status === 'live' && window.glassbox.swarm.state().round === 1",
+                               timeout=30_000)
+        with open(str(path), 'a') as handle:
+            handle.write('\n'.join(lines[first_round:]) + '\n')
+        page.wait_for_function("window.glassbox.swarm.state().round === 3 && window.glassbox.swarm.state().status === 'done'",
+                               timeout=30_000)
+        state = page.evaluate('window.glassbox.swarm.state()')
+        assert state['error'] is None and len(state['members']) == 3
+    finally:
+        server.stop()
+    assert not page.errors, page.errors

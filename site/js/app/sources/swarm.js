@@ -240,6 +240,13 @@ function createSwarmSource(app) {
         };
         stream.onerror = () => {
           if (stream !== live) return;
+          if (slice().state?.ended || pending.some((r) => r.type === 'end')) {
+            // The server closes the stream after its 'end' record: the swarm is over, nothing failed.
+            stream.close();
+            live = null;
+            patch({status: 'done', error: null});
+            return;
+          }
           const closed = stream.readyState === EventSource.CLOSED;
           const message = closed ? `The live stream ${url} could not be reached or closed` : `The live stream ${url} dropped; reconnecting…`;
           patch({error: message, status: closed ? 'stopped' : 'live'});

@@ -285,3 +285,30 @@ def test_a_live_stream_is_followed_as_it_grows_until_its_end(app, tmp_path):
     finally:
         server.stop()
     assert not page.errors, page.errors
+
+
+def test_a_search_space_edited_in_the_form_is_the_one_the_swarm_draws_from(app, artifacts_dir):
+    page = app
+    page.locator('#swarm').scroll_into_view_if_needed()
+    page.locator('.swarm-space-editor summary').click()
+    page.select_option('#swarm-space', 'learning-rates')
+    assert page.input_value('#swarm-space-widths') == '32'  # the preset fills the fields
+    page.fill('#swarm-space-widths', '8, 16, oops')
+    page.fill('#swarm-size', '2')
+    page.fill('#swarm-rounds', '1')
+    page.fill('#swarm-steps', '20')
+    page.click('#swarm-controls button[type=submit]')
+    page.wait_for_function("document.querySelector('#swarm-error').textContent.includes('Layer widths')")
+    assert '"oops" is not a whole number' in page.locator('#swarm-error').text_content()
+    page.fill('#swarm-space-widths', '8, 16')
+    page.fill('#swarm-space-lr-from', '0.05')
+    page.fill('#swarm-space-lr-to', '0.5')
+    page.check('#swarm-space-activation-tanh')
+    page.locator('#swarm-controls').screenshot(path=str(artifacts_dir / 'swarm-page-space-editor.png'))
+    page.click('#swarm-controls button[type=submit]')
+    state = wait_swarm(page, ['done'])
+    space = state['header']['space']
+    assert space['widths'] == [8, 16] and space['lr'] == [0.05, 0.5] and 'tanh' in space['activation']
+    for member in state['members']:
+        assert 0.05 <= member['config']['lr'] <= 0.5 and set(member['config']['hidden']) <= {8, 16}
+    assert not page.errors, page.errors

@@ -7,6 +7,7 @@ import {swarmSource} from '../app/sources/swarm.js';
 import {mountSwarmView} from '../app/mounts/swarm.js';
 import {poolSize} from '../app/swarm/pool.js';
 import {formatMetric} from '../state/swarm-state.js';
+import {createSpaceEditor} from './swarm-space-form.js';
 
 const VIEWS = [
   ['swarm-graph', 'Population: who came from whom, who is alike'],
@@ -27,6 +28,12 @@ const el = (tag, props = {}, ...children) => {
   node.append(...children);
   return node;
 };
+
+/** A space with its keys in the editor's order and L2 as the editor reads it (for comparison). */
+function normalised(space) {
+  const {dataset, lr, depth, widths, batch_size: batchSize, l2, activation, init, optimizer} = space;
+  return {dataset, lr, depth, widths, batch_size: batchSize, l2: [0, l2[1]], activation, init, optimizer};
+}
 
 function numberField(id, label, {value, min, max, step = 1, hint = ''}) {
   const input = el('input', {type: 'number', id, name: id, value: String(value), min: String(min), max: String(max), step: String(step)});
@@ -54,6 +61,9 @@ export function installSwarm(app, {addPanel}) {
   const spaces = Object.keys(tables.spaces || {});
   for (const name of spaces) space.append(el('option', {value: name, textContent: `${name} (${tables.spaces[name].dataset})`}));
   space.value = tables.default_space || spaces[0];
+  const editor = createSpaceEditor(app.tables.config_fields || []);
+  if (spaces.length) editor.load(tables.spaces[space.value]);
+  space.addEventListener('change', () => editor.load(tables.spaces[space.value]));
   const goals = el('fieldset', {className: 'swarm-goals'}, el('legend', {textContent: 'Goals (weights)'}));
   const goalInputs = {};
   for (const [name, weight] of Object.entries(tables.goals || {})) {
@@ -71,7 +81,8 @@ export function installSwarm(app, {addPanel}) {
   const connectButton = button('Connect');
   form.append(
     el('fieldset', {}, el('legend', {textContent: 'Population'}), size.row,
-      el('div', {className: 'swarm-field'}, el('label', {htmlFor: 'swarm-space', textContent: 'Search space'}), space), rounds.row, steps.row),
+      el('div', {className: 'swarm-field'}, el('label', {htmlFor: 'swarm-space', textContent: 'Search space'}), space),
+      editor.element, rounds.row, steps.row),
     goals,
     el('div', {className: 'transport swarm-transport'}, startButton, pauseButton, stopButton),
     el('p', {className: 'hint', textContent: `Runs on ${poolSize()} extra Python workers on this page (one per core, 2 to 4); the first start loads Python in each (about 20 s).`}),
@@ -86,7 +97,15 @@ export function installSwarm(app, {addPanel}) {
     event.preventDefault();
     const weights = Object.fromEntries(Object.entries(goalInputs).map(([k, input]) => [k, Number(input.value)]));
     const options = {size: Number(size.input.value), rounds: Number(rounds.input.value), stepsPerRound: Number(steps.input.value), goals: weights};
-    if (spaces.length) options.space = space.value;
+    try {
+      // The preset's name while its fields are untouched (the stream's header then names it), else the edited space.
+      const edited = spaces.length ? editor.value() : null;
+      const same = edited && JSON.stringify(edited) === JSON.stringify(normalised(tables.spaces[space.value]));
+      if (edited) options.space = same ? space.value : edited;
+    } catch (error) {
+      source.fail(new Error('Search space: ' + error.message));
+      return;
+    }
     shown(app.swarm.start(options));
   });
   pauseButton.addEventListener('click', () => (source.state().status === 'paused' ? app.swarm.resume() : app.swarm.pause()));
@@ -176,6 +195,7 @@ export function installSwarm(app, {addPanel}) {
     const key = (o) => JSON.stringify(Object.entries(o || {}).sort(([a], [b]) => (a < b ? -1 : 1)));
     const named = spaces.find((n) => key(tables.spaces[n]) === key(header.space));
     if (named) space.value = named;
+    if (header.space) editor.load(header.space);
   }
 
   function render(slice) {

@@ -68,14 +68,19 @@ export function createSpaceEditor(configFields) {
 
   return {
     element,
+    /** Fill the fields from `space`; keys it lacks (a stream from elsewhere) leave their field as it was. */
     load(space) {
-      dataset = space.dataset;
-      [lrFrom.value, lrTo.value] = space.lr.map(String);
-      [depthFrom.value, depthTo.value] = space.depth.map(String);
-      widths.value = space.widths.join(', ');
-      batches.value = space.batch_size.join(', ');
-      l2.value = String(space.l2[1]);
-      for (const [key, inputs] of Object.entries(groups)) for (const input of inputs) input.checked = space[key].includes(input.value);
+      const pair = (value, a, b) => { if (Array.isArray(value) && value.length === 2) [a.value, b.value] = value.map(String); };
+      const list = (value, input) => { if (Array.isArray(value)) input.value = value.join(', '); };
+      if (typeof space?.dataset === 'string') dataset = space.dataset;
+      pair(space?.lr, lrFrom, lrTo);
+      pair(space?.depth, depthFrom, depthTo);
+      list(space?.widths, widths);
+      list(space?.batch_size, batches);
+      if (Array.isArray(space?.l2)) l2.value = String(space.l2[1]);
+      for (const [key, inputs] of Object.entries(groups)) {
+        if (Array.isArray(space?.[key])) for (const input of inputs) input.checked = space[key].includes(input.value);
+      }
     },
     value() {
       const picked = (key, what) => {

@@ -16,21 +16,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'py'))
 
+from glassbox.swarm import GOALS as ENGINE_GOALS, OPTIONS as ENGINE_OPTIONS, check_space  # noqa: E402
 from glassbox.swarm.stream import STREAM_VERSION, dumps  # noqa: E402
 
 VALUES_MAX = 64
 STEPS_PER_ROUND = 400
-# Stand-ins for space.py, fitness.py and population.OPTIONS, which do not exist yet: the same kind
-# of content (choices, weights, options), not necessarily the same keys.
-SPACE = {'hidden': [[8], [16], [32], [8, 8], [16, 8]], 'activation': ['relu', 'tanh'], 'init': ['he', 'xavier'],
-         'optimizer': ['adam', 'sgd'], 'lr': [1e-3, 1e-1], 'batch_size': [16, 32, 64], 'l2': [0.0, 1e-3]}
-GOALS = {'val_accuracy': 1.0, 'ms_per_step': -0.05, 'bytes': -0.05}
-OPTIONS = {'exploit_every': 3, 'breed_every': 4, 'cull_fraction': 0.125, 'diversity_weight': 0.1,
-           'similarity_threshold': 0.5, 'values_max': VALUES_MAX}
+# The header carries the engine's own tables (a real space, goals and options); members are drawn
+# from a small fixed choice of shapes so the fixture stays quick and varied.
+SPACE = dict(check_space('two-d'), dataset='spiral')
+GOALS = dict(ENGINE_GOALS, speed=0.1)
+OPTIONS = dict(ENGINE_OPTIONS, values_max=VALUES_MAX)
+HIDDEN = [[8], [16], [8, 8], [16, 8], [4, 4]]
+BREED_EVERY = 4         # the fixture's own rhythm of breeding and its crowding penalty
+CROWDING_PENALTY = 0.1
 
 
 def _config(rng):
-    hidden = rng.choice(SPACE['hidden'])
+    hidden = rng.choice(HIDDEN)
     sizes = [2] + list(hidden) + [3]
     arch = {'sizes': sizes, 'activation': rng.choice(SPACE['activation']), 'init': rng.choice(SPACE['init']),
             'params': sum(a * b + b for a, b in zip(sizes, sizes[1:]))}
@@ -101,7 +103,7 @@ def fake_stream(members: int = 8, rounds: int = 12, seed: int = 0) -> str:
                         'detail': 'copied weights and settings of %s (fitness %.3f)' % (best, fitness.get(best, 0))},
                        {'kind': 'explored', 'member': worst, 'round': rnd,
                         'detail': 'learning rate -> %g' % pop[worst]['hyper']['lr']}]
-        if rnd > 1 and rnd % OPTIONS['breed_every'] == 1:  # cull the weakest, breed a child of the two best
+        if rnd > 1 and rnd % BREED_EVERY == 1:  # cull the weakest, breed a child of the two best
             exploited = {e['member'] for e in events if e['kind'] == 'exploited'}
             ranked = sorted((m for m in pop if m not in exploited), key=lambda m: fitness.get(m, 0))
             victim, (a, b) = ranked[0], ranked[-2:]
@@ -169,7 +171,7 @@ def fake_stream(members: int = 8, rounds: int = 12, seed: int = 0) -> str:
                 if s >= 0.5:
                     pairs[kind].append([x, y, s])
         crowd = {m: sum(s for x, y, s in pairs['combined'] if m in (x, y)) / max(1, len(ids) - 1) for m in ids}
-        fitness = {m: round(max(0.0, raw[m] - OPTIONS['diversity_weight'] * crowd[m]), 4) for m in ids}
+        fitness = {m: round(max(0.0, raw[m] - CROWDING_PENALTY * crowd[m]), 4) for m in ids}
         total = sum(fitness.values()) or 1.0
         shares = {m: round(fitness[m] / total, 4) for m in ids}
         for r in mine:

@@ -93,6 +93,19 @@ def artifacts_dir() -> Path:
 # Pyodide's cold start on a busy 2-core machine can take 20 s or more: wait generously.
 READY_MS = 90_000
 
+# How much a view drew inside `host` (a JS function): visible SVG shapes, plus 100 when a canvas has ink.
+DRAWN = """(host) => {
+    const shapes = [...host.querySelectorAll('svg circle, svg rect, svg path, svg line, svg polyline, svg image')]
+      .filter((e) => { const b = e.getBBox ? e.getBBox() : {width: 0, height: 0}; return b.width > 0 || b.height > 0; });
+    const inked = [...host.querySelectorAll('canvas')].some((c) => {
+      if (!c.width || !c.height) return false;
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) return true;
+      return false;
+    });
+    return shapes.length + (inked ? 100 : 0);
+}"""
+
 
 def open_app(page, base_url, hash_=''):
     """Open the built page with URL state ``hash_`` and wait until window.glassbox is ready."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import open_mounted
+from conftest import DRAWN, open_mounted
 
 ROOT = Path(__file__).resolve().parents[1]
 JS = ROOT / 'site' / 'js'
@@ -123,19 +123,6 @@ def test_one_view_mounts_alone_on_a_blank_page_and_draws(page, site_url, artifac
     page.screenshot(path=str(artifacts_dir / 'mount-view-curves.png'))
     assert page.evaluate('window.glassbox.state().layers') == [64, 16, 10]
     assert not errors, errors
-
-
-DRAWN = """(host) => {
-    const shapes = [...host.querySelectorAll('svg circle, svg rect, svg path, svg line, svg polyline, svg image')]
-      .filter((e) => { const b = e.getBBox ? e.getBBox() : {width: 0, height: 0}; return b.width > 0 || b.height > 0; });
-    const inked = [...host.querySelectorAll('canvas')].some((c) => {
-      if (!c.width || !c.height) return false;
-      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) return true;
-      return false;
-    });
-    return shapes.length + (inked ? 100 : 0);
-}"""
 
 
 def test_every_mountable_view_mounts_alone_and_draws(page, site_url, artifacts_dir):

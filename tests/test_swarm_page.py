@@ -13,24 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import READY_MS, frames
+from conftest import DRAWN, READY_MS, frames
 from swarm_fixture import fake_stream
 
 SWARM_MS = 300_000   # a busy 2-core machine: Pyodide in each pool worker, then the rounds
 VIEWS = ['swarm-graph', 'swarm-heatmap', 'swarm-trajectories', 'swarm-pareto', 'swarm-allocation', 'swarm-events']
 
-# Drawn content of an element: visible SVG shapes, plus 100 when a canvas has ink.
-DRAWN = """(host) => {
-    const shapes = [...host.querySelectorAll('svg circle, svg rect, svg path, svg line, svg polyline, svg image, svg text')]
-      .filter((e) => { const b = e.getBBox ? e.getBBox() : {width: 0, height: 0}; return b.width > 0 || b.height > 0; });
-    const inked = [...host.querySelectorAll('canvas')].some((c) => {
-      if (!c.width || !c.height) return false;
-      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) return true;
-      return false;
-    });
-    return shapes.length + (inked ? 100 : 0);
-}"""
 
 
 def wait_swarm(page, statuses, timeout=SWARM_MS):

@@ -5,7 +5,7 @@
 // on('select', fn)}; options: normalise (true: share of the round's steps; false: steps), selected,
 // height (plot px, 260).
 import {formatMetric} from '../../state/swarm-state.js';
-import {d3, makeFrame, addSelect, asButton, drawLegend, memberFill, plural} from './swarm-common.js';
+import {d3, makeFrame, addSelect, asButton, drawLegend, memberFill, plural, viewContract} from './swarm-common.js';
 
 const TOP = 56, M = {left: 76, right: 20, bottom: 42};
 
@@ -98,15 +98,5 @@ export function create(container, options = {}) {
   function setOptions(partial = {}) { opts = {...opts, ...partial}; render(); }
 
   render();
-  return {
-    update(next) { state = next; frame.schedule(); },
-    flush: frame.flush,
-    setOptions,
-    on: frame.on,
-    describe: () => frame.svg.attr('aria-label'),
-    exportSVG: (filename = 'glassbox-swarm-allocation.svg') => frame.exportSVG(filename),
-    exportPNG: (filename = 'glassbox-swarm-allocation.png', scale = 2) => frame.exportPNG(filename, scale),
-    destroy: frame.destroy,
-    get element() { return frame.root.node(); },
-  };
+  return viewContract(frame, 'swarm-allocation', {update(next) { state = next; frame.schedule(); }, setOptions});
 }

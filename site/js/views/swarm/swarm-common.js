@@ -179,3 +179,17 @@ export function fitText(selection, text, maxWidth) {
 export const textOn = (t) => (t > 0.55 ? '#0f172a' : '#ffffff');
 
 export {d3};
+
+/** The view contract around a swarm view's frame: update, flush, setOptions, on('select'),
+ *  describe, exportSVG/PNG (files named after the view), destroy, element; `extra` adds members. */
+export function viewContract(frame, name, {update, setOptions}, extra = {}) {
+  const contract = {
+    update, flush: frame.flush, setOptions, on: frame.on,
+    describe: () => frame.svg.attr('aria-label'),
+    exportSVG: (filename = `glassbox-${name}.svg`) => frame.exportSVG(filename),
+    exportPNG: (filename = `glassbox-${name}.png`, scale = 2) => frame.exportPNG(filename, scale),
+    destroy: frame.destroy,
+    ...extra,
+  };
+  return Object.defineProperty(contract, 'element', {get: () => frame.root.node(), enumerable: true});
+}

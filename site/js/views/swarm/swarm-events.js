@@ -5,7 +5,7 @@
 // View contract: create(element, options) -> {update(state), setOptions, destroy, exportSVG, exportPNG,
 // on('select', fn)}; options: kinds (null = all, else the kinds shown), limit (20 at a time), selected.
 import {EVENT_KINDS} from '../../state/swarm-state.js';
-import {d3, makeFrame, drawLegend, eventStyle, plural} from './swarm-common.js';
+import {d3, makeFrame, drawLegend, eventStyle, plural, viewContract} from './swarm-common.js';
 
 const TOP = 56, ROW = 24, LABEL_W = 96, M = {right: 20, bottom: 34};
 
@@ -144,15 +144,5 @@ export function create(container, options = {}) {
   }
 
   render();
-  return {
-    update(next) { state = next; frame.schedule(); },
-    flush: frame.flush,
-    setOptions,
-    on: frame.on,
-    describe: () => frame.svg.attr('aria-label'),
-    exportSVG: (filename = 'glassbox-swarm-events.svg') => frame.exportSVG(filename),
-    exportPNG: (filename = 'glassbox-swarm-events.png', scale = 2) => frame.exportPNG(filename, scale),
-    destroy: frame.destroy,
-    get element() { return frame.root.node(); },
-  };
+  return viewContract(frame, 'swarm-events', {update(next) { state = next; frame.schedule(); }, setOptions});
 }

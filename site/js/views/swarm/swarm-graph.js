@@ -7,7 +7,7 @@
 // The layout is force-directed but computed in one go, never animated: positions are kept by id,
 // and only a change of membership re-runs it, gently, with the old nodes pulled to where they were.
 import {METRICS, SIMILARITY_KINDS, metricInfo, metricValue, formatMetric, latestSimilarity, lineage, bestMembers, memberById} from '../../state/swarm-state.js';
-import {d3, makeFrame, addSelect, asButton, drawLegend, rampSwatch, plural, EVENT_STYLE} from './swarm-common.js';
+import {d3, makeFrame, addSelect, asButton, drawLegend, rampSwatch, plural, EVENT_STYLE, viewContract} from './swarm-common.js';
 
 const TOP = 56, RECENT_ROUNDS = 3;
 const ARROWS = {bred: EVENT_STYLE.bred.color, exploited: EVENT_STYLE.exploited.color, parent: '#64748b'};
@@ -218,17 +218,8 @@ export function create(container, options = {}) {
   }
 
   render();
-  return {
-    update(next) { state = next; frame.schedule(); },
-    flush: frame.flush,
-    setOptions,
-    on: frame.on,
+  return viewContract(frame, 'swarm-graph', {update(next) { state = next; frame.schedule(); }, setOptions}, {
     /** Node centres by member id (plot coordinates): what the stability test compares. */
     positions: () => Object.fromEntries([...nodes].filter(([id]) => state && memberById(state, id)).map(([id, n]) => [id, [n.x, n.y]])),
-    describe: () => frame.svg.attr('aria-label'),
-    exportSVG: (filename = 'glassbox-swarm-graph.svg') => frame.exportSVG(filename),
-    exportPNG: (filename = 'glassbox-swarm-graph.png', scale = 2) => frame.exportPNG(filename, scale),
-    destroy: frame.destroy,
-    get element() { return frame.root.node(); },
-  };
+  });
 }

@@ -6,7 +6,7 @@
 // metrics (the columns of 'metrics'), sortBy (null = stream order, 'id', a metric key, or 'round:N'),
 // sortOrder ('best-first' | 'worst-first'), maxRounds (60), selected.
 import {METRICS, metricInfo, metricValue, formatMetric} from '../../state/swarm-state.js';
-import {d3, makeFrame, addSelect, asButton, drawLegend, rampSwatch, fitText, textOn, plural} from './swarm-common.js';
+import {d3, makeFrame, addSelect, asButton, drawLegend, rampSwatch, fitText, textOn, plural, viewContract} from './swarm-common.js';
 
 const TOP = 56, HEAD = 44, ROW = 24, LABEL_W = 86, NO_VALUE = '#e2e8f0';
 export const DEFAULT_COLUMNS = ['val_accuracy', 'val_loss', 'macro_f1', 'gap', 'fitness', 'share', 'allocated', 'ms_per_step', 'bytes'];
@@ -182,17 +182,8 @@ export function create(container, options = {}) {
   function setOptions(partial = {}) { opts = {...opts, ...partial}; render(); }
 
   render();
-  return {
-    update(next) { state = next; frame.schedule(); },
-    flush: frame.flush,
-    setOptions,
-    on: frame.on,
+  return viewContract(frame, 'swarm-heatmap', {update(next) { state = next; frame.schedule(); }, setOptions}, {
     /** Member ids in row order, top to bottom. */
     rowOrder: () => [...order],
-    describe: () => frame.svg.attr('aria-label'),
-    exportSVG: (filename = 'glassbox-swarm-heatmap.svg') => frame.exportSVG(filename),
-    exportPNG: (filename = 'glassbox-swarm-heatmap.png', scale = 2) => frame.exportPNG(filename, scale),
-    destroy: frame.destroy,
-    get element() { return frame.root.node(); },
-  };
+  });
 }

@@ -5,7 +5,7 @@
 // on('select', fn)}; options: cost ('ms_per_step' | 'bytes' | 'params'), culled ('hide' | 'show'),
 // selected, height (plot px, 300).
 import {metricInfo, metricValue, formatMetric, paretoFront} from '../../state/swarm-state.js';
-import {d3, makeFrame, addSelect, asButton, drawLegend, memberColor, plural} from './swarm-common.js';
+import {d3, makeFrame, addSelect, asButton, drawLegend, memberColor, plural, viewContract} from './swarm-common.js';
 
 const TOP = 56, M = {left: 76, right: 16, bottom: 42};
 const COSTS = ['ms_per_step', 'bytes', 'params'];
@@ -123,17 +123,8 @@ export function create(container, options = {}) {
   function setOptions(partial = {}) { opts = {...opts, ...partial}; render(); }
 
   render();
-  return {
-    update(next) { state = next; frame.schedule(); },
-    flush: frame.flush,
-    setOptions,
-    on: frame.on,
+  return viewContract(frame, 'swarm-pareto', {update(next) { state = next; frame.schedule(); }, setOptions}, {
     /** Ids on the Pareto front as drawn now, cheapest first. */
     front: () => [...front],
-    describe: () => frame.svg.attr('aria-label'),
-    exportSVG: (filename = 'glassbox-swarm-pareto.svg') => frame.exportSVG(filename),
-    exportPNG: (filename = 'glassbox-swarm-pareto.png', scale = 2) => frame.exportPNG(filename, scale),
-    destroy: frame.destroy,
-    get element() { return frame.root.node(); },
-  };
+  });
 }

@@ -5,7 +5,7 @@
 // on('select', fn)}; options: members (ids; null = the best `count` by fitness), count (3),
 // series ('val_accuracy'), selected, height (plot px, 260).
 import {seriesInfo, availableSeries, formatMetric, bestMembers, memberById} from '../../state/swarm-state.js';
-import {d3, makeFrame, addSelect, asButton, drawLegend, memberColor, memberTextColor, memberDash, plural} from './swarm-common.js';
+import {d3, makeFrame, addSelect, asButton, drawLegend, memberColor, memberTextColor, memberDash, plural, viewContract} from './swarm-common.js';
 
 const TOP = 56, M = {left: 76, right: 56, bottom: 40};
 const SHOW = [{value: '3', label: 'best 3 by fitness'}, {value: '5', label: 'best 5 by fitness'}, {value: '8', label: 'best 8 by fitness'}, {value: 'all', label: 'all members'}];
@@ -116,15 +116,5 @@ export function create(container, options = {}) {
   function setOptions(partial = {}) { opts = {...opts, ...partial}; render(); }
 
   render();
-  return {
-    update(next) { state = next; frame.schedule(); },
-    flush: frame.flush,
-    setOptions,
-    on: frame.on,
-    describe: () => frame.svg.attr('aria-label'),
-    exportSVG: (filename = 'glassbox-swarm-trajectories.svg') => frame.exportSVG(filename),
-    exportPNG: (filename = 'glassbox-swarm-trajectories.png', scale = 2) => frame.exportPNG(filename, scale),
-    destroy: frame.destroy,
-    get element() { return frame.root.node(); },
-  };
+  return viewContract(frame, 'swarm-trajectories', {update(next) { state = next; frame.schedule(); }, setOptions});
 }

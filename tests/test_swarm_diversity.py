@@ -36,3 +36,14 @@ def test_the_penalty_lowers_the_fitness_of_a_near_duplicate_of_a_better_member()
 def test_diversity_is_one_minus_the_mean_pairwise_similarity():
     assert population_diversity({('a', 'b'): 1.0, ('a', 'c'): 0.5, ('b', 'c'): 0.0}) == 0.5
     assert population_diversity({}) == 1.0
+
+
+def test_the_agreement_matrix_matches_pairwise_function_similarity():
+    import numpy as np
+    from glassbox.swarm.diversity import agreement_matrix
+    rng = np.random.default_rng(0)
+    preds = [list(rng.integers(0, 3, 50)) for _ in range(5)]
+    M = agreement_matrix(preds)
+    for i in range(5):
+        for j in range(5):
+            assert M[i, j] == function_similarity(preds[i], preds[j])

@@ -11,7 +11,7 @@ import base64
 from typing import Any, Dict, List
 
 from ..checks import integer
-from ..swarm import MemberHost, Population
+from ..swarm import MemberHost, Population, check_goals
 from ..swarm.population import check_options
 from .runs import Session
 
@@ -75,7 +75,6 @@ def swarm_report(session: Session, run: str, r: dict) -> dict:
 
 def swarm_configure(session: Session, run: str, r: dict) -> dict:
     population = _controller(session)
-    from ..swarm.fitness import check_goals
     if r.get('goals') is not None:
         population.goals = check_goals(r['goals'])
     if r.get('options') is not None:

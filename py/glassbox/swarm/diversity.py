@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from typing import Dict, List, Tuple
 
+import numpy as np
+
 SIMILARITIES = ('architecture', 'hyperparameters', 'function', 'combined')
 
 
@@ -53,15 +55,27 @@ def function_similarity(pred_a: "List[int]", pred_b: "List[int]") -> float:
     return sum(1 for i in range(n) if pred_a[i] == pred_b[i]) / float(n)
 
 
+def agreement_matrix(predictions: "List[List[int]]") -> "np.ndarray":
+    """(N, N) fraction of shared probe rows where members i and j predict the same class (over the
+    shortest list; 0 where one has none)."""
+    n = min((len(p) for p in predictions), default=0)
+    if n == 0:
+        return np.zeros((len(predictions), len(predictions)))
+    P = np.array([list(p[:n]) for p in predictions])
+    return (P[:, None, :] == P[None, :, :]).mean(axis=2)
+
+
 def similarities(configs: "Dict[str, dict]", predictions: "Dict[str, List[int]]") -> "Dict[str, Dict[Tuple[str, str], float]]":
     """{metric: {(a, b): similarity}} for every unordered pair (a before b in ``configs`` order)."""
     ids = list(configs)
+    agree = agreement_matrix([predictions.get(m, []) for m in ids])
     out = {name: {} for name in SIMILARITIES}  # type: Dict[str, Dict[Tuple[str, str], float]]
     for i, a in enumerate(ids):
-        for b in ids[i + 1:]:
+        for j in range(i + 1, len(ids)):
+            b = ids[j]
             arch = architecture_similarity(configs[a], configs[b])
             hyper = hyperparameter_similarity(configs[a], configs[b])
-            func = function_similarity(predictions.get(a, []), predictions.get(b, []))
+            func = float(agree[i, j])
             out['architecture'][(a, b)] = arch
             out['hyperparameters'][(a, b)] = hyper
             out['function'][(a, b)] = func

@@ -175,10 +175,8 @@ class MemberHost:
     def _measure(self, member_id, m, steps, losses, seconds, cpu, alerts) -> dict:
         trainer = m.trainer
         data = trainer.data
-        with np.errstate(all='ignore'):
-            logits = trainer.model.forward(trainer.X_val)
-            pred = np.argmax(logits, axis=1)
-        val = trainer.evaluate('val')
+        val = trainer.evaluate('val', predictions=True)
+        pred = val['predictions']
         train = trainer.consume_train_metrics()
         finite = [x for x in losses if math.isfinite(x)]
         diverged = len(finite) < len(losses) or not all(np.isfinite(l.W).all() for l in trainer.model.layers)

@@ -161,21 +161,28 @@ class Trainer:
         return float(np.mean(losses)) if losses else float("nan")
 
     # -- metrics ----------------------------------------------------------
-    def evaluate(self, split: str = "val", limit: "Optional[int]" = None) -> "Dict[str, float]":
-        """{'loss', 'accuracy'} over the split ('val' or 'train'), first ``limit`` rows."""
+    def evaluate(self, split: str = "val", limit: "Optional[int]" = None,
+                 predictions: bool = False) -> "Dict[str, Any]":
+        """{'loss', 'accuracy'} over the split ('val' or 'train'), first ``limit`` rows; with
+        ``predictions``, also 'predictions': (N,) int64 predicted classes (the same pass)."""
         if split not in ("val", "train"):
             raise ValueError("split must be 'val' or 'train', got %r" % (split,))
         X, y = (self.X_val, self.y_val) if split == "val" else (self.X_train, self.y_train)
         if limit is not None:
             X, y = X[:limit], y[:limit]
-        loss_sum, correct = 0.0, 0
+        loss_sum, correct, predicted = 0.0, 0, []
         with np.errstate(all="ignore"):
             for start in range(0, len(X), EVAL_CHUNK):
                 Xc, yc = X[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
                 logits = self.model.forward(Xc)
                 loss_sum += float(np.sum(self.model.loss_fn.per_sample(logits, yc), dtype=np.float64))
-                correct += int(np.count_nonzero(np.argmax(logits, axis=1) == yc))
-        return {"loss": loss_sum / len(X), "accuracy": correct / float(len(X))}
+                pred = np.argmax(logits, axis=1)
+                correct += int(np.count_nonzero(pred == yc))
+                predicted.append(pred)
+        result = {"loss": loss_sum / len(X), "accuracy": correct / float(len(X))}  # type: Dict[str, Any]
+        if predictions:
+            result["predictions"] = np.concatenate(predicted)
+        return result
 
     def _reset_running(self) -> None:
         self._run_loss_sum = 0.0

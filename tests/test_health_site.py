@@ -55,7 +55,12 @@ def test_each_preset_chosen_in_the_menu_raises_its_alert(app, artifacts_dir):
             window.stopWatching = glassbox.on('run', (a) => (a.alerts || []).forEach((x) => { window.firstSeen[x.kind] ??= a.step; })); }""")
         page.click('[data-action="play"]')
         selector = ', '.join(f'[data-panel="health"] .gb-h-alert[data-kind="{k}"]' for k in preset['detectors'])
-        page.wait_for_selector(selector, timeout=60_000)
+        try:
+            page.wait_for_selector(selector, timeout=60_000)
+        except Exception:  # say where the run was and what the monitor saw
+            seen = page.evaluate("({state: (({status, step, loss, notes, error}) => ({status, step, loss, notes, error}))(glassbox.state()),"
+                                 " first: window.firstSeen, alerts: glassbox.health().map((a) => a.kind)})")
+            raise AssertionError('%s: no %s alert drawn within 60 s: %r' % (name, preset['detectors'], seen))
         page.evaluate('glassbox.pause()')
         first = page.evaluate('window.firstSeen')
         tripped = [k for k in preset['detectors'] if k in first]

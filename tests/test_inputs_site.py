@@ -116,6 +116,26 @@ def test_morph_endpoints_match_classifying_them_and_the_slider_drives_the_view(a
     assert not page.errors, page.errors
 
 
+NAN_IN_INPUTS = """() => [...document.querySelectorAll('[data-panel="inputs"] *')]
+    .filter((e) => [...e.attributes].some((a) => a.name !== 'aria-label' && a.value.includes('NaN')))
+    .map((e) => e.outerHTML.slice(0, 120))"""
+
+
+@pytest.mark.app_settings(activation='linear', lr=10, tab='morph')
+def test_morph_on_a_diverged_network_says_so_instead_of_drawing_nan(app, artifacts_dir):
+    page = app
+    page.evaluate('window.glassbox.train({steps: 60})')
+    assert page.evaluate('window.glassbox.state().loss') is None or page.evaluate(
+        '!Number.isFinite(window.glassbox.state().loss)')  # the run diverged (NaN loss)
+    page.evaluate('window.glassbox.morph({from: 5, to: 6, steps: 50})')
+    page.wait_for_function('window.glassbox.inputsViews.morph.result', timeout=30_000)
+    frames(page, 3)
+    assert page.evaluate(NAN_IN_INPUTS) == [] and not page.errors, page.errors
+    assert 'this network has diverged' in page.locator('[data-panel="inputs"]').text_content()
+    shot(page, artifacts_dir, 'morph-diverged')
+    assert not page.errors, page.errors
+
+
 @pytest.mark.app_settings(tab='draw')
 def test_drawing_with_the_mouse_and_keyboard_gives_a_live_prediction(app, artifacts_dir):
     page = app

@@ -141,7 +141,13 @@ export function create(container, options = {}) {
     chart.append('g').attr('class', 'gb-axis').attr('transform', `translate(${left},0)`).call(d3.axisLeft(y).ticks(4).tickFormat(d3.format('.0%')));
     chart.append('text').attr('class', 'gbi-small').attr('x', right).attr('y', chartTop + chartH + 34).attr('text-anchor', 'end')
       .text('position along the path (0 = from, 1 = to)');
-    for (let k = 0; k < C; k++) {
+    // A diverged network answers NaN probabilities: say so instead of drawing lines through nothing.
+    const finite = result.probs.data.every(Number.isFinite);
+    if (!finite) {
+      chart.append('text').attr('class', 'gbi-small').attr('x', left).attr('y', chartTop + chartH / 2)
+        .text('The outputs are not numbers (NaN or infinite): this network has diverged. Roll it back or fix it under Health.');
+    }
+    for (let k = 0; finite && k < C; k++) {
       const values = d3.range(S).map((s) => result.probs.data[s * C + k]);
       if (d3.max(values) < 0.02) continue;
       chart.append('path').attr('class', 'gbi-line').attr('stroke', CLASS_COLORS[k % 10])

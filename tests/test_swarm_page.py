@@ -300,3 +300,30 @@ def test_a_search_space_edited_in_the_form_is_the_one_the_swarm_draws_from(app, 
     for member in state['members']:
         assert 0.05 <= member['config']['lr'] <= 0.5 and set(member['config']['hidden']) <= {8, 16}
     assert not page.errors, page.errors
+
+
+def test_bad_swarm_api_arguments_are_refused_with_a_message_naming_them(app):
+    page = app
+    refused = page.evaluate("""async () => {
+        const why = (call) => call().then(() => null, (e) => e.message);
+        const gb = window.glassbox;
+        return {
+            size: await why(() => gb.swarm.start({size: 1})),
+            sizeText: await why(() => gb.swarm.start({size: 'many'})),
+            space: await why(() => gb.swarm.start({space: 'nope'})),
+            rounds: await why(() => gb.swarm.start({size: 2, rounds: -1})),
+            goals: await why(() => gb.swarm.start({size: 2, goals: {beauty: 1}})),
+            resize: await why(() => gb.swarm.configure({size: 0})),
+            select: await why(() => gb.swarm.select('ghost')),
+            empty: await why(() => gb.swarm.load('')),
+        };
+    }""")
+    assert 'size must be a whole number from 2 to 64' in refused['size']
+    assert 'size must be a whole number' in refused['sizeText']
+    assert 'unknown search space "nope"' in refused['space']
+    assert 'rounds' in refused['rounds']
+    assert 'unknown goal(s) beauty' in refused['goals']
+    assert 'size must be a whole number from 2 to 64' in refused['resize']
+    assert 'swarm member "ghost" is not alive' in refused['select']
+    assert 'empty' in refused['empty']
+    page.wait_for_function("!['starting', 'running'].includes(window.glassbox.swarm.state().status)", timeout=60_000)

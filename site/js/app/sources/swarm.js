@@ -39,8 +39,9 @@ export function swarmSource(app) {
 /** api.js hands over how the main run becomes a member: fn(state, config) -> main's state(). */
 export function provideAdopt(app, fn) { adopters.set(app, fn); }
 
-/** Text that is a URL (one line, no record in it) rather than a stream. */
-const looksLikeUrl = (text) => !/[\n{]/.test(text.trim());
+/** Text that is a URL (one line, no record in it) rather than a stream; empty text is a (bad)
+ *  stream, not the page's own address. */
+const looksLikeUrl = (text) => text.trim() !== '' && !/[\n{]/.test(text.trim());
 
 function createSwarmSource(app) {
   const store = app.store;

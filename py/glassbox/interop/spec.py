@@ -1,0 +1,67 @@
+"""THE graph description: an ONNX graph as plain data, written down once.
+
+Glassbox builds and reads ONNX graphs as plain Python data ("specs"), so that the same graph can
+be encoded by the ``onnx`` package in CPython (``codec.py``) and by npm ``onnx-proto`` +
+``protobufjs`` in the browser (``site/js/engine/onnx-codec.js``), while the graph logic -- what an
+MLP looks like, what a training step computes -- is written once, here in the engine, and runs in
+Pyodide (which has no ``onnx`` package) as well as in CPython.
+
+A spec is a dict::
+
+    {'name': str,                       graph name
+     'opset': int,                      default-domain opset (>= 17)
+     'doc': str,                        optional doc string
+     'inputs':  [ValueInfo],            graph inputs, in order
+     'outputs': [ValueInfo],            graph outputs, in order
+     'initializers': [{'name': str, 'array': np.ndarray}],     constant tensors, in order
+     'nodes': [{'op': str, 'inputs': [str], 'outputs': [str], 'name': str,
+                'attrs': {name: value}, 'domain': str (optional, '' = default)}],
+     'metadata': {str: str}}            model metadata_props (e.g. 'glassbox.activation')
+
+    ValueInfo = {'name': str, 'dtype': 'float32' | 'int64' | 'int32' | 'bool',
+                 'shape': [int | str]}  a str is a symbolic dimension (e.g. 'batch')
+
+Attribute values: int, float, str, a list of ints, a list of floats, an np.ndarray (a tensor
+attribute, e.g. Constant's 'value'), or a spec dict without 'opset'/'metadata' (a subgraph,
+e.g. Loop's 'body'). bool attributes are written as ints. An empty input name ('') is ONNX's
+"optional input left out".
+
+Arrays are numpy arrays in Python and {dtype, shape, data} (data a typed array) in JavaScript --
+the same form the wire format (protocol/wire.py) gives, so a spec crosses the worker boundary
+as is.
+
+The public ONNX model of a Glassbox MLP (``export.py``): input 'input' float32 ['batch', n_0],
+output 'logits' float32 ['batch', n_L].
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import numpy as np
+
+OPSET = 17
+DTYPES = ('float32', 'int64', 'int32', 'bool')
+
+
+def value_info(name: str, dtype: str, shape: "List[Any]") -> "Dict[str, Any]":
+    """One ValueInfo entry (see the module docstring)."""
+    if dtype not in DTYPES:
+        raise ValueError('dtype must be one of %s, got %r' % (', '.join(DTYPES), dtype))
+    return {'name': str(name), 'dtype': dtype, 'shape': list(shape)}
+
+
+def node(op: str, inputs: "List[str]", outputs: "List[str]", name: str = '', **attrs: "Any") -> "Dict[str, Any]":
+    """One node entry; keyword arguments are its attributes."""
+    return {'op': op, 'inputs': list(inputs), 'outputs': list(outputs), 'name': name or outputs[0],
+            'attrs': attrs}
+
+
+def make_spec(name: str, inputs, outputs, nodes, initializers=(), metadata=None, doc: str = '',
+              opset: int = OPSET) -> "Dict[str, Any]":
+    """A spec from its parts; ``initializers`` is a list of (name, array) pairs or dicts."""
+    inits = []
+    for item in initializers:
+        item_name, array = (item['name'], item['array']) if isinstance(item, dict) else item
+        inits.append({'name': str(item_name), 'array': np.asarray(array)})
+    return {'name': name, 'opset': int(opset), 'doc': doc, 'inputs': list(inputs), 'outputs': list(outputs),
+            'initializers': inits, 'nodes': list(nodes), 'metadata': dict(metadata or {})}

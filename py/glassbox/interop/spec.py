@@ -13,7 +13,7 @@ A spec is a dict::
      'doc': str,                        optional doc string
      'inputs':  [ValueInfo],            graph inputs, in order
      'outputs': [ValueInfo],            graph outputs, in order
-     'initializers': [{'name': str, 'array': np.ndarray}],     constant tensors, in order
+     'initializers': [{'name': str, 'dtype': str, 'array': np.ndarray}],   constants, in order
      'nodes': [{'op': str, 'inputs': [str], 'outputs': [str], 'name': str,
                 'attrs': {name: value}, 'domain': str (optional, '' = default)}],
      'metadata': {str: str}}            model metadata_props (e.g. 'glassbox.activation')
@@ -21,14 +21,15 @@ A spec is a dict::
     ValueInfo = {'name': str, 'dtype': 'float32' | 'int64' | 'int32' | 'bool',
                  'shape': [int | str]}  a str is a symbolic dimension (e.g. 'batch')
 
-Attribute values: int, float, str, a list of ints, a list of floats, an np.ndarray (a tensor
-attribute, e.g. Constant's 'value'), or a spec dict without 'opset'/'metadata' (a subgraph,
-e.g. Loop's 'body'). bool attributes are written as ints. An empty input name ('') is ONNX's
-"optional input left out".
+Attribute values: int, float, str, a list of ints, a list of floats, or a spec dict without
+'opset'/'metadata' (a subgraph, e.g. Loop's 'body'; it may use outer-scope names). No tensor
+attributes: constants are initializers. bool attributes are written as ints. An empty input
+name ('') is ONNX's "optional input left out".
 
 Arrays are numpy arrays in Python and {dtype, shape, data} (data a typed array) in JavaScript --
-the same form the wire format (protocol/wire.py) gives, so a spec crosses the worker boundary
-as is.
+the form the wire format (protocol/wire.py) gives, so a spec crosses the worker boundary as is.
+The wire narrows int64 to int32, so an initializer's ONNX type is its 'dtype' field, never the
+array's own dtype.
 
 The public ONNX model of a Glassbox MLP (``export.py``): input 'input' float32 ['batch', n_0],
 output 'logits' float32 ['batch', n_L].
@@ -62,6 +63,8 @@ def make_spec(name: str, inputs, outputs, nodes, initializers=(), metadata=None,
     inits = []
     for item in initializers:
         item_name, array = (item['name'], item['array']) if isinstance(item, dict) else item
-        inits.append({'name': str(item_name), 'array': np.asarray(array)})
+        array = np.asarray(array)
+        dtype = 'int64' if array.dtype.kind in 'iu' else ('bool' if array.dtype.kind == 'b' else 'float32')
+        inits.append({'name': str(item_name), 'dtype': dtype, 'array': array})
     return {'name': name, 'opset': int(opset), 'doc': doc, 'inputs': list(inputs), 'outputs': list(outputs),
             'initializers': inits, 'nodes': list(nodes), 'metadata': dict(metadata or {})}

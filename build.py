@@ -184,9 +184,10 @@ def vendor_modern(out: Path, with_wheels: bool) -> dict:
 
 # ---------------------------------------------------------------- data and engine
 
-# onnxruntime-web: the ES module with the wasm and WebGPU (JSEP) providers, and its two wasm builds.
-ORT_FILES = ('ort.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm',
-             'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm')
+# onnxruntime-web: the wasm build (SIMD, threads when cross-origin isolated) and the WebGPU build
+# (its own wasm, asyncify); the worker loads one of the two.
+ORT_FILES = ('ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm',
+             'ort.webgpu.min.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm')
 
 
 def vendor_onnx(out: Path) -> None:

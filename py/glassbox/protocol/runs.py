@@ -41,6 +41,7 @@ class Run:
         self.config = config
         self.health = RunHealth(origin)
         self.caches = {}  # type: Dict[str, Any]
+        self.accel_pending = None  # type: Optional[dict]  # a chunk handed to the onnxruntime engine
 
     @property
     def model(self):
@@ -168,7 +169,11 @@ class Session:
             trainer.train(steps=steps - 1)
         run.health.before_last_step(trainer)
         trainer.train(steps=1)
-        result = self.answer(run, {'step': trainer.step_count})
+        return self.chunk_answer(run)
+
+    def chunk_answer(self, run: Run) -> "Dict[str, Any]":
+        """The answer to a chunk of training, whichever engine trained it: step, snapshot, health."""
+        result = self.answer(run, {'step': run.trainer.step_count})
         result.setdefault('diverged', not math.isfinite(result['snapshot']['train']['loss']))
         return result
 

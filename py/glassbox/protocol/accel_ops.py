@@ -1,0 +1,126 @@
+"""The onnxruntime engine's ops (rows in ops.py's table).
+
+The worker (site/js/engine/accel.js) can train a run's chunk in onnxruntime-web instead of numpy,
+running the training-step graph of ``interop/training_graph.py``. The run here stays the one
+source of truth: a chunk starts from its state (``accel_plan`` hands over the weights, optimiser
+buffers and the chunk's minibatches) and ends by handing the new state back (``accel_adopt``),
+after which the snapshot, health and every analysis are computed by numpy as after a numpy
+chunk. Forks, roll-backs, learning-rate changes and loaded models therefore need nothing special.
+
+    accel_graph {run, steps}          -> {key, spec}: the graph running ``steps`` steps per call
+    accel_plan  {run, steps, steps_per_call}
+                                      -> {graphs: {steps: key}, feeds: {name: array},
+                                          calls: [{steps, x (k, B, n_0), y (k, B, n_L) one-hot}]}
+        The minibatches are drawn exactly as ``Trainer.step`` draws them. Calls group equal-sized
+        batches ``steps_per_call`` at a time; the last step is always a call of its own, so the
+        caller can send the weights it started from (``w_before``) for the health monitor.
+    accel_adopt {run, state, losses, corrects, w_before}
+                                      -> the 'train' answer (step, snapshot, health)
+        state: {name: array} the graph's outputs without '.next' (weights and buffers);
+        losses / corrects: (steps,) per step, as the graph gives them; w_before: [W_l] before
+        the last step. ``state`` null means the engine failed: numpy trains the planned batches.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import numpy as np
+
+from ..checks import integer
+from ..interop.training_graph import adopt_training_outputs, one_hot_batches, training_feeds, training_spec
+from .runs import MAX_STEPS_PER_CALL, Run, Session
+
+MAX_STEPS_PER_GRAPH_CALL = 100
+
+
+def graph_key(run: Run, steps: int) -> str:
+    """Names one training graph: the same key always means the same graph."""
+    trainer = run.trainer
+    model = trainer.model
+    return '%s|%s|%s|%s|%d' % ('-'.join(map(str, model.layer_sizes)), model.activation, model.loss_name,
+                              trainer.optimizer.name, steps)
+
+
+def _accel_graph(session: Session, run_id: str, request: dict) -> dict:
+    run = session.run(run_id)
+    steps = integer(request.get('steps', 1), 'steps', 1, MAX_STEPS_PER_GRAPH_CALL)
+    return {'key': graph_key(run, steps), 'spec': training_spec(run.trainer.model, run.trainer.optimizer, steps)}
+
+
+def group_calls(sizes: "List[int]", per_call: int) -> "List[List[int]]":
+    """Batch positions grouped into calls: runs of equal batch size, ``per_call`` at a time, with
+    leftovers one by one (one graph per step count is cached; 1 and per_call are enough) and the
+    last batch always alone."""
+    calls = []  # type: List[List[int]]
+    i, last = 0, len(sizes) - 1
+    while i < last:
+        j = i
+        while j < last and j - i < per_call and sizes[j] == sizes[i]:
+            j += 1
+        n = j - i if j - i == per_call else 1
+        calls.append(list(range(i, i + n)))
+        i += n
+    calls.append([last])
+    return calls
+
+
+def _accel_plan(session: Session, run_id: str, request: dict) -> dict:
+    run = session.run(run_id)
+    steps = integer(request.get('steps', 1), 'steps', 1, MAX_STEPS_PER_CALL)
+    per_call = integer(request.get('steps_per_call', 1), 'steps_per_call', 1, MAX_STEPS_PER_GRAPH_CALL)
+    trainer = run.trainer
+    run.health.before_chunk(trainer)
+    position = trainer.batch_position()
+    batches = trainer.plan_batches(steps)
+    run.accel_pending = {'batches': batches, 'position': position}
+    calls = []
+    for positions in group_calls([len(b) for b in batches], per_call):
+        x, y = one_hot_batches(trainer, [batches[i] for i in positions])
+        calls.append({'steps': len(positions), 'x': x, 'y': y})
+    graphs = {str(k): graph_key(run, k) for k in sorted({c['steps'] for c in calls})}
+    return {'graphs': graphs, 'feeds': training_feeds(trainer), 'calls': calls}
+
+
+def _accel_adopt(session: Session, run_id: str, request: dict) -> dict:
+    run = session.run(run_id)
+    pending = run.accel_pending
+    run.accel_pending = None
+    if pending is None:
+        raise ValueError('accel_adopt: no chunk was planned for run %r (send accel_plan first)' % run_id)
+    trainer = run.trainer
+    batches = pending['batches']
+    state = request.get('state')
+    if state is None:
+        # The engine failed mid-chunk: numpy trains the very batches it was given.
+        trainer.restore_batch_position(pending['position'])
+        if len(batches) > 1:
+            trainer.train(steps=len(batches) - 1)
+        run.health.before_last_step(trainer)
+        trainer.train(steps=1)
+        return session.chunk_answer(run)
+    if not isinstance(state, dict):
+        raise ValueError('accel_adopt: state must be an object of arrays')
+    outputs = {str(name): np.asarray(value, dtype=np.float32) for name, value in state.items()}
+    outputs['loss'] = np.asarray(request.get('losses'), dtype=np.float32).ravel()
+    outputs['correct'] = np.asarray(request.get('corrects'), dtype=np.float32).ravel()
+    if len(outputs['loss']) != len(batches) or len(outputs['correct']) != len(batches):
+        raise ValueError('accel_adopt: %d steps were planned but %d losses and %d counts came back'
+                         % (len(batches), len(outputs['loss']), len(outputs['correct'])))
+    w_before = request.get('w_before')
+    adopt_training_outputs(trainer, outputs, batches)
+    if w_before is not None:
+        run.health.w_before = [np.asarray(w, dtype=np.float32).reshape(layer.W.shape)
+                               for w, layer in zip(w_before, trainer.model.layers)]
+    return session.chunk_answer(run)
+
+
+# name -> (handler, {argument: meaning}, summary), as in ops.py
+ACCEL_OPS = {
+    'accel_graph': (_accel_graph, {'steps': 'steps per call (1..100)'},
+                    'The training-step ONNX graph (a spec) of a run, for the onnxruntime engine.'),
+    'accel_plan': (_accel_plan, {'steps': 'steps in this chunk', 'steps_per_call': 'steps per graph call'},
+                   "A chunk's start state and minibatches for the onnxruntime engine."),
+    'accel_adopt': (_accel_adopt, {'state': 'weights and buffers after the chunk', 'losses': 'per-step loss',
+                                   'corrects': 'per-step correct count', 'w_before': 'weights before the last step'},
+                    'Take a chunk trained by onnxruntime back; answer as train does.'),
+}  # type: Dict[str, Any]

@@ -1,7 +1,7 @@
 /* Benchmark worker: trains ONE system on one workload and reports samples per second.
  *
  * page -> worker  {system, workload, reps, steps, warmupSteps, runtime}
- *   system:   'glassbox' | 'tfjs-cpu' | 'tfjs-wasm' | 'convnetjs'
+ *   system:   'glassbox' | 'ort-wasm-<threads>' | 'ort-webgpu-1' | 'tfjs-cpu' | 'tfjs-wasm' | 'convnetjs'
  *   workload: {sizes, batch, lr, loss: 'softmax_cross_entropy', optimizer: 'sgd',
  *              X: Float32Array (N*D), y: Int32Array (N), W: [Float32Array], b: [Float32Array],
  *              order: Int32Array (steps*batch sample indices, the same for every system)}
@@ -76,6 +76,47 @@ _setup`);
   const config = JSON.parse(setup(JSON.stringify({sizes, batch, lr}), bytes(workload.X), bytes(workload.y), bytes(workload.order), ...weights));
   const run = py.globals.get('_run');
   return {config, step: (first, count) => run(first, count)};
+}
+
+// ---------------------------------------------------------------- onnxruntime-web (Glassbox's accelerated path)
+// The training-step graph the app's worker runs (py/glassbox/interop/training_graph.py), written
+// by run.py as workload-<name>-train<k>.onnx with its start state (ortFeeds: the same weights).
+async function onnxruntime(workload, provider, threads) {
+  const ort = await import(provider === 'webgpu' ? '../vendor/ort/ort.webgpu.min.mjs' : '../vendor/ort/ort.wasm.min.mjs');
+  ort.env.wasm.wasmPaths = new URL('../vendor/ort/', self.location.href).href;
+  ort.env.wasm.numThreads = threads;
+  const {sizes, batch, ortStepsPerCall: k, name} = workload;
+  const bytes = new Uint8Array(await (await fetch(`workload-${name}-train${k}.onnx`)).arrayBuffer());
+  const session = await ort.InferenceSession.create(bytes, {executionProviders: [provider], graphOptimizationLevel: 'all'});
+  const state = {};
+  for (const [key, array] of Object.entries(workload.ortFeeds)) state[key] = new ort.Tensor('float32', array.data, array.shape);
+  const cycled = Object.keys(state).filter((key) => key !== 'hyper' && key !== 't0');
+  const nIn = sizes[0], nOut = sizes[sizes.length - 1];
+  const x = new Float32Array(k * batch * nIn);
+  const y = new Float32Array(k * batch * nOut);
+  // One call = k consecutive minibatches; `count` steps are rounded up to whole calls.
+  const step = async (first, count) => {
+    let last = 0;
+    for (let s = first; s < first + count; s += k) {
+      y.fill(0);
+      for (let j = 0; j < k; j++) {
+        const {xb, yb} = batchOf(workload, s + j);
+        x.set(xb, j * batch * nIn);
+        for (let r = 0; r < batch; r++) y[(j * batch + r) * nOut + yb[r]] = 1;
+      }
+      const out = await session.run({...state, x: new ort.Tensor('float32', x, [k, batch, nIn]),
+        y: new ort.Tensor('float32', y, [k, batch, nOut])});
+      for (const key of cycled) state[key] = out[key + '.next'];
+      // The very first call reports its first step's loss, as the one-step systems do.
+      last = out.loss.data[s === 0 ? 0 : k - 1];
+    }
+    return last;
+  };
+  return {
+    config: {sizes, batch, lr: workload.lr, loss: 'softmax_cross_entropy', optimizer: 'sgd', activation: 'relu',
+      dtype: state.W0.type, backend: `${provider} ${threads} thread${threads > 1 ? 's' : ''}`, stepsPerCall: k},
+    step,
+  };
 }
 
 // ---------------------------------------------------------------- TensorFlow.js
@@ -157,18 +198,22 @@ async function convnet(workload) {
 
 async function measure({system, workload, reps, steps, warmupSteps, runtime}) {
   const t0 = performance.now();
+  const ort = system.match(/^ort-(wasm|webgpu)-(\d+)$/);
   const impl = system === 'glassbox' ? await glassbox(workload, runtime)
     : system === 'convnetjs' ? await convnet(workload)
+    : ort ? await onnxruntime(workload, ort[1], Number(ort[2]))
     : await tfjs(workload, system.replace('tfjs-', ''));
   const setupMs = performance.now() - t0;
-  const firstLoss = impl.step(0, 1);
-  impl.step(1, warmupSteps);
+  // onnxruntime steps whole calls of k steps; everyone else steps one at a time (k = 1).
+  const k = ort ? workload.ortStepsPerCall : 1;
+  const firstLoss = await impl.step(0, k);
+  await impl.step(k, warmupSteps);
   const samplesPerSec = [];
   let lastLoss = firstLoss;
-  let done = 1 + warmupSteps;
+  let done = k + warmupSteps;
   for (let r = 0; r < reps; r++) {
     const start = performance.now();
-    lastLoss = impl.step(done, steps);
+    lastLoss = await impl.step(done, steps);
     samplesPerSec.push((steps * workload.batch) / ((performance.now() - start) / 1000));
     done += steps;
   }

@@ -4,7 +4,7 @@ import {unpack} from '../js/engine/wire.js';
 
 const params = new URLSearchParams(location.search);
 const workloads = (params.get('workloads') || 'digits,mnist').split(',');
-const systems = (params.get('systems') || 'glassbox,tfjs-wasm,tfjs-cpu,convnetjs').split(',');
+const systems = (params.get('systems') || 'glassbox,ort-wasm-1,ort-wasm-2,tfjs-wasm,tfjs-cpu,convnetjs').split(',');
 const reps = Number(params.get('reps') || 5);
 const log = (text) => { document.getElementById('log').textContent += text + '\n'; };
 
@@ -13,7 +13,8 @@ function toArrays(packed) {
   const copy = (t) => t.data.slice();
   return {sizes: packed.sizes, batch: packed.batch, lr: packed.lr, steps: packed.steps, warmup: packed.warmup,
     loss: packed.loss, optimizer: packed.optimizer, X: copy(packed.X), y: copy(packed.y), order: copy(packed.order),
-    W: packed.W.map(copy), b: packed.b.map(copy)};
+    W: packed.W.map(copy), b: packed.b.map(copy), name: packed.name, ortStepsPerCall: packed.ortStepsPerCall,
+    ortFeeds: Object.fromEntries(Object.entries(packed.ortFeeds).map(([k, t]) => [k, {shape: t.shape, data: copy(t)}]))};
 }
 
 function runOne(system, workload, runtime) {

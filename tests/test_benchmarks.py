@@ -23,7 +23,7 @@ def test_every_system_trains_and_is_reported(quick_results):
     results, out = quick_results
     systems = {(r['workload'], r['system']) for r in results['runs'] if r.get('ok')}
     for workload in ('digits', 'mnist'):
-        for system in ('glassbox', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs', 'cpython-numpy'):
+        for system in ('glassbox', 'ort-wasm-1', 'ort-wasm-2', 'tfjs-wasm', 'tfjs-cpu', 'convnetjs', 'cpython-numpy'):
             assert (workload, system) in systems, [r for r in results['runs'] if not r.get('ok')]
     assert json.loads((out / 'results.json').read_text())['targets'] == results['targets']
     table = (out / 'results.md').read_text()

@@ -92,6 +92,15 @@ function renderChrome(state, changed) {
       (r.name === 'offline' ? ' (offline runtime)' : '');
     $('runtime').title = 'Runtime: ' + r.name + ' — ' + r.reason;
   }
+  if (changed.includes('backend')) {
+    const b = state.backend;
+    const label = !b ? '' : b.name === 'numpy' ? 'Trains with numpy'
+      : `Trains with onnxruntime-web ${b.name === 'webgpu' ? 'WebGPU' : 'wasm'} · ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+    $('backend').textContent = label;
+    $('backend').title = b && b.note ? b.note : 'Choose with #backend=auto|numpy|wasm|webgpu';
+    $('backend-note').textContent = b && b.note && b.requested !== 'auto' ? b.note : '';
+    $('backend-note').hidden = !(b && b.note && b.requested !== 'auto');
+  }
   if (changed.includes('notes')) {
     const list = $('notes-list');
     list.replaceChildren(...state.notes.map((note) => Object.assign(document.createElement('li'), {textContent: note})));

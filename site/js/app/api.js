@@ -24,7 +24,7 @@ export const API_MEMBERS = [
   ['step', 'step()', 'train one step'],
   ['reset', 'reset()', 'rebuild the model with fresh weights (same settings)'],
   ['restartEngine', 'restartEngine()', 'start a fresh worker after a crash and rebuild the current settings'],
-  ['state', 'state()', '`{status, step, epoch, loss, accuracy, valLoss, valAccuracy, lr, layers, dataset, settings, runtime, notes, error, timing}`; `layers` are the layer sizes, input first (index 0 is the input layer); `timing`: first step and start-up phases, ms since navigation'],
+  ['state', 'state()', '`{status, step, epoch, loss, accuracy, valLoss, valAccuracy, lr, layers, dataset, settings, runtime, backend, notes, error, timing}`; `layers` are the layer sizes, input first (index 0 is the input layer); `backend`: what trains (`{requested, name: numpy | wasm | webgpu, threads, note}`; choose with `configure({backend})`); `timing`: first step and start-up phases, ms since navigation'],
   ['snapshot', 'snapshot()', 'the latest snapshot (arrays are `{dtype, shape, data}` with typed-array `data`)'],
   ['on', 'on(event, fn)', "subscribe to `'snapshot'`, `'status'`, `'error'`, `'run'` (each run's engine answer) or `'runs'`; returns an unsubscribe function"],
   ['request', 'request(op, args)', "call any engine op (`tables.json` 'ops' lists them) through the page's one scheduler; `args.packages` loads e.g. `['scikit-learn']` first"],
@@ -75,7 +75,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
   const store = createStore({
     settings: parsed.state, notes: parsed.notes, status: 'loading', progress: null,
     runtime: null, info: null, snapshot: null, error: null, startedAt: performance.now(),
-    firstStepAt: null, training: {runs: ['main'], mainDiverged: false},
+    firstStepAt: null, training: {runs: ['main'], mainDiverged: false}, backend: null,
   });
   const listeners = Object.fromEntries(EVENTS.map((event) => [event, new Set()]));
   const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });
@@ -88,6 +88,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
       store.set({progress});
     },
     onFatal: (error) => training.onFatal(error),
+    onBackend: (status) => store.set({backend: status}),
   });
   const scheduler = createScheduler({send: (op, args) => engine.request(op, args)});
   training = createTrainingSource({store, engine, scheduler, schema, emit, onHashChange, phaseStarts});

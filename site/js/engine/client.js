@@ -13,7 +13,7 @@ export class EngineError extends Error {
 // Resolved against this module, not the page, so pages in other folders (embeds, benchmarks) work.
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
 
-export function createEngineClient({onProgress, onFatal, workerUrl = WORKER_URL} = {}) {
+export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = WORKER_URL} = {}) {
   let worker = null;
   let nextId = 1;
   const pending = new Map();       // id -> {resolve, reject, onSnapshot}
@@ -41,6 +41,8 @@ export function createEngineClient({onProgress, onFatal, workerUrl = WORKER_URL}
           reject(error);
           rejectAll(error);
           if (onFatal) onFatal(error, message.phase);
+        } else if (message.type === 'backend') {
+          if (onBackend) onBackend(message.status);
         } else if (message.type === 'snapshot') {
           const entry = pending.get(message.id);
           const decoded = unpack(message.buffer);
@@ -85,6 +87,8 @@ export function createEngineClient({onProgress, onFatal, workerUrl = WORKER_URL}
       return send({type: 'train', steps, chunk, delayMs, runs}, onSnapshot);
     },
     pause() { if (worker) worker.postMessage({type: 'pause'}); },
+    /** Choose what trains: 'auto' | 'numpy' | 'wasm' | 'webgpu'; resolves {requested, name, threads, note}. */
+    setBackend(backend) { return send({type: 'backend', backend}); },
     /** Throw the worker away and start a fresh one (after a crash). */
     restart() {
       if (worker) worker.terminate();

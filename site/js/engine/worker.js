@@ -30,6 +30,11 @@
  *        steps so far. A run that diverges stops, the others go on; stopped is 'diverged'
  *        only when every run diverged. `step` is main's step (or the first run's).
  *   {type: 'pause'}                                 stop a running 'train' after its chunk
+ *   {type: 'backend', id, backend}                  what trains the 'train' chunks: 'numpy' (the
+ *        engine's 'train' op), 'wasm' or 'webgpu' (onnxruntime-web, engine/accel.js: the engine's
+ *        'accel_*' ops hand each chunk's state and batches over and take the result back), or
+ *        'auto' (wasm where it loads). Answered by 'response' {requested, name, threads, note}:
+ *        note says why a request fell back (no WebGPU adapter, no cross-origin isolation, ...).
  *
  * worker -> page
  *   {type: 'progress', phase, label, fraction}      start-up steps: runtime, core, numpy,
@@ -40,6 +45,8 @@
  *   {type: 'snapshot', id, run, buffer}             one snapshot of run `run` during 'train'
  *        (same format; its value is the engine's 'train' answer: {step, diverged, snapshot, run,
  *        summary, alerts, divergence, health_ms})
+ *   {type: 'backend', status}                       the backend changed by itself (onnxruntime
+ *        failed mid-chunk: numpy trained that chunk and trains from now on; status.note says why)
  *   {type: 'fatal', message, phase}                 start-up failed or the runtime crashed;
  *        the page may terminate this worker and start a new one
  * Every buffer is transferred, never copied; no Python proxy leaves this file.
@@ -180,7 +187,7 @@ async function train({id, steps, chunk, delayMs, runs}) {
     if (!live.length) break;
     const next = live.reduce((a, b) => (progress[b].step < progress[a].step ? b : a));
     const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - progress[next].done));
-    const buffer = callEngine({op: 'train', steps: n, run: next});
+    const buffer = await trainChunk(next, n);
     const header = peekHeader(buffer);
     if (!header.ok) {
       postMessage({type: 'response', id, buffer}, [buffer]);
@@ -198,6 +205,31 @@ async function train({id, steps, chunk, delayMs, runs}) {
   const perRun = Object.fromEntries(ids.map((r) => [r, {step: progress[r].step, stopped: progress[r].stopped || stopped}]));
   const summary = new TextEncoder().encode(JSON.stringify({ok: true, value: {step: Math.max(0, first.step), stopped, runs: perRun}}));
   postMessage({type: 'response', id, buffer: packJson(summary)}, []);
+}
+
+// The training engine for 'train' chunks: numpy (the engine's own 'train' op) or onnxruntime-web
+// (engine/accel.js), chosen by a 'backend' message; anything unavailable falls back with a note.
+let backend = {requested: 'numpy', name: 'numpy', threads: 1, note: ''};
+
+async function setBackend({id, backend: requested}) {
+  const {openBackend} = await import('./accel.js');
+  backend = await openBackend(requested, siteRoot, callEngine);
+  const {trainChunk: _, ...status} = backend;
+  postMessage({type: 'response', id, buffer: packJson(new TextEncoder().encode(JSON.stringify({ok: true, value: status})))});
+}
+
+async function trainChunk(run, steps) {
+  if (!backend.trainChunk) return callEngine({op: 'train', steps, run});
+  try {
+    return await backend.trainChunk(run, steps);
+  } catch (error) {
+    if (!error.fallbackAnswer) throw error;
+    // The chunk was trained by numpy instead; numpy trains from now on, and the page is told why.
+    backend = {requested: backend.requested, name: 'numpy', threads: 1,
+      note: `onnxruntime-web (${backend.name}) failed and numpy took over: ${String(error.message || error).slice(0, 300)}`};
+    postMessage({type: 'backend', status: backend});
+    return error.fallbackAnswer;
+  }
 }
 
 /** Wrap a UTF-8 JSON body in the wire layout (header only, no arrays). */
@@ -233,6 +265,9 @@ self.onmessage = (event) => {
     request(message);
   } else if (message.type === 'train') {
     train(message).catch((error) => postMessage({type: 'fatal', message: String(error.message || error), phase: 'train'}));
+  } else if (message.type === 'backend') {
+    setBackend(message).catch((error) => postMessage({type: 'response', id: message.id,
+      buffer: packJson(new TextEncoder().encode(JSON.stringify({ok: false, error: String(error.message || error), kind: 'WorkerError'})))}));
   } else if (message.type === 'pause') {
     if (training) training.stop = 'paused';
   }

@@ -5,7 +5,7 @@ const GROUPS = [
   {title: 'Experiment', keys: ['preset']},
   {title: 'Data', keys: ['dataset']},
   {title: 'Model', keys: ['hidden', 'activation', 'init', 'bias_init']},
-  {title: 'Training', keys: ['optimizer', 'lr', 'batch_size', 'l2', 'seed']},
+  {title: 'Training', keys: ['optimizer', 'lr', 'batch_size', 'l2', 'seed', 'backend']},
   {title: 'View', keys: ['speed', 'probe', 'mode', 'grad_scale']},
 ];
 
@@ -16,6 +16,7 @@ const OPTION_LABELS = {
   small_uniform: 'tiny uniform ±0.01 (bad)', zeros: 'zeros (bad)', sgd: 'SGD', momentum: 'SGD + momentum',
   adam: 'Adam', activation: 'activation', gradient: 'gradient magnitude',
   layer: 'per layer', global: 'one scale for all layers',
+  auto: 'auto (fastest available)', numpy: 'numpy (Python)', wasm: 'onnxruntime-web · wasm', webgpu: 'onnxruntime-web · WebGPU',
 };
 const HINTS = {
   preset: 'Break the network on purpose; the Health panel names the problem',

@@ -86,6 +86,13 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     await current.catch(() => {});
   }
 
+  /** Tell the worker what trains (settings.backend); the answer names what it could use and why. */
+  async function applyBackend() {
+    const status = await engine.setBackend(store.get().settings.backend);
+    store.set({backend: status});
+    return status;
+  }
+
   async function rebuild() {
     const config = engineConfig(store.get().settings);
     const result = await scheduler.request('configure', {config});
@@ -120,6 +127,12 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       store.set({settings});
       onHashChange(toHash(settings));
       if (store.get().status === 'loading' || store.get().status === 'error') return api.state();
+      if ('backend' in clean && (!store.get().backend || store.get().backend.requested !== settings.backend)) {
+        const wasTraining = Boolean(run);
+        await stopRun();
+        await applyBackend();
+        if (wasTraining) startRun(null);
+      }
       const config = JSON.stringify(engineConfig(settings));
       if (config === configuredWith) return api.state();
       const previous = JSON.parse(configuredWith || '{}');
@@ -175,7 +188,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
         valLoss: snap ? snap.val.loss : null, valAccuracy: snap ? snap.val.accuracy : null,
         lr: s.settings.lr, layers: s.info ? s.info.layer_sizes.slice() : [],
         dataset: s.info ? s.info.dataset : s.settings.dataset, settings: {...s.settings},
-        runtime: s.runtime, notes: s.notes.slice(), error: s.error,
+        runtime: s.runtime, backend: s.backend, notes: s.notes.slice(), error: s.error,
         timing: {firstStepMs: s.firstStepAt == null ? null : s.firstStepAt - s.startedAt, appStartMs: s.startedAt,
           firstStepSinceNavigationMs: s.firstStepAt, phases: {...phaseStarts}},
       };
@@ -230,6 +243,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       const runtime = await starting;
       phaseStarts.ready = performance.now();
       store.set({runtime, progress: null});
+      await applyBackend();
       await rebuild();
       phaseStarts.firstSnapshot = performance.now();
       setStatus('paused');

@@ -1,0 +1,122 @@
+// The onnxruntime-web training engine, inside the engine worker (loaded with import(), so the
+// classic worker of the offline runtime can use it too).
+//
+// A chunk of training runs the run's training-step graph (py/glassbox/interop/training_graph.py,
+// a spec encoded here with onnx-codec.js) in onnxruntime-web instead of numpy. The engine stays
+// the one source of truth (py/glassbox/protocol/accel_ops.py): 'accel_plan' hands over the
+// run's weights, optimiser buffers and the chunk's minibatches; the graph runs `steps_per_call`
+// steps per session.run (a Loop inside the graph, so weights stay inside onnxruntime between
+// those steps); 'accel_adopt' hands the new state back and answers with the snapshot exactly as
+// a numpy chunk does. Every view, fork and health check therefore works whichever engine trains.
+
+import {encodeModel} from './onnx-codec.js';
+import {pack, unpack} from './wire.js';
+
+export const BACKENDS = ['auto', 'numpy', 'wasm', 'webgpu'];
+// Steps per session.run: enough to amortise the call, few enough that a chunk of 10 (speed 3)
+// is one call plus the final single step.
+const STEPS_PER_CALL = 9;
+
+function tensorOf(ort, array) {
+  return new ort.Tensor('float32', array.data, array.shape);
+}
+
+/** Why WebGPU cannot be used here, or '' when an adapter is available. */
+async function webgpuProblem() {
+  if (!self.navigator || !navigator.gpu) return 'this browser offers no WebGPU (navigator.gpu is missing)';
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    return adapter ? '' : 'this browser offers WebGPU but no adapter (no usable GPU)';
+  } catch (error) {
+    return 'WebGPU adapter request failed: ' + String(error.message || error);
+  }
+}
+
+/**
+ * Open a backend: resolves to {requested, name: 'numpy'|'wasm'|'webgpu', threads, note, trainChunk?}.
+ * Anything unavailable falls back (webgpu -> wasm -> numpy) with `note` naming why.
+ * @param {string} requested one of BACKENDS
+ * @param {string} siteRoot the built site's root URL (vendor/ort/ lives there)
+ * @param {(request: object, arrays?: ArrayBuffer) => ArrayBuffer} callEngine the engine's handle()
+ */
+export async function openBackend(requested, siteRoot, callEngine) {
+  const notes = [];
+  if (!BACKENDS.includes(requested)) {
+    notes.push(`unknown backend "${String(requested).slice(0, 40)}" (known: ${BACKENDS.join(', ')})`);
+    requested = 'auto';
+  }
+  if (requested === 'numpy') return {requested, name: 'numpy', threads: 1, note: ''};
+  let name = requested === 'webgpu' ? 'webgpu' : 'wasm';
+  if (name === 'webgpu') {
+    const problem = await webgpuProblem();
+    if (problem) { notes.push(`WebGPU unavailable: ${problem}; using wasm`); name = 'wasm'; }
+  }
+  if (typeof WebAssembly !== 'object') {
+    notes.push('WebAssembly is unavailable; training with numpy');
+    return {requested, name: 'numpy', threads: 1, note: notes.join('; ')};
+  }
+  try {
+    const file = name === 'webgpu' ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs';
+    const ort = await import(new URL('vendor/ort/' + file, siteRoot).href);
+    ort.env.wasm.wasmPaths = new URL('vendor/ort/', siteRoot).href;
+    // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers).
+    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+    if (!self.crossOriginIsolated) notes.push('one thread: the page is not cross-origin isolated (no COOP/COEP headers)');
+    ort.env.wasm.numThreads = threads;
+    return {requested, name, threads, note: notes.join('; '), trainChunk: makeTrainer(ort, name, callEngine)};
+  } catch (error) {
+    notes.push(`onnxruntime-web could not start (${String(error.message || error).slice(0, 200)}); training with numpy`);
+    return {requested, name: 'numpy', threads: 1, note: notes.join('; ')};
+  }
+}
+
+function makeTrainer(ort, provider, callEngine) {
+  const sessions = new Map();   // graph key -> Promise<InferenceSession>
+  const call = (request, arrays) => {
+    const answer = unpack(callEngine(request, arrays));
+    if (!answer.ok) throw new Error(answer.error);
+    return answer.value;
+  };
+
+  function session(run, steps, key) {
+    if (!sessions.has(key)) {
+      const {spec} = call({op: 'accel_graph', run, steps});
+      sessions.set(key, ort.InferenceSession.create(encodeModel(spec), {
+        executionProviders: [provider], graphOptimizationLevel: 'all'}));
+    }
+    return sessions.get(key);
+  }
+
+  /** Train `steps` steps of `run`; resolves to the engine's packed 'train' answer. */
+  return async function trainChunk(run, steps) {
+    const plan = call({op: 'accel_plan', run, steps, steps_per_call: STEPS_PER_CALL});
+    const state = {};
+    for (const [name, array] of Object.entries(plan.feeds)) state[name] = tensorOf(ort, array);
+    const cycled = Object.keys(state).filter((name) => name !== 'hyper' && name !== 't0');
+    const losses = [];
+    const corrects = [];
+    let wBefore = null;
+    try {
+      for (let c = 0; c < plan.calls.length; c++) {
+        const {steps: k, x, y} = plan.calls[c];
+        const model = await session(run, k, plan.graphs[String(k)]);
+        if (c === plan.calls.length - 1) {
+          wBefore = cycled.filter((name) => /^W\d+$/.test(name)).map((name) => state[name].data.slice());
+        }
+        const out = await model.run({...state, x: tensorOf(ort, x), y: tensorOf(ort, y)});
+        for (const name of cycled) state[name] = out[name + '.next'];
+        if (state.t0) state.t0 = new ort.Tensor('float32', Float32Array.of(state.t0.data[0] + k), []);
+        losses.push(...out.loss.data);
+        corrects.push(...out.correct.data);
+      }
+    } catch (error) {
+      // numpy trains the planned batches instead; the caller switches backends and says why.
+      const buffer = callEngine({op: 'accel_adopt', run, state: null});
+      error.fallbackAnswer = buffer;
+      throw error;
+    }
+    const arrays = Object.fromEntries(cycled.map((name) => [name, {dtype: 'float32', shape: state[name].dims, data: state[name].data}]));
+    return callEngine(null, pack({op: 'accel_adopt', run, state: arrays, losses: Float32Array.from(losses),
+      corrects: Float32Array.from(corrects), w_before: wBefore}));
+  };
+}

@@ -58,7 +58,8 @@ def torch_to_glassbox(module: torch.nn.Module, input_shape, path=None, with_info
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description='A PyTorch MLP (torch.save of the module) as an ONNX file Glassbox loads.')
+    parser = argparse.ArgumentParser(
+        description='A PyTorch MLP (torch.save of the module) as an ONNX file Glassbox loads.')
     parser.add_argument('module', help='a whole module saved with torch.save(module, path)')
     parser.add_argument('--input-shape', required=True,
                         help='one sample\'s shape, without the batch: 784, or 1,28,28 for images')

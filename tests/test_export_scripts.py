@@ -90,7 +90,8 @@ def test_the_command_lines_write_files_that_load_back(tmp_path, digits):
 
 
 def test_the_command_line_names_a_network_glassbox_cannot_read(tmp_path):
-    torch.save(torch.nn.Sequential(torch.nn.Linear(64, 8), torch.nn.ELU(), torch.nn.Linear(8, 10)), str(tmp_path / 'e.pt'))
+    net = torch.nn.Sequential(torch.nn.Linear(64, 8), torch.nn.ELU(), torch.nn.Linear(8, 10))
+    torch.save(net, str(tmp_path / 'e.pt'))
     done = run_script(ROOT / 'export' / 'torch_to_glassbox.py', tmp_path / 'e.pt', '--input-shape', '64',
                       '--out', tmp_path / 'e.onnx')
     assert done.returncode == 1 and 'op Elu' in done.stderr

@@ -190,6 +190,16 @@ def test_a_truncated_file_is_named_truncated(keep):
     refused(data[:cut], 'truncated', '%d bytes' % cut)
 
 
+def test_a_file_cut_right_after_its_graph_is_named_truncated():
+    data = to_onnx(glassbox.MLP([64, 32, 10]))
+    head = onnx.load_from_string(data)
+    del head.opset_import[:]
+    del head.metadata_props[:]
+    cut = len(head.SerializeToString())
+    assert data[:cut] == head.SerializeToString()  # fields are written in number order: graph, then opsets
+    refused(data[:cut], 'truncated', 'opset import')
+
+
 def test_a_tensor_stored_as_external_data_is_named(tmp_path):
     proto = onnx.load_from_string(to_onnx(glassbox.MLP([64, 32, 10])))
     path = tmp_path / 'model.onnx'
@@ -213,6 +223,20 @@ def test_an_unsupported_op_is_named_with_its_node():
 def test_a_convolution_from_torch_is_named_with_its_node():
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(2 * 6 * 6, 10))
     refused(torch_onnx(net, (1, 8, 8)), 'op Conv', "node '/0/Conv'")
+
+
+def test_a_tensor_no_one_defines_is_named():
+    spec = chain_spec(small_layers())
+    spec['initializers'] = [item for item in spec['initializers'] if item['name'] != 'W1']
+    refused(spec, "node 'gemm1' (Gemm) takes 'W1'", 'no node, input or initializer')
+
+
+def test_a_gemm_without_bias_may_take_its_bias_from_an_add():
+    W, b = rand(4, 3), rand(3, seed=1)
+    spec = make_spec('nobias', [value_info('x', 'float32', ['batch', 4])], [value_info('y', 'float32', ['batch', 3])],
+                     [node('Gemm', ['x', 'W'], ['z'], 'g'), node('Add', ['z', 'b'], ['y'], 'add')], [('W', W), ('b', b)])
+    model, _ = model_from_spec(spec)
+    assert np.array_equal(model.layers[0].W, W) and np.array_equal(model.layers[0].b, b)
 
 
 def test_a_skip_connection_is_named_not_a_chain():

@@ -210,7 +210,8 @@ def _constant(proto) -> "Dict[str, Any]":
 def _read_graph(graph) -> "Dict[str, Any]":
     inits = [_tensor(t, "tensor '%s'" % t.name) for t in graph.initializer]
     if graph.sparse_initializer:
-        raise OnnxFileError("tensor '%s' is a sparse initializer: not supported" % graph.sparse_initializer[0].values.name)
+        name = graph.sparse_initializer[0].values.name
+        raise OnnxFileError("tensor '%s' is a sparse initializer: not supported" % name)
     nodes = []
     for proto in graph.node:
         if proto.op_type == 'Constant' and proto.domain in ('', 'ai.onnx') and len(proto.output) == 1:

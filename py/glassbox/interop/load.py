@@ -84,15 +84,15 @@ def _label(node: "Dict[str, Any]") -> str:
     return "node '%s' (%s)" % (node.get('name') or (node['outputs'][0] if node.get('outputs') else '?'), node['op'])
 
 
-def _check_dims(what: str, shape: "Optional[List[Any]]", skip_first: bool = False) -> None:
+def _check_dims(what: str, shape: "Optional[List[Any]]") -> None:
+    """Every fixed dimension of a declared shape in 1..MAX_DIM (symbolic ones are free)."""
     for axis, dim in enumerate(shape or ()):
-        if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) and not (skip_first and axis == 0):
-            if dim < 1:
-                raise OnnxFileError('%s has dimension %d at axis %d: dimensions must be positive' % (what, dim, axis))
-            if dim > MAX_DIM:
-                raise OnnxFileError('%s has dimension %d at axis %d: over the limit of %d' % (what, dim, axis, MAX_DIM))
-        elif isinstance(dim, (int, np.integer)) and dim < 1:
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            continue
+        if dim < 1:
             raise OnnxFileError('%s has dimension %d at axis %d: dimensions must be positive' % (what, dim, axis))
+        if dim > MAX_DIM:
+            raise OnnxFileError('%s has dimension %d at axis %d: over the limit of %d' % (what, dim, axis, MAX_DIM))
 
 
 def _constants(spec: "Dict[str, Any]") -> "Dict[str, np.ndarray]":
@@ -124,15 +124,24 @@ def _chain(spec: "Dict[str, Any]", consts: "Dict[str, Any]") -> "List[Dict[str, 
     nodes = list(spec.get('nodes') or ())
     for node in nodes:
         if node['op'] not in SUPPORTED + SHAPE_OPS or node.get('domain') not in (None, '', 'ai.onnx'):
+            domain = ' (domain %s)' % node['domain'] if node.get('domain') else ''
             raise OnnxFileError('%s: op %s%s is not supported; Glassbox reads MLPs made of Gemm or MatMul + Add, '
                                 'Relu, LeakyRelu, Tanh, Sigmoid, Identity, Dropout, Flatten / Reshape at the input '
-                                'and Softmax / LogSoftmax at the end' % (_label(node), node['op'],
-                                                                         ' (domain %s)' % node['domain'] if node.get('domain') else ''))
+                                'and Softmax / LogSoftmax at the end' % (_label(node), node['op'], domain))
+        if not node.get('outputs'):
+            raise OnnxFileError('%s has no output' % _label(node))
+    defined = set(consts) | {spec['inputs'][0]['name']} | {out for node in nodes for out in node['outputs']}
+    for node in nodes:
+        missing = [n for n in node['inputs'] if n and n not in defined]
+        if missing:
+            raise OnnxFileError("%s takes '%s', which no node, input or initializer defines"
+                                % (_label(node), missing[0]))
     shape_values, side = _shape_values(nodes, consts)
     main = [n for n in nodes if id(n) not in side]
     for node in main:
         if node['op'] in SHAPE_OPS:
-            raise OnnxFileError('%s: op %s is only supported inside a Reshape\'s target shape' % (_label(node), node['op']))
+            raise OnnxFileError("%s: op %s is only supported inside a Reshape's target shape"
+                                % (_label(node), node['op']))
     users = {}  # type: Dict[str, List[Dict[str, Any]]]
     for node in main:
         for name in node['inputs']:
@@ -172,7 +181,8 @@ def _constant_of(node: "Dict[str, Any]", consts: "Dict[str, Any]", index: int, w
                             "weights" % (_label(node), what, name))
     array = consts[name]
     if array.dtype != np.float32:
-        raise OnnxFileError("tensor '%s' (%s of %s) is %s: weights must be float32" % (name, what, _label(node), array.dtype))
+        raise OnnxFileError("tensor '%s' (%s of %s) is %s: weights must be float32"
+                            % (name, what, _label(node), array.dtype))
     return array
 
 
@@ -180,11 +190,13 @@ def _weights(node: "Dict[str, Any]", consts: "Dict[str, Any]", current: str) -> 
     """(W (n_in, n_out), b (n_out,)) of a Gemm or MatMul node fed with ``current``."""
     attrs = node.get('attrs') or {}
     if node['inputs'][0] != current:
-        raise OnnxFileError('%s takes the data as its second input: Glassbox reads x @ W (the data first)' % _label(node))
+        raise OnnxFileError('%s takes the data as its second input: Glassbox reads x @ W (the data first)'
+                            % _label(node))
     B = _constant_of(node, consts, 1, 'weights')
     name = node['inputs'][1]
     if B.ndim != 2:
-        raise OnnxFileError("tensor '%s' (weights of %s) has shape %s: weights must be 2-D" % (name, _label(node), list(B.shape)))
+        raise OnnxFileError("tensor '%s' (weights of %s) has shape %s: weights must be 2-D"
+                            % (name, _label(node), list(B.shape)))
     for axis, dim in enumerate(B.shape):
         if dim < 1 or dim > MAX_DIM:
             raise OnnxFileError("tensor '%s' (weights of %s) has dimension %d at axis %d: dimensions must be 1..%d"
@@ -209,7 +221,8 @@ def _bias(node: "Dict[str, Any]", C: np.ndarray, name: str, n_out: int) -> np.nd
                         % (name, _label(node), list(C.shape), n_out, n_out, n_out))
 
 
-def _check_input_op(node: "Dict[str, Any]", consts: "Dict[str, Any]", rank: "Optional[int]", notes: "List[str]") -> None:
+def _check_input_op(node: "Dict[str, Any]", consts: "Dict[str, Any]", rank: "Optional[int]",
+                    notes: "List[str]") -> None:
     if node['op'] == 'Flatten':
         axis = int((node.get('attrs') or {}).get('axis', 1))
         if axis < 0 and rank is not None:
@@ -225,7 +238,8 @@ def _check_input_op(node: "Dict[str, Any]", consts: "Dict[str, Any]", rank: "Opt
             notes.append('%s fixes the batch at %d; Glassbox takes any batch' % (_label(node), target[0]))
 
 
-def _layers(chain: "List[Dict[str, Any]]", consts: "Dict[str, Any]", spec: "Dict[str, Any]", notes: "List[str]") -> list:
+def _layers(chain: "List[Dict[str, Any]]", consts: "Dict[str, Any]", spec: "Dict[str, Any]",
+            notes: "List[str]") -> list:
     """[{'W', 'b', 'act', 'node', 'act_node'}] per layer, from the chain (module docstring)."""
     layers, ended, current = [], None, spec['inputs'][0]['name']
     rank = len(spec['inputs'][0]['shape']) if spec['inputs'][0].get('shape') is not None else None
@@ -233,13 +247,15 @@ def _layers(chain: "List[Dict[str, Any]]", consts: "Dict[str, Any]", spec: "Dict
     for node in chain:
         op = node['op']
         if ended is not None and op not in PASS_OPS:
-            raise OnnxFileError('%s comes after %s: %s is supported only at the end' % (_label(node), _label(ended), ended['op']))
+            raise OnnxFileError('%s comes after %s: %s is supported only at the end'
+                                % (_label(node), _label(ended), ended['op']))
         if op in PASS_OPS:
             if op == 'Dropout':
                 notes.append('%s is read as identity (inference)' % _label(node))
         elif op in INPUT_OPS:
             if layers:
-                raise OnnxFileError('%s comes after the first layer: Glassbox MLPs flatten only at the input' % _label(node))
+                raise OnnxFileError('%s comes after the first layer: Glassbox MLPs flatten only at the input'
+                                    % _label(node))
             _check_input_op(node, consts, rank, notes)
             flattened = True
         elif op in ('Gemm', 'MatMul'):
@@ -248,10 +264,12 @@ def _layers(chain: "List[Dict[str, Any]]", consts: "Dict[str, Any]", spec: "Dict
                 raise OnnxFileError("the weights do not chain: %s takes %d inputs (tensor '%s') but %s gives %d"
                                     % (_label(node), W.shape[0], node['inputs'][1], _label(layers[-1]['node']),
                                        layers[-1]['W'].shape[1]))
-            layers.append({'W': W, 'b': b, 'act': None, 'node': node, 'act_node': None, 'added': op == 'Gemm'})
+            has_bias = op == 'Gemm' and len(node['inputs']) > 2 and bool(node['inputs'][2])
+            layers.append({'W': W, 'b': b, 'act': None, 'node': node, 'act_node': None, 'added': has_bias})
         elif op == 'Add':
             if not layers or layers[-1]['act'] is not None or layers[-1]['added']:
-                raise OnnxFileError('%s is not the bias of a MatMul: Glassbox reads Add only right after MatMul' % _label(node))
+                raise OnnxFileError('%s is not the bias of a MatMul: Glassbox reads Add only right after MatMul '
+                                    '(or a Gemm without bias)' % _label(node))
             index = 1 if node['inputs'][0] == current else 0
             layer = layers[-1]
             layer['b'] = layer['b'] + _bias(node, _constant_of(node, consts, index, 'bias'), node['inputs'][index],
@@ -261,7 +279,8 @@ def _layers(chain: "List[Dict[str, Any]]", consts: "Dict[str, Any]", spec: "Dict
             if not layers:
                 raise OnnxFileError('%s comes before the first layer: an MLP starts with Gemm or MatMul' % _label(node))
             if layers[-1]['act'] is not None:
-                raise OnnxFileError('%s follows %s: two activations in a row' % (_label(node), _label(layers[-1]['act_node'])))
+                raise OnnxFileError('%s follows %s: two activations in a row'
+                                    % (_label(node), _label(layers[-1]['act_node'])))
             if op == 'LeakyRelu':
                 alpha = float((node.get('attrs') or {}).get('alpha', 0.01))
                 if abs(alpha - LEAKY_SLOPE) > 1e-6:
@@ -287,8 +306,7 @@ def _layers(chain: "List[Dict[str, Any]]", consts: "Dict[str, Any]", spec: "Dict
 
 def model_from_spec(spec: "Dict[str, Any]") -> "Tuple[MLP, Dict[str, Any]]":
     """The Glassbox MLP of an ONNX MLP spec, and what was read (module docstring)."""
-    if not isinstance(spec, dict) or not isinstance(spec.get('nodes'), list) or not isinstance(spec.get('inputs'), list) \
-            or not isinstance(spec.get('outputs'), list):
+    if not isinstance(spec, dict) or not all(isinstance(spec.get(k), list) for k in ('nodes', 'inputs', 'outputs')):
         raise OnnxFileError('a model spec is an object with inputs, outputs, initializers and nodes (interop/spec.py)')
     consts = _constants(spec)
     inputs = [v for v in spec['inputs'] if v['name'] not in consts]
@@ -307,7 +325,8 @@ def model_from_spec(spec: "Dict[str, Any]") -> "Tuple[MLP, Dict[str, Any]]":
     features = [d for d in (source.get('shape') or [None, None])[1:]]
     if all(isinstance(d, (int, np.integer)) for d in features) and int(np.prod(features)) != sizes[0]:
         raise OnnxFileError("input '%s' has %d features per sample (shape %s) but the first layer %s takes %d"
-                            % (source['name'], int(np.prod(features)), source['shape'], _label(layers[0]['node']), sizes[0]))
+                            % (source['name'], int(np.prod(features)), source['shape'], _label(layers[0]['node']),
+                               sizes[0]))
     out_dims = target.get('shape') or []
     if len(out_dims) >= 2 and isinstance(out_dims[-1], (int, np.integer)) and out_dims[-1] != sizes[-1]:
         raise OnnxFileError("output '%s' is declared with %d values per sample but the last layer %s gives %d"
@@ -329,7 +348,8 @@ def model_from_spec(spec: "Dict[str, Any]") -> "Tuple[MLP, Dict[str, Any]]":
             'ops': [node['op'] for node in chain], 'notes': notes, 'metadata': meta,
             'opset': spec.get('opset')}
     if isinstance(source.get('shape'), list) and source['shape'] and isinstance(source['shape'][0], int):
-        notes.append("input '%s' fixes the batch at %d; Glassbox takes any batch" % (source['name'], source['shape'][0]))
+        notes.append("input '%s' fixes the batch at %d; Glassbox takes any batch"
+                     % (source['name'], source['shape'][0]))
     return model, info
 
 

@@ -33,6 +33,10 @@ array's own dtype.
 
 The public ONNX model of a Glassbox MLP (``export.py``): input 'input' float32 ['batch', n_0],
 output 'logits' float32 ['batch', n_L].
+
+Helpers: ``initializer_array`` reads an initializer's array in its declared dtype from any of
+those forms (or nested lists, as JSON brings them); ``OnnxFileError`` is the one error for an
+ONNX file or spec Glassbox cannot read (codec.py, load.py), pure Python so Pyodide raises it too.
 """
 from __future__ import annotations
 

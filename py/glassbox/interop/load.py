@@ -101,7 +101,7 @@ def _constants(spec: "Dict[str, Any]") -> "Dict[str, np.ndarray]":
         array = initializer_array(item)
         total += int(array.size)
         if total > MAX_PARAMETERS:
-            raise OnnxFileError('the model holds over %d numbers (at tensor \'%s\'): over the limit of %d parameters'
+            raise OnnxFileError('the model holds at least %d numbers (at tensor \'%s\'): over the limit of %d parameters'
                                 % (total, item['name'], MAX_PARAMETERS))
         consts[item['name']] = array
     return consts

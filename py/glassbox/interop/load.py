@@ -229,6 +229,8 @@ def _check_input_op(node: "Dict[str, Any]", consts: "Dict[str, Any]", rank: "Opt
             axis += rank
         if axis != 1:
             raise OnnxFileError('%s has axis=%d: it must keep the batch axis apart (axis=1)' % (_label(node), axis))
+    elif len(node['inputs']) < 2 or not node['inputs'][1]:
+        raise OnnxFileError('%s has no target shape' % _label(node))
     elif node['inputs'][1] in consts:
         target = consts[node['inputs'][1]].reshape(-1).tolist()
         if len(target) != 2:

@@ -17,7 +17,8 @@ The backward pass is linear in its seed, so the seed scale c folds each optimise
 in: c = lr/B for 'sgd' (G_l is then lr * dL/dW_l), 1/B for 'momentum', (1-beta1)/B for 'adam'.
 Updates (wd = weight decay, on W only, as nn/optimizers.py; dL/db gets none):
 
-    sgd:       W <- W (1 - lr wd) - lr dL/dW           (one Gemm with C = W: alpha = -1)
+    sgd:       W <- W - lr dL/dW                       (one Gemm with C = W: alpha = -1)
+               W <- W - (lr dL/dW + lr wd W)           (with decay: C = lr wd W, then Sub)
     momentum:  v <- mu v + dL/dW + wd W                (one Gemm with C = mu v + wd W);  W <- W - lr v
     adam:      q = (1-b1)(dL/dW + wd W)                (one Gemm with C = (1-b1) wd W)
                m <- b1 m + q;  v <- b2 v + (1-b2)/(1-b1)^2 q^2
@@ -127,11 +128,11 @@ def _scalars(g: _Graph, opt: str, decay: bool, loss: str) -> "Dict[str, str]":
     k['shape'] = shape
     batch = g.op('Cast', [g.op('Gather', [shape, g.const(1, np.int64)], 'batch')], 'batch.f', to=FLOAT)
     k['loss_scale'] = g.op('Div', [g.const(-1.0 if loss == 'cross_entropy' else 0.5), batch], 'loss.scale')
-    one = g.const(1.0)
+    one = g.const(1.0) if opt != 'sgd' else ''
     if opt == 'sgd':
         k['seed'] = g.op('Div', [k['lr'], batch], 'seed.scale')
         if decay:
-            k['keep'] = g.op('Sub', [one, g.op('Mul', [k['lr'], k['weight_decay']], 'lr.wd')], 'keep')
+            k['lr.wd'] = g.op('Mul', [k['lr'], k['weight_decay']], 'lr.wd')
     elif opt == 'momentum':
         k['seed'] = g.op('Div', [one, batch], 'seed.scale')
     else:
@@ -169,11 +170,13 @@ def _activation_grad(g: _Graph, name: str, z: str, a: str, ga: str, l: int) -> s
     tag = 'gz%d' % l
     if name == 'linear':
         return ga
-    if name in ('relu', 'leaky_relu'):
-        mask = g.op('Greater', [z, g.const(0.0)], 'mask%d' % l)
-        other = g.const(0.0) if name == 'relu' else \
-            g.op('Mul', [ga, g.const(ACTIVATIONS['leaky_relu'].slope)], 'ga%d.leak' % l)
-        return g.op('Where', [mask, ga, other], tag)
+    if name in ('relu', 'leaky_relu'):  # Where is slow on onnxruntime's CPU/wasm kernels: a 0/1 mask
+        slope = g.op('Cast', [g.op('Greater', [z, g.const(0.0)], 'z%d>0' % l)], 'mask%d' % l, to=FLOAT)
+        if name == 'leaky_relu':  # 1 - s + s == 1 exactly in float32 for s = 0.01: slope is 1 or s
+            s = np.float32(ACTIVATIONS['leaky_relu'].slope)
+            slope = g.op('Add', [g.op('Mul', [slope, g.const(np.float32(1) - s)], 'mask%d.1-s' % l), g.const(s)],
+                         "leaky'%d" % l)
+        return g.op('Mul', [ga, slope], tag)
     if name == 'tanh':
         slope = g.op('Sub', [g.const(1.0), g.op('Mul', [a, a], 'a%d.sq' % l)], "tanh'%d" % l)
         return g.op('Mul', [ga, slope], tag)
@@ -196,8 +199,11 @@ def _update(g: _Graph, opt: str, decay: bool, k: "Dict[str, str]", adam: "Any", 
 
     if opt == 'sgd':
         if is_w:
-            c = g.op('Mul', [p, k['keep']], key + '.kept') if decay else p
-            g.op('Gemm', [a_in, gz, c], out=[dst[key]], transA=1, alpha=-1.0)
+            if decay:  # one rounding of W per step, as numpy's p -= lr * (g + wd p)
+                delta = grad(g.op('Mul', [p, k['lr.wd']], key + '.lr_wd'), 'delta.' + key)
+                g.op('Sub', [p, delta], out=[dst[key]])
+            else:
+                g.op('Gemm', [a_in, gz, p], out=[dst[key]], transA=1, alpha=-1.0)
         else:
             g.op('Sub', [p, grad(None, 'lr.g.' + key)], out=[dst[key]])
         return

@@ -20,7 +20,7 @@ Note the counter is ``step_count`` because ``step()`` is the method.
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -140,19 +140,33 @@ class Trainer:
         self._cursor += len(idx)
         return idx
 
+    def plan_batches(self, steps: int) -> "List[np.ndarray]":
+        """The index arrays (into X_train) of the next ``steps`` minibatches, advancing the epoch
+        order exactly as ``step`` does; for an engine that trains elsewhere (then ``record_steps``).
+        The last batch of an epoch may be shorter than ``batch_size``."""
+        return [self._next_batch() for _ in range(int(steps))]
+
+    def record_steps(self, losses: "Sequence[float]", corrects: "Sequence[float]",
+                     batch_sizes: "Sequence[int]") -> None:
+        """Count steps taken elsewhere: per step its mean minibatch loss (before the update), its
+        number of correct argmax predictions and its batch size -- the counters ``step`` keeps."""
+        for loss, correct, n in zip(losses, corrects, batch_sizes):
+            n = int(n)
+            self.step_count += 1
+            self.samples_seen += n
+            self._run_loss_sum += float(loss) * n
+            self._run_correct += int(round(float(correct)))
+            self._run_samples += n
+
     def step(self) -> float:
         """One optimiser step on the next minibatch; returns its mean loss."""
-        idx = self._next_batch()
+        idx = self.plan_batches(1)[0]
         X, y = self.X_train[idx], self.y_train[idx]
         with np.errstate(all="ignore"):  # a diverging run yields nan, not warnings
             loss = self.model.backward(X, y)
             self.optimizer.step(self.model.params(), self.model.grads())
             correct = int(np.count_nonzero(np.argmax(self.model.layers[-1].a, axis=1) == y))
-        self.step_count += 1
-        self.samples_seen += len(idx)
-        self._run_loss_sum += loss * len(idx)
-        self._run_correct += correct
-        self._run_samples += len(idx)
+        self.record_steps([loss], [correct], [len(idx)])
         return loss
 
     def train(self, steps: int = 1) -> float:

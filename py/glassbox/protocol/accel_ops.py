@@ -37,8 +37,9 @@ def graph_key(run: Run, steps: int) -> str:
     """Names one training graph: the same key always means the same graph."""
     trainer = run.trainer
     model = trainer.model
-    return '%s|%s|%s|%s|%d' % ('-'.join(map(str, model.layer_sizes)), model.activation, model.loss_name,
-                              trainer.optimizer.name, steps)
+    decay = 'decay' if trainer.optimizer.weight_decay else 'no-decay'
+    return '%s|%s|%s|%s|%s|%d' % ('-'.join(map(str, model.layer_sizes)), model.activation, model.loss_name,
+                                 trainer.optimizer.name, decay, steps)
 
 
 def _accel_graph(session: Session, run_id: str, request: dict) -> dict:
@@ -100,7 +101,7 @@ def _accel_adopt(session: Session, run_id: str, request: dict) -> dict:
         return session.chunk_answer(run)
     if not isinstance(state, dict):
         raise ValueError('accel_adopt: state must be an object of arrays')
-    outputs = {str(name): np.asarray(value, dtype=np.float32) for name, value in state.items()}
+    outputs = {str(name) + '.next': np.asarray(value, dtype=np.float32) for name, value in state.items()}
     outputs['loss'] = np.asarray(request.get('losses'), dtype=np.float32).ravel()
     outputs['correct'] = np.asarray(request.get('corrects'), dtype=np.float32).ravel()
     if len(outputs['loss']) != len(batches) or len(outputs['correct']) != len(batches):

@@ -22,6 +22,7 @@ from ..monitor import detectors
 from ..nn.trace import trace
 from .model_ops import MODEL_OPS
 from .runs import Session
+from .accel_ops import ACCEL_OPS
 from .swarm_ops import SWARM_OPS
 
 
@@ -153,6 +154,7 @@ OPS = {
                {}, 'Current alerts, divergence and the detectors\' rules.'),
     'health_history': (_health_history, {'since': 'only summaries after this step'}, 'The run\'s summaries.'),
     **SWARM_OPS,  # swarm controller and member host (swarm_ops.py)
+    **ACCEL_OPS,  # the onnxruntime engine's chunks (accel_ops.py)
     **MODEL_OPS,  # ONNX graph specs out and in (model_ops.py)
 }  # type: Dict[str, Tuple[Handler, Dict[str, str], str]]
 

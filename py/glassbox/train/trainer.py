@@ -146,6 +146,17 @@ class Trainer:
         The last batch of an epoch may be shorter than ``batch_size``."""
         return [self._next_batch() for _ in range(int(steps))]
 
+    def batch_position(self) -> "Dict[str, Any]":
+        """Where the minibatch sequence stands (epoch order, cursor, generator state): with
+        ``restore_batch_position``, planned batches can be handed back and drawn again."""
+        return {"order": self._order.copy(), "cursor": self._cursor,
+                "rng": copy.deepcopy(self._rng.bit_generator.state)}
+
+    def restore_batch_position(self, position: "Dict[str, Any]") -> None:
+        self._order = position["order"].copy()
+        self._cursor = int(position["cursor"])
+        self._rng.bit_generator.state = copy.deepcopy(position["rng"])
+
     def record_steps(self, losses: "Sequence[float]", corrects: "Sequence[float]",
                      batch_sizes: "Sequence[int]") -> None:
         """Count steps taken elsewhere: per step its mean minibatch loss (before the update), its

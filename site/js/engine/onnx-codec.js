@@ -206,7 +206,7 @@ function decodeAttribute(a, node) {
     case AT.FLOATS: return Array.from(a.floats);
     case AT.INTS: return a.ints.map(toNumber);
     case AT.STRINGS: return a.strings.map(text);
-    case AT.TENSOR: return decodeTensor(a.t, where + ': tensor').array;
+    case AT.TENSOR: return decodeTensor(a.t, `Node "${node}" attribute ${a.name}: tensor`).array;
     default: throw new OnnxFileError(`${where} is of type ${AT[a.type] || a.type}, which Glassbox does not read.`);
   }
 }
@@ -217,7 +217,7 @@ function decodeGraph(g) {
     const t = g.sparseInitializer[0].values || {};
     throw new OnnxFileError(`graph "${name}": sparse initializer "${t.name || '(unnamed)'}" is not supported; store it dense.`);
   }
-  const initializers = (g.initializer || []).map((t) => decodeTensor(t, 'initializer'));
+  const initializers = (g.initializer || []).map((t) => decodeTensor(t, 'Tensor'));
   const constants = new Set(initializers.map((i) => i.name));
   return {
     name,

@@ -23,6 +23,8 @@ export const API_MEMBERS = [
   ['pause', 'pause()', 'stop training after the current chunk; resolves with `state()`'],
   ['step', 'step()', 'train one step'],
   ['reset', 'reset()', 'rebuild the model with fresh weights (same settings)'],
+  ['exportModel', "exportModel('onnx', {run})", "the current network (or run `run`) as the bytes of an ONNX model file (a `Uint8Array`; input `input` [batch, inputs], output `logits`); the page's \"Download .onnx\" button saves the same bytes"],
+  ['loadModel', 'loadModel(source)', "replace the network by an ONNX model: its bytes (`Uint8Array`, `ArrayBuffer`), a `File`/`Blob`, or a URL on this site. The engine checks it is an MLP it can train on one of the datasets, then the settings, address bar and every view follow it (training paused); resolves with `state()`. A file it cannot use rejects with a message naming the problem (also shown on the page: store `modelFile`), and the current network stays"],
   ['restartEngine', 'restartEngine()', 'start a fresh worker after a crash and rebuild the current settings'],
   ['state', 'state()', '`{status, step, epoch, loss, accuracy, valLoss, valAccuracy, lr, layers, dataset, settings, runtime, backend, notes, error, timing}`; `layers` are the layer sizes, input first (index 0 is the input layer); `backend`: what trains (`{requested, name: numpy | wasm | webgpu, threads, note}`; choose with `configure({backend})`); `timing`: first step and start-up phases, ms since navigation'],
   ['snapshot', 'snapshot()', 'the latest snapshot (arrays are `{dtype, shape, data}` with typed-array `data`)'],
@@ -54,7 +56,7 @@ export const API_MEMBERS = [
   ['swarm', 'swarm.load(textOrUrl)', "show a recorded swarm stream (JSON lines): its text or a URL; an error names the bad line and what was shown stays"],
   ['swarm', 'swarm.connect(url)', "follow a live stream (Server-Sent Events, one record per message); status `'live'`"],
   ['swarm', 'swarm.configure({goals, size})', "change the goals' weights and the population size of the running swarm between two rounds (a larger one breeds members in, a smaller one culls the weakest), and of the next one"],
-  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
+  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, `modelFile` (the last `loadModel`: `{status, name, message}`), and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
   ['scheduler', 'scheduler', 'the one engine request queue: `request(op, args, {key, throttleMs, force})`, `busy(key)`, `onBusy(fn)`, `cancel(key)`'],
@@ -76,6 +78,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     settings: parsed.state, notes: parsed.notes, status: 'loading', progress: null,
     runtime: null, info: null, snapshot: null, error: null, startedAt: performance.now(),
     firstStepAt: null, training: {runs: ['main'], mainDiverged: false}, backend: null,
+    modelFile: {status: 'idle', name: null, message: null},
   });
   const listeners = Object.fromEntries(EVENTS.map((event) => [event, new Set()]));
   const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });
@@ -98,6 +101,22 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
   const inputs = () => inputsSource(glassbox);
   const afterReady = (fn) => async (...args) => { await glassbox.ready; return fn(...args); };
   const swarm = () => swarmSource(glassbox);
+  // ONNX files: the codec (and onnx-proto) load on first use, so the page starts without them.
+  const codec = () => import('../engine/onnx-codec.js');
+  async function loadModel(source) {
+    const name = typeof source === 'string' ? source : (source && source.name) || 'the model bytes';
+    store.set({modelFile: {status: 'loading', name, message: null}});
+    try {
+      const {readModelBytes, decodeModel} = await codec();
+      await training.loadSpec(decodeModel(await readModelBytes(source)));
+    } catch (error) {
+      store.set({modelFile: {status: 'error', name, message: String(error.message || error)}});
+      throw error;
+    }
+    store.set({modelFile: {status: 'loaded', name, message: null}});
+    await frames(2);
+    return glassbox.state();
+  }
   const frames = (n) => new Promise((done) => { const f = (k) => (k ? requestAnimationFrame(() => f(k - 1)) : done()); f(n); });
 
   const glassbox = {
@@ -108,6 +127,12 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     pause: () => training.pause(),
     step: () => training.step(),
     reset: () => training.reset(),
+    exportModel: afterReady(async (format = 'onnx', {run = 'main'} = {}) => {
+      if (format !== 'onnx') throw new Error(`unknown model format "${format}"; use 'onnx'`);
+      const [{encodeModel}, {spec}] = await Promise.all([codec(), scheduler.request('export_model', {run})]);
+      return encodeModel(spec);
+    }),
+    loadModel: afterReady(loadModel),
     restartEngine: () => { scheduler.clear(); return training.restartEngine(); },
     state: () => training.state(),
     snapshot: () => training.snapshot(),

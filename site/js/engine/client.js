@@ -1,6 +1,6 @@
 // The page's side of the worker protocol (written down in site/js/engine/worker.js).
 // Turns messages into promises; a crashed worker is reported and can be restarted.
-import {unpack} from './wire.js';
+import {hasArrays, pack, unpack} from './wire.js';
 import {SITE_ROOT, dataFiles, loadRuntime, loadTables} from './boot.js';
 
 export class EngineError extends Error {
@@ -68,11 +68,11 @@ export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = 
     return readyPromise;
   }
 
-  function send(message, onSnapshot) {
+  function send(message, onSnapshot, transfer = []) {
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, {resolve, reject, onSnapshot});
-      worker.postMessage({...message, id});
+      worker.postMessage({...message, id}, transfer);
     });
   }
 
@@ -80,7 +80,13 @@ export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = 
     start: spawn,
     get ready() { return readyPromise; },
     /** One engine call (ops: py/glassbox/protocol; tables.json 'ops' lists them). */
-    request(op, args = {}) { return send({type: 'request', op, ...args}); },
+    request(op, args = {}) {
+      // Arrays cannot cross as JSON: such a request travels packed, as one transferred buffer.
+      if (!hasArrays(args)) return send({type: 'request', op, ...args});
+      const {packages, ...rest} = args;
+      const blob = pack({op, ...rest});
+      return send({type: 'request', op, packages, blob}, undefined, [blob]);
+    },
     /** Train `runs` (default ['main']); onSnapshot(snapshot, answer) gets each snapshot and the
      *  engine's whole answer ({run, summary, alerts, ...}); resolves {step, stopped, runs}. */
     train({steps = null, chunk = 10, delayMs = 0, runs = ['main']} = {}, onSnapshot) {

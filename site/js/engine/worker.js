@@ -10,6 +10,10 @@
  *        engine zip, data/ and the Pyodide folder are resolved against it); dataFiles
  *        {dataset: packed file name} from dist/tables.json 'datasets' (the engine declares them)
  *   {type: 'request', id, op, packages?, ...args}   one engine call, answered by 'response'.
+ *   {type: 'request', id, op, packages?, blob}       the same call when its arguments hold arrays
+ *        (typed arrays or {dtype, shape, data}, e.g. 'load_model' {spec}): blob is an ArrayBuffer,
+ *        transferred, holding the whole request {op, ...args} in the glassbox.wire layout (packed by
+ *        site/js/engine/wire.js; the engine reads it with protocol.handle(request_json, blob)).
  *        op: any op of the engine's ops table (glassbox.protocol; dist/tables.json 'ops' lists
  *            them with one line each): 'runtime', 'configure' {config}, 'set_lr' {lr}, 'snapshot',
  *            'evaluate', the analyses' ops, and for runs side by side 'fork' {run, changes,
@@ -18,7 +22,8 @@
  *            'swarm_configure', 'swarm_stop'; member host: 'member_create', 'member_train',
  *            'member_state', 'member_load', 'member_breed', 'member_drop'; 'adopt'). Every op
  *            takes an optional `run` (default 'main'). An op carrying `config.dataset` (or
- *            `dataset`) gets that dataset's packed file registered before it runs.
+ *            `dataset`) gets that dataset's packed file registered before it runs; 'load_model'
+ *            gets every packed file (the engine picks the dataset from the model's input size).
  *        packages: Pyodide packages the op needs (e.g. ['scikit-learn']), loaded on first use
  *            with 'progress' messages (phase 'packages'), so start-up never waits for them.
  *   {type: 'train', id, steps, chunk, delayMs, runs?}   train `steps` steps (null = until paused)
@@ -54,7 +59,7 @@
 'use strict';
 
 let pyodide = null;
-let handlePy = null;          // glassbox.protocol.handle(request_json) -> packed uint8 array
+let handlePy = null;          // glassbox.protocol.handle(request_json, blob?) -> packed uint8 array
 let registerDataPy = null;    // glassbox.protocol.register_data(file_name, bytes)
 let runtime = null;
 const registeredData = new Set();
@@ -151,9 +156,10 @@ async function ensurePackages(names) {
   progress('packages', `Loaded ${missing.join(', ')}`, 1);
 }
 
-/** Call the engine; returns the packed response as a transferable ArrayBuffer. */
-function callEngine(request) {
-  const packed = handlePy(JSON.stringify(request));
+/** Call the engine; returns the packed response as a transferable ArrayBuffer. `blob`: the
+ *  request packed by the page (then `request` only steers this worker and is not sent). */
+function callEngine(request, blob) {
+  const packed = blob ? handlePy('', new Uint8Array(blob)) : handlePy(JSON.stringify(request));
   const view = packed.getBuffer();
   try {
     return view.data.slice().buffer;
@@ -241,15 +247,17 @@ function packJson(body) {
 }
 
 async function request(message) {
-  const {id, type, ...args} = message;
+  const {id, type, blob, packages, ...rest} = message;
   try {
+    // A packed request's header holds its op and settings (arrays appear as placeholders).
+    const args = blob ? peekHeader(blob) : rest;
     if (args.op === 'configure' && training) training.stop = 'replaced';
     // Any op that builds a trainer names its dataset: 'configure' {config}, the swarm's member
     // ops {config} and 'swarm_start' {dataset}; its packed file is registered first.
-    await ensureData((args.config && args.config.dataset) || args.dataset);
-    if (args.packages) await ensurePackages(args.packages);
-    delete args.packages;
-    const buffer = callEngine(args);
+    const datasets = args.op === 'load_model' ? Object.keys(dataFiles) : [(args.config && args.config.dataset) || args.dataset];
+    for (const dataset of datasets) await ensureData(dataset);
+    if (packages) await ensurePackages(packages);
+    const buffer = callEngine(args, blob);
     postMessage({type: 'response', id, buffer}, [buffer]);
   } catch (error) {
     const body = new TextEncoder().encode(JSON.stringify({ok: false, error: String(error.message || error), kind: 'WorkerError'}));

@@ -217,17 +217,24 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     },
   };
 
-  /** The main run becomes another run's exact state (a swarm member): engine op 'adopt' {state,
-   *  config, data_seed}; the settings (and the address bar) follow its config, with the swarm's
-   *  data seed as `seed` (as the engine does). Leaves training paused. */
-  api.adopt = async (state, config, dataSeed = 0) => {
+  /** The main run becomes a network made elsewhere: engine op `op` ('adopt' {state, config,
+   *  data_seed}: a swarm member; 'load_model' {spec}: an ONNX file) answers as 'configure' does
+   *  ({config, info, snapshot, ...}). The settings (and the address bar) follow `config(answer)`.
+   *  Leaves training paused; on failure the old model stays and training goes on as it was. */
+  async function replaceMain(op, args, config = (result) => result.config) {
     await api.ready;
+    const wasTraining = Boolean(run);
     await stopRun();
-    const result = await scheduler.request('adopt', {state, config, data_seed: dataSeed});
-    config = {...config, seed: dataSeed};
+    let result;
+    try {
+      result = await scheduler.request(op, args);
+    } catch (error) {
+      if (wasTraining) startRun(null);
+      throw error;
+    }
     const engineKeys = new Set(schema.SCHEMA.filter((row) => row.engine).map((row) => row.key));
-    const fromMember = Object.fromEntries(Object.entries(config || {}).filter(([key]) => engineKeys.has(key)));
-    const settings = {...store.get().settings, ...fromMember, ...('preset' in store.get().settings ? {preset: 'none'} : {})};
+    const fromRun = Object.fromEntries(Object.entries(config(result) || {}).filter(([key]) => engineKeys.has(key)));
+    const settings = {...store.get().settings, ...fromRun, ...('preset' in store.get().settings ? {preset: 'none'} : {})};
     store.set({settings, info: result.info, error: null});
     onHashChange(toHash(settings));
     configuredWith = JSON.stringify(engineConfig(settings));
@@ -235,8 +242,16 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     setRunIds(['main']);
     acceptSnapshot(result.snapshot, result);
     setStatus('paused');
+    return result;
+  }
+
+  /** A swarm member's exact state; its settings' seed is the swarm's data seed (as the engine does). */
+  api.adopt = async (state, config, dataSeed = 0) => {
+    await replaceMain('adopt', {state, config, data_seed: dataSeed}, () => ({...config, seed: dataSeed}));
     return api.state();
   };
+  /** An ONNX model decoded into a spec (engine op 'load_model'); resolves with the engine's answer. */
+  api.loadSpec = (spec) => replaceMain('load_model', {spec});
 
   async function boot(starting) {
     try {

@@ -1,0 +1,145 @@
+// Model files: save the network as .onnx, open an .onnx model (button, or a file dropped anywhere
+// on the page). Everything goes through window.glassbox (exportModel, loadModel); what the last load
+// did is the store's `modelFile` slice, shown here as text (file names and the engine's messages
+// may hold markup: never innerHTML).
+
+const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
+
+/** The file name a download gets: what it learnt, its layer sizes and step, e.g.
+ *  glassbox-digits-64-32-10-step120.onnx. */
+function fileName(state) {
+  const safe = (text) => String(text).replace(/[^A-Za-z0-9_-]+/g, '_');
+  return `glassbox-${safe(state.dataset)}-${state.layers.join('-')}-step${state.step}.onnx`;
+}
+
+function save(bytes, name) {
+  const url = URL.createObjectURL(new Blob([bytes], {type: 'application/octet-stream'}));
+  const link = el('a', {href: url, download: name});
+  link.style.display = 'none';
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 2000);  // revoking at once can cancel the download
+}
+
+/**
+ * @param app window.glassbox
+ * @param {{controls: HTMLElement, networkPanel?: {panel: HTMLElement}}} where  the controls column
+ *   (a "Model file" group goes under the "Model" settings) and the Network panel (an ONNX button
+ *   beside its SVG/PNG exports).
+ */
+export function installModelFile(app, {controls, networkPanel}) {
+  const fieldset = el('fieldset', {className: 'model-file'});
+  fieldset.append(el('legend', {textContent: 'Model file (ONNX)'}));
+  const buttons = el('div', {className: 'model-file-buttons'});
+  const download = el('button', {type: 'button', id: 'model-download', textContent: 'Download .onnx',
+    title: 'Save this network with its current weights as an ONNX model (runs in onnxruntime, opens in Netron)'});
+  const load = el('button', {type: 'button', id: 'model-load', textContent: 'Load ONNX…',
+    title: 'Replace this network by an .onnx model: a multi-layer perceptron whose input fits one of the datasets'});
+  const picker = el('input', {type: 'file', id: 'model-file-input', accept: '.onnx,application/octet-stream', hidden: true});
+  picker.setAttribute('aria-label', 'ONNX model file to load');
+  const hint = el('div', {className: 'hint', id: 'model-file-hint', textContent: 'Or drop an .onnx file anywhere on the page.'});
+  load.setAttribute('aria-describedby', hint.id);
+  const message = el('div', {className: 'model-file-message', id: 'model-file-message'});
+  message.setAttribute('role', 'status');
+  message.setAttribute('aria-live', 'polite');
+  buttons.append(download, load);
+  fieldset.append(buttons, picker, hint, message);
+  const modelGroup = controls.querySelector('#setting-hidden')?.closest('fieldset');
+  controls.insertBefore(fieldset, modelGroup ? modelGroup.nextSibling : null);
+
+  let note = null;         // a message of this panel's own (a finished download), until the next load
+  let loadedInfo = null;   // the store's `info` the last successful load produced
+
+  function show(state) {
+    const file = state.modelFile;
+    if (file.status === 'loading') { note = null; loadedInfo = null; }  // (also loads through the API)
+    if (file.status === 'loaded' && loadedInfo === null) loadedInfo = state.info;
+    let text = note || '';
+    let kind = 'info';
+    if (file.status === 'loading') text = `Loading ${file.name}…`;
+    else if (file.status === 'error') { text = `Could not load ${file.name}: ${file.message}`; kind = 'error'; }
+    else if (file.status === 'loaded' && state.info === loadedInfo && !note) {
+      text = `Loaded ${file.name}: layers ${state.info.layer_sizes.join(' → ')} on ${state.info.dataset}. ` +
+        'Training is paused; Play trains it further.';
+    }
+    message.textContent = text;
+    message.dataset.kind = kind;
+    message.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    const busy = state.status === 'loading' || state.status === 'error' || file.status === 'loading';
+    download.disabled = busy;
+    load.disabled = busy;
+  }
+
+  async function open(source) {
+    // The outcome (and any message naming the problem) arrives through the store's modelFile slice.
+    await app.loadModel(source).catch(() => {});
+  }
+
+  async function exportFile() {
+    download.disabled = true;
+    try {
+      const bytes = await app.exportModel('onnx');
+      const name = fileName(app.state());
+      save(bytes, name);
+      note = `Saved ${name} (${Math.max(1, Math.round(bytes.length / 1024))} kB).`;
+      app.store.set({modelFile: {status: 'idle', name: null, message: null}});
+    } catch (error) {
+      note = `Could not export the network: ${error.message || error}`;
+    }
+    show(app.store.get());
+  }
+
+  download.addEventListener('click', exportFile);
+  load.addEventListener('click', () => picker.click());
+  picker.addEventListener('change', () => {
+    const [file] = picker.files;
+    picker.value = '';  // choosing the same file again still loads it
+    if (file) open(file);
+  });
+
+  if (networkPanel) {
+    const actions = networkPanel.panel.querySelector('.panel-actions');
+    const onnx = el('button', {type: 'button', textContent: 'ONNX', title: 'Download this network as an ONNX model (.onnx)'});
+    onnx.dataset.export = 'network';
+    onnx.dataset.format = 'onnx';
+    onnx.addEventListener('click', exportFile);
+    actions.append(onnx);
+  }
+
+  // Drag and drop: a hint covers the page while a file is dragged over it.
+  const overlay = el('div', {className: 'drop-hint', hidden: true});
+  overlay.append(el('div', {textContent: 'Drop the .onnx file to load it into the network'}));
+  document.body.append(overlay);
+  let depth = 0;  // dragenter/dragleave fire for every child element crossed
+  const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes('Files');
+  document.addEventListener('dragenter', (event) => {
+    if (!carriesFiles(event)) return;
+    depth += 1;
+    overlay.hidden = false;
+  });
+  document.addEventListener('dragleave', (event) => {
+    if (!carriesFiles(event)) return;
+    depth = Math.max(0, depth - 1);
+    if (!depth) overlay.hidden = true;
+  });
+  document.addEventListener('dragover', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();  // allows the drop
+    event.dataTransfer.dropEffect = 'copy';
+  });
+  document.addEventListener('drop', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();  // the browser would otherwise open the file in place of the page
+    depth = 0;
+    overlay.hidden = true;
+    const [file] = event.dataTransfer.files;
+    if (file) open(file);
+  });
+
+  app.store.subscribe((state, changed) => {
+    if (changed.some((key) => ['modelFile', 'info', 'status'].includes(key))) show(state);
+  });
+  show(app.store.get());
+  return {download, load, picker, message, overlay};
+}

@@ -140,3 +140,10 @@ def test_engine_entry_takes_a_packed_request(tmp_path):
     assert unpack(entry.handle('ignored', memoryview(blob)))['error'].startswith("op 'runtime' takes no argument 'W'")
     assert unpack(entry.handle('{"op": "runtime"}'))['value']['python']
     assert unpack(entry.handle('', b'\x05\x00\x00\x00{"op"'))['ok'] is False  # a broken blob is answered, not raised
+
+
+def test_a_scalar_array_keeps_its_empty_shape():
+    """A 0-d array (an ONNX scalar tensor in a graph spec) must not come back as shape (1,)."""
+    back = unpack(pack({'scalar': np.array(2.5, np.float32), 'count': np.array(7, np.int64)}))
+    assert back['scalar'].shape == () and float(back['scalar']) == 2.5
+    assert back['count'].shape == () and int(back['count']) == 7

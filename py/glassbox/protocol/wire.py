@@ -37,7 +37,9 @@ def _wire_array(arr: np.ndarray) -> np.ndarray:
         out = arr.astype(np.float32)
     else:
         raise TypeError('cannot send an array of dtype %s to the page' % arr.dtype)
-    return np.ascontiguousarray(out).astype(out.dtype.newbyteorder('<'), copy=False)
+    # Not np.ascontiguousarray: it turns a 0-d array (a scalar tensor) into shape (1,).
+    out = out if out.flags.c_contiguous else out.copy(order='C')
+    return out.astype(out.dtype.newbyteorder('<'), copy=False)
 
 
 def pack(obj) -> np.ndarray:

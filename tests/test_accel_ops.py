@@ -22,6 +22,8 @@ def configured(config):
 def onnxruntime_chunk(session, steps, per_call, sessions, run='main'):
     """What site/js/engine/accel.js does, in CPython: plan, run the graph call by call, adopt."""
     plan = ask(session, {'op': 'accel_plan', 'run': run, 'steps': steps, 'steps_per_call': per_call})
+    data = ask(session, {'op': 'accel_data', 'run': run})
+    assert data['key'] == plan['data']
     state = dict(plan['feeds'])
     losses, corrects, w_before = [], [], None
     for i, call in enumerate(plan['calls']):
@@ -32,7 +34,10 @@ def onnxruntime_chunk(session, steps, per_call, sessions, run='main'):
         graph = sessions[key]
         if i == len(plan['calls']) - 1:
             w_before = [state[name].copy() for name in state if name.startswith('W') and '.' not in name]
-        feeds = {v.name: state[v.name] if v.name in state else call[v.name] for v in graph.get_inputs()}
+        rows = call['rows'].reshape(call['steps'], call['batch'])
+        x = data['X'][rows]
+        y = np.eye(data['n_classes'], dtype=np.float32)[data['y'][rows]]
+        feeds = dict({v.name: state[v.name] for v in graph.get_inputs() if v.name in state}, x=x, y=y)
         out = dict(zip([o.name for o in graph.get_outputs()], graph.run(None, feeds)))
         for name in list(state):
             if name + '.next' in out:
@@ -113,3 +118,14 @@ def test_graph_keys_change_with_everything_that_changes_the_graph():
         other = configured(change)
         assert ask(other, {'op': 'accel_graph', 'steps': 3})['key'] != key, change
     assert ask(session, {'op': 'accel_graph', 'steps': 1})['key'] != key
+
+
+def test_the_data_key_changes_with_the_data_and_only_then():
+    session = configured({'dataset': 'digits'})
+    key = ask(session, {'op': 'accel_data'})['key']
+    ask(session, {'op': 'train', 'steps': 3})
+    ask(session, {'op': 'configure', 'config': {'dataset': 'digits', 'hidden': [8]}})
+    assert ask(session, {'op': 'accel_data'})['key'] == key
+    ask(session, {'op': 'configure', 'config': {'dataset': 'xor'}})
+    other = ask(session, {'op': 'accel_data'})
+    assert other['key'] != key and other['X'].shape[1] == 2

@@ -8,12 +8,16 @@ after which the snapshot, health and every analysis are computed by numpy as aft
 chunk. Forks, roll-backs, learning-rate changes and loaded models therefore need nothing special.
 
     accel_graph {run, steps}          -> {key, spec}: the graph running ``steps`` steps per call
+    accel_data  {run}                 -> {key, X (N, n_0) float32, y (N,) int32, n_classes}: the
+                                         run's training set, fetched once per data ``key``
     accel_plan  {run, steps, steps_per_call}
-                                      -> {graphs: {steps: key}, feeds: {name: array},
-                                          calls: [{steps, x (k, B, n_0), y (k, B, n_L) one-hot}]}
-        The minibatches are drawn exactly as ``Trainer.step`` draws them. Calls group equal-sized
-        batches ``steps_per_call`` at a time; the last step is always a call of its own, so the
-        caller can send the weights it started from (``w_before``) for the health monitor.
+                                      -> {data: key, graphs: {steps: key}, feeds: {name: array},
+                                          calls: [{steps: k, batch: B, rows: int32 (k * B,)}]}
+        The minibatches (rows of X) are drawn exactly as ``Trainer.step`` draws them; the caller
+        gathers x (k, B, n_0) and one-hot y (k, B, n_L) from the data it holds, so only row
+        numbers cross per chunk. Calls group equal-sized batches ``steps_per_call`` at a time;
+        the last step is always a call of its own, so the caller can send the weights it started
+        from (``w_before``) for the health monitor.
     accel_adopt {run, state, losses, corrects, w_before}
                                       -> the 'train' answer (step, snapshot, health)
         state: {name: array} the graph's outputs without '.next' (weights and buffers);
@@ -27,7 +31,7 @@ from typing import Any, Dict, List
 import numpy as np
 
 from ..checks import integer
-from ..interop.training_graph import adopt_training_outputs, one_hot_batches, training_feeds, training_spec
+from ..interop.training_graph import adopt_training_outputs, training_feeds, training_spec
 from .runs import MAX_STEPS_PER_CALL, Run, Session
 
 MAX_STEPS_PER_GRAPH_CALL = 100
@@ -40,6 +44,20 @@ def graph_key(run: Run, steps: int) -> str:
     decay = 'decay' if trainer.optimizer.weight_decay else 'no-decay'
     return '%s|%s|%s|%s|%s|%d' % ('-'.join(map(str, model.layer_sizes)), model.activation, model.loss_name,
                                  trainer.optimizer.name, decay, steps)
+
+
+def data_key(run: Run) -> str:
+    """Names the run's training set; a new data set (or a new array) gives a new key."""
+    trainer = run.trainer
+    X, y = trainer.X_train, trainer.y_train
+    return '%s|%s|%d|%r|%d' % (trainer.data.get('name'), 'x'.join(map(str, X.shape)), id(X),
+                               float(X[:64].sum()), int(y[:512].sum()))
+
+
+def _accel_data(session: Session, run_id: str, request: dict) -> dict:
+    trainer = session.run(run_id).trainer
+    return {'key': data_key(session.run(run_id)), 'X': trainer.X_train, 'y': trainer.y_train.astype(np.int32),
+            'n_classes': int(trainer.model.layer_sizes[-1])}
 
 
 def _accel_graph(session: Session, run_id: str, request: dict) -> dict:
@@ -76,10 +94,10 @@ def _accel_plan(session: Session, run_id: str, request: dict) -> dict:
     run.accel_pending = {'batches': batches, 'position': position}
     calls = []
     for positions in group_calls([len(b) for b in batches], per_call):
-        x, y = one_hot_batches(trainer, [batches[i] for i in positions])
-        calls.append({'steps': len(positions), 'x': x, 'y': y})
+        rows = np.concatenate([batches[i] for i in positions]).astype(np.int32)
+        calls.append({'steps': len(positions), 'batch': len(batches[positions[0]]), 'rows': rows})
     graphs = {str(k): graph_key(run, k) for k in sorted({c['steps'] for c in calls})}
-    return {'graphs': graphs, 'feeds': training_feeds(trainer), 'calls': calls}
+    return {'data': data_key(run), 'graphs': graphs, 'feeds': training_feeds(trainer), 'calls': calls}
 
 
 def _accel_adopt(session: Session, run_id: str, request: dict) -> dict:
@@ -117,6 +135,7 @@ def _accel_adopt(session: Session, run_id: str, request: dict) -> dict:
 
 # name -> (handler, {argument: meaning}, summary), as in ops.py
 ACCEL_OPS = {
+    'accel_data': (_accel_data, {}, "A run's training set for the onnxruntime engine (fetched once per data key)."),
     'accel_graph': (_accel_graph, {'steps': 'steps per call (1..100)'},
                     'The training-step ONNX graph (a spec) of a run, for the onnxruntime engine.'),
     'accel_plan': (_accel_plan, {'steps': 'steps in this chunk', 'steps_per_call': 'steps per graph call'},

@@ -59,8 +59,10 @@ export async function openBackend(requested, siteRoot, callEngine) {
     const file = name === 'webgpu' ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs';
     const ort = await import(new URL('vendor/ort/' + file, siteRoot).href);
     ort.env.wasm.wasmPaths = new URL('vendor/ort/', siteRoot).href;
-    // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers).
-    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+    // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers); one
+    // core is left to the page, which draws while the worker trains.
+    const cores = navigator.hardwareConcurrency || 1;
+    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, cores - 1)) : 1;
     if (!self.crossOriginIsolated) notes.push('one thread: the page is not cross-origin isolated (no COOP/COEP headers)');
     ort.env.wasm.numThreads = threads;
     return {requested, name, threads, note: notes.join('; '), trainChunk: makeTrainer(ort, name, callEngine)};
@@ -72,6 +74,7 @@ export async function openBackend(requested, siteRoot, callEngine) {
 
 function makeTrainer(ort, provider, callEngine) {
   const sessions = new Map();   // graph key -> Promise<InferenceSession>
+  let data = null;              // {key, X, y, nIn, nClasses}: the training set, once per data key
   const call = (request, arrays) => {
     const answer = unpack(callEngine(request, arrays));
     if (!answer.ok) throw new Error(answer.error);
@@ -87,9 +90,31 @@ function makeTrainer(ort, provider, callEngine) {
     return sessions.get(key);
   }
 
+  function ensureData(run, key) {
+    if (data && data.key === key) return data;
+    const answer = call({op: 'accel_data', run});
+    // Own copies: the answer's arrays are views on one transferred buffer.
+    data = {key: answer.key, X: answer.X.data.slice(), y: answer.y.data.slice(), nIn: answer.X.shape[1],
+      nClasses: answer.n_classes};
+    return data;
+  }
+
+  /** x (k, B, n_0) and one-hot y (k, B, classes) of the rows a call trains on. */
+  function gather({steps: k, batch, rows}) {
+    const {X, y, nIn, nClasses} = data;
+    const x = new Float32Array(rows.data.length * nIn);
+    const oneHot = new Float32Array(rows.data.length * nClasses);
+    rows.data.forEach((row, i) => {
+      x.set(X.subarray(row * nIn, (row + 1) * nIn), i * nIn);
+      oneHot[i * nClasses + y[row]] = 1;
+    });
+    return {x: new ort.Tensor('float32', x, [k, batch, nIn]), y: new ort.Tensor('float32', oneHot, [k, batch, nClasses])};
+  }
+
   /** Train `steps` steps of `run`; resolves to the engine's packed 'train' answer. */
   return async function trainChunk(run, steps) {
     const plan = call({op: 'accel_plan', run, steps, steps_per_call: STEPS_PER_CALL});
+    ensureData(run, plan.data);
     const state = {};
     for (const [name, array] of Object.entries(plan.feeds)) state[name] = tensorOf(ort, array);
     const cycled = Object.keys(state).filter((name) => name !== 'hyper' && name !== 't0');
@@ -98,12 +123,12 @@ function makeTrainer(ort, provider, callEngine) {
     let wBefore = null;
     try {
       for (let c = 0; c < plan.calls.length; c++) {
-        const {steps: k, x, y} = plan.calls[c];
+        const k = plan.calls[c].steps;
         const model = await session(run, k, plan.graphs[String(k)]);
         if (c === plan.calls.length - 1) {
           wBefore = cycled.filter((name) => /^W\d+$/.test(name)).map((name) => state[name].data.slice());
         }
-        const out = await model.run({...state, x: tensorOf(ort, x), y: tensorOf(ort, y)});
+        const out = await model.run({...state, ...gather(plan.calls[c])});
         for (const name of cycled) state[name] = out[name + '.next'];
         if (state.t0) state.t0 = new ort.Tensor('float32', Float32Array.of(state.t0.data[0] + k), []);
         losses.push(...out.loss.data);

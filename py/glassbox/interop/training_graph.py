@@ -61,7 +61,7 @@ HYPER = {'sgd': ('lr', 'weight_decay'), 'momentum': ('lr', 'weight_decay', 'mome
 BUFFERS = {'sgd': (), 'momentum': ('v',), 'adam': ('m', 'v')}
 HIDDEN_ACTIVATIONS = ('relu', 'leaky_relu', 'tanh', 'sigmoid', 'linear')
 LOSSES = ('cross_entropy', 'mse')
-FLOAT, INT64 = 1, 7  # ONNX TensorProto element types (Cast's 'to')
+FLOAT = 1  # ONNX TensorProto element type float32 (Cast's 'to')
 
 
 class _Graph:

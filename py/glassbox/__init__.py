@@ -9,6 +9,7 @@ import one way: nn <- data / train <- monitor / analyses <- protocol (ARCHITECTU
     trainer.train(steps=500); trainer.evaluate(); trainer.snapshot()
     glassbox.trace(model, X, y)          # every layer's pre-activations, activations, gradients
     glassbox.run_swarm(glassbox.Population(size=8, space='digits', rounds=10))   # a swarm, in-process
+    glassbox.to_onnx(model, 'model.onnx'); glassbox.from_onnx('model.onnx')    # ONNX out and in (CPython + onnx)
 
 The snapshot schema is written down once, in ``glassbox.train.snapshot``; the ops the worker
 answers are listed once, in ``glassbox.protocol.ops``.
@@ -16,6 +17,7 @@ answers are listed once, in ``glassbox.protocol.ops``.
 from __future__ import annotations
 
 from .data import DATASETS, TOY_SETS, load_dataset, load_idx, read_idx
+from .interop import from_onnx, to_onnx
 from .monitor import PRESETS, RunHealth, detect, summarize
 from .nn import (ACTIVATIONS, INITIALIZERS, LOSSES, MLP, OPTIMIZERS, Dense, get_activation, make_optimizer,
                  matmul, set_matmul_backend, trace)
@@ -28,7 +30,7 @@ __version__ = '0.2.0'
 
 __all__ = ['ACTIVATIONS', 'CONFIG_FIELDS', 'DATASETS', 'DEFAULT_CONFIG', 'Dense', 'INITIALIZERS', 'LOSSES', 'MLP',
            'LocalExecutor', 'MemberHost', 'OPS', 'OPTIMIZERS', 'PRESETS', 'Population', 'RunHealth', 'SPACES',
-           'Session', 'TOY_SETS', 'Trainer', 'build_trainer', 'detect',
+           'Session', 'TOY_SETS', 'Trainer', 'build_trainer', 'detect', 'from_onnx',
            'get_activation', 'handle_request', 'load_checkpoint', 'load_dataset', 'load_idx', 'make_optimizer',
            'make_snapshot', 'matmul', 'read_idx', 'run_swarm', 'save_checkpoint', 'set_matmul_backend', 'shared_tables',
-           'summarize', 'trace', 'validate_config']
+           'summarize', 'to_onnx', 'trace', 'validate_config']

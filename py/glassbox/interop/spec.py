@@ -33,6 +33,10 @@ array's own dtype.
 
 The public ONNX model of a Glassbox MLP (``export.py``): input 'input' float32 ['batch', n_0],
 output 'logits' float32 ['batch', n_L].
+
+Helpers: ``initializer_array`` reads an initializer's array in its declared dtype from any of
+those forms (or nested lists, as JSON brings them); ``OnnxFileError`` is the one error for an
+ONNX file or spec Glassbox cannot read (codec.py, load.py), pure Python so Pyodide raises it too.
 """
 from __future__ import annotations
 
@@ -68,3 +72,32 @@ def make_spec(name: str, inputs, outputs, nodes, initializers=(), metadata=None,
         inits.append({'name': str(item_name), 'dtype': dtype, 'array': array})
     return {'name': name, 'opset': int(opset), 'doc': doc, 'inputs': list(inputs), 'outputs': list(outputs),
             'initializers': inits, 'nodes': list(nodes), 'metadata': dict(metadata or {})}
+
+
+class OnnxFileError(ValueError):
+    """An ONNX file or spec Glassbox cannot read, with a message naming what is wrong (the op and
+    node, the tensor or the dimension). Pure Python, so the browser's engine raises it too."""
+
+
+NUMPY_DTYPES = {'float32': np.float32, 'int64': np.int64, 'int32': np.int32, 'bool': np.bool_}
+
+
+def initializer_array(item: "Dict[str, Any]") -> "np.ndarray":
+    """An initializer's array as numpy in its declared ONNX ``dtype``, whichever form it came in:
+    a numpy array, nested lists (JSON), or JavaScript's {dtype, shape, data} (data flat: a list,
+    or a typed array that JSON wrote as {"0": v0, "1": v1, ...}). OnnxFileError names the tensor."""
+    name, dtype = item.get('name'), item.get('dtype', 'float32')
+    if dtype not in NUMPY_DTYPES:
+        raise OnnxFileError("tensor '%s' has dtype %r: a spec holds %s" % (name, dtype, ', '.join(DTYPES)))
+    array = item.get('array')
+    if array is None:
+        raise OnnxFileError("tensor '%s' has no data (stored as external data?)" % (name,))
+    try:
+        if isinstance(array, dict):
+            data = array.get('data')
+            if isinstance(data, dict):
+                data = [data[k] for k in sorted(data, key=int)]
+            return np.asarray(data, dtype=NUMPY_DTYPES[dtype]).reshape([int(d) for d in array.get('shape', [-1])])
+        return np.asarray(array, dtype=NUMPY_DTYPES[dtype])
+    except (TypeError, ValueError) as exc:
+        raise OnnxFileError("tensor '%s': its data is not a %s array (%s)" % (name, dtype, exc))

@@ -20,6 +20,7 @@ from ..analyses import module_report, morph, perturb, plane, pour, projection
 from ..analyses.inputs import classify, public, resolve_input
 from ..monitor import detectors
 from ..nn.trace import trace
+from .model_ops import MODEL_OPS
 from .runs import Session
 from .swarm_ops import SWARM_OPS
 
@@ -152,6 +153,7 @@ OPS = {
                {}, 'Current alerts, divergence and the detectors\' rules.'),
     'health_history': (_health_history, {'since': 'only summaries after this step'}, 'The run\'s summaries.'),
     **SWARM_OPS,  # swarm controller and member host (swarm_ops.py)
+    **MODEL_OPS,  # ONNX graph specs out and in (model_ops.py)
 }  # type: Dict[str, Tuple[Handler, Dict[str, str], str]]
 
 COMMON_ARGS = ('op', 'run')

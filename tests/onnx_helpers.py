@@ -1,7 +1,5 @@
-"""Test helpers: a minimal spec -> onnx ModelProto encoder and onnxruntime sessions (CPython only).
+"""Test helpers: onnxruntime sessions of specs (CPython only), encoded by the engine's codec.
 
-The engine's own codec (interop/codec.py, branch onnx-export) replaces ``spec_to_model`` once merged;
-this one covers what the training graph uses: float/int attributes and lists, subgraphs (Loop).
 ``python3 tests/onnx_helpers.py`` prints the training graph's throughput against the numpy Trainer.
 """
 from __future__ import annotations
@@ -11,51 +9,23 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
-ELEMENT = {'float32': TensorProto.FLOAT, 'int64': TensorProto.INT64, 'int32': TensorProto.INT32,
-           'bool': TensorProto.BOOL}
-NUMPY = {'float32': np.float32, 'int64': np.int64, 'int32': np.int32, 'bool': np.bool_}
-
-
-def _value_info(v):
-    return helper.make_tensor_value_info(v['name'], ELEMENT[v['dtype']], v['shape'])
-
-
-def _attr(value):
-    return spec_to_graph(value) if isinstance(value, dict) else value
-
-
-def spec_to_graph(spec) -> onnx.GraphProto:
-    nodes = [helper.make_node(n['op'], n['inputs'], n['outputs'], name=n.get('name') or n['outputs'][0],
-                              domain=n.get('domain', ''), **{k: _attr(v) for k, v in n['attrs'].items()})
-             for n in spec['nodes']]
-    inits = [numpy_helper.from_array(np.asarray(i['array'], dtype=NUMPY[i['dtype']]), i['name'])
-             for i in spec['initializers']]
-    return helper.make_graph(nodes, spec['name'], [_value_info(v) for v in spec['inputs']],
-                             [_value_info(v) for v in spec['outputs']], inits, doc_string=spec.get('doc', ''))
-
-
-def spec_to_model(spec) -> onnx.ModelProto:
-    model = helper.make_model(spec_to_graph(spec), opset_imports=[helper.make_opsetid('', spec['opset'])],
-                              producer_name='glassbox-tests')
-    model.ir_version = 8
-    helper.set_model_props(model, spec.get('metadata', {}))
-    return model
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'py'))
+from glassbox.interop.codec import spec_to_bytes  # noqa: E402
 
 
 def session(spec, threads: int = 1, check: bool = True):
     """A CPU onnxruntime InferenceSession of ``spec`` (checked by onnx.checker first)."""
+    import onnx
     import onnxruntime as ort
-    model = spec_to_model(spec)
+    data = spec_to_bytes(spec)
     if check:
-        onnx.checker.check_model(model, full_check=True)
+        onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), options, providers=['CPUExecutionProvider'])
+    return ort.InferenceSession(data, options, providers=['CPUExecutionProvider'])
 
 
 def count_nodes(spec) -> int:
@@ -67,7 +37,6 @@ def benchmark(sizes=(784, 128, 64, 10), batch=64, optimizer='sgd', rounds=15, st
     """Samples/s of the numpy Trainer and of the graph with steps=1 and steps=20, onnxruntime on one
     thread: the engines take turns, ``steps_per_round`` steps each, and each reports its best round
     (the machine may be shared). Weights and buffers evolve as in training."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'py'))
     from glassbox.nn.model import MLP
     from glassbox.train.trainer import Trainer
     from glassbox.interop import training_graph as tg

@@ -133,6 +133,21 @@ def test_adopted_outputs_leave_the_trainer_as_a_numpy_run_would(digits, optimize
     np.testing.assert_allclose(graph_run.train(5), numpy_run.train(5), rtol=LOSS_RTOL)
 
 
+def test_adopt_takes_outputs_by_name_as_flat_arrays(digits):
+    """As onnxruntime-web hands them to Python: name -> flat Float32Array."""
+    numpy_run, graph_run = make_trainer(digits, optimizer='momentum'), make_trainer(digits, optimizer='momentum')
+    sess = session(tg.training_spec(graph_run.model, graph_run.optimizer))
+    expected = numpy_run.step()
+    batches = graph_run.plan_batches(1)
+    x, y = tg.one_hot_batches(graph_run, batches)
+    feeds = tg.training_feeds(graph_run)
+    feeds.update(x=x, y=y)
+    out = {o.name: v.ravel() for o, v in zip(sess.get_outputs(), sess.run(None, feeds))}
+    tg.adopt_training_outputs(graph_run, out, batches)
+    assert graph_run.consume_train_metrics()['loss'] == pytest.approx(expected, rel=LOSS_RTOL)
+    assert max_param_diff(numpy_run, graph_run) < PARAM_ATOL and graph_run.optimizer.t == 1
+
+
 def torch_step(trainer, x, y, lr):
     """Parameters and buffers after one step computed by torch autograd + torch.optim in float64,
     from the trainer's current state (its optimiser's t and buffers)."""

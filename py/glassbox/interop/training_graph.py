@@ -37,7 +37,7 @@ Graph inputs (names stable; the JavaScript engine uses them), in this order:
                             1 - beta1, 1 - beta2, eps): 1 - beta computed in float64 (float32
                             cannot give 1 - 0.999 from 0.999: 1.3e-5 off), 0 < 1 - beta <= 1.
                             Changing any needs no new graph (but see ``decay``)
-    't0'                    float32 []  (adam only) the optimiser's t before this call
+    't0'                    float32 []  (adam only) the optimiser's t before this call (exact to 2^24)
 
 Outputs: 'W0.next', 'b0.next', ... for every parameter and buffer (input order), then 'loss'
 float32 [S] (each step's mean minibatch loss BEFORE its update) and 'correct' float32 [S].
@@ -396,10 +396,11 @@ def adopt_training_outputs(trainer: "Any", outputs: "Any", batches: "Sequence[np
     if not opt.state:  # as Optimizer.step creates it on its first step
         opt.state = [{key: {b: np.zeros_like(p) for b in opt.buffer_names} for key, p in layer.items()}
                      for layer in params]
-    for l, layer in enumerate(params):
+    for l, layer in enumerate(params):  # flat arrays (from JavaScript) take their parameter's shape
         for key in ('W', 'b'):
-            layer[key][...] = outputs['%s%d.next' % (key, l)]
+            shape = layer[key].shape
+            layer[key][...] = np.asarray(outputs['%s%d.next' % (key, l)]).reshape(shape)
             for buf in BUFFERS[name]:
-                opt.state[l][key][buf][...] = outputs['%s%d.%s.next' % (key, l, buf)]
+                opt.state[l][key][buf][...] = np.asarray(outputs['%s%d.%s.next' % (key, l, buf)]).reshape(shape)
     opt.t += len(batches)
     trainer.record_steps([float(v) for v in losses], corrects, [len(b) for b in batches])

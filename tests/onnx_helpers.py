@@ -1,7 +1,5 @@
-"""Test helpers: a minimal spec -> onnx ModelProto encoder and onnxruntime sessions (CPython only).
+"""Test helpers: onnxruntime sessions of specs (CPython only), encoded by the engine's codec.
 
-The engine's own codec (interop/codec.py, branch onnx-export) replaces ``spec_to_model`` once merged;
-this one covers what the training graph uses: float/int attributes and lists, subgraphs (Loop).
 ``python3 tests/onnx_helpers.py`` prints the training graph's throughput against the numpy Trainer.
 """
 from __future__ import annotations
@@ -11,51 +9,23 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
-ELEMENT = {'float32': TensorProto.FLOAT, 'int64': TensorProto.INT64, 'int32': TensorProto.INT32,
-           'bool': TensorProto.BOOL}
-NUMPY = {'float32': np.float32, 'int64': np.int64, 'int32': np.int32, 'bool': np.bool_}
-
-
-def _value_info(v):
-    return helper.make_tensor_value_info(v['name'], ELEMENT[v['dtype']], v['shape'])
-
-
-def _attr(value):
-    return spec_to_graph(value) if isinstance(value, dict) else value
-
-
-def spec_to_graph(spec) -> onnx.GraphProto:
-    nodes = [helper.make_node(n['op'], n['inputs'], n['outputs'], name=n.get('name') or n['outputs'][0],
-                              domain=n.get('domain', ''), **{k: _attr(v) for k, v in n['attrs'].items()})
-             for n in spec['nodes']]
-    inits = [numpy_helper.from_array(np.asarray(i['array'], dtype=NUMPY[i['dtype']]), i['name'])
-             for i in spec['initializers']]
-    return helper.make_graph(nodes, spec['name'], [_value_info(v) for v in spec['inputs']],
-                             [_value_info(v) for v in spec['outputs']], inits, doc_string=spec.get('doc', ''))
-
-
-def spec_to_model(spec) -> onnx.ModelProto:
-    model = helper.make_model(spec_to_graph(spec), opset_imports=[helper.make_opsetid('', spec['opset'])],
-                              producer_name='glassbox-tests')
-    model.ir_version = 8
-    helper.set_model_props(model, spec.get('metadata', {}))
-    return model
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'py'))
+from glassbox.interop.codec import spec_to_bytes  # noqa: E402
 
 
 def session(spec, threads: int = 1, check: bool = True):
     """A CPU onnxruntime InferenceSession of ``spec`` (checked by onnx.checker first)."""
+    import onnx
     import onnxruntime as ort
-    model = spec_to_model(spec)
+    data = spec_to_bytes(spec)
     if check:
-        onnx.checker.check_model(model, full_check=True)
+        onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), options, providers=['CPUExecutionProvider'])
+    return ort.InferenceSession(data, options, providers=['CPUExecutionProvider'])
 
 
 def count_nodes(spec) -> int:
@@ -63,9 +33,10 @@ def count_nodes(spec) -> int:
     return sum(1 + sum(count_nodes(v) for v in n['attrs'].values() if isinstance(v, dict)) for n in spec['nodes'])
 
 
-def benchmark(sizes=(784, 128, 64, 10), batch=64, optimizer='sgd', seconds=2.0):
-    """Samples/s of the numpy Trainer and of the graph with steps=1 and steps=20 (one thread)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'py'))
+def benchmark(sizes=(784, 128, 64, 10), batch=64, optimizer='sgd', rounds=15, steps_per_round=40):
+    """Samples/s of the numpy Trainer and of the graph with steps=1 and steps=20, onnxruntime on one
+    thread: the engines take turns, ``steps_per_round`` steps each, and each reports its best round
+    (the machine may be shared). Weights and buffers evolve as in training."""
     from glassbox.nn.model import MLP
     from glassbox.train.trainer import Trainer
     from glassbox.interop import training_graph as tg
@@ -77,32 +48,32 @@ def benchmark(sizes=(784, 128, 64, 10), batch=64, optimizer='sgd', seconds=2.0):
     def trainer():
         return Trainer(MLP(list(sizes), seed=0), data, optimizer=optimizer, lr=0.01, batch_size=batch, seed=0)
 
-    def rate(fn, per_call):
-        fn()
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            fn()
-            n += 1
-        return n * per_call * batch / (time.perf_counter() - start)
-
-    results = {'numpy': rate(trainer().step, 1)}
+    runs = {'numpy Trainer.step': trainer().step}
     for steps in (1, 20):
         t = trainer()
         spec = tg.training_spec(t.model, t.optimizer, steps=steps)
         sess = session(spec, threads=1)
         feeds = tg.training_feeds(t)
+        names = [o.name[:-len('.next')] for o in sess.get_outputs()][:-2]
         x, y = tg.one_hot_batches(t, t.plan_batches(steps))
         feeds.update(x=x, y=y)
-        names = [o.name for o in sess.get_outputs()]
 
-        def call():
-            out = sess.run(None, feeds)
-            feeds.update(zip([n[:-len('.next')] for n in names[:-2]], out[:-2]))
-        results['onnx steps=%d (%d nodes)' % (steps, count_nodes(spec))] = rate(call, steps)
-    return results
+        def call(sess=sess, feeds=feeds, names=names):
+            feeds.update(zip(names, sess.run(None, feeds)[:-2]))
+        runs['onnx steps=%d (%d nodes)' % (steps, count_nodes(spec))] = (call, steps)
+    best = {}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            fn, per_call = run if isinstance(run, tuple) else (run, 1)
+            start = time.perf_counter()
+            for _ in range(max(1, steps_per_round // per_call)):
+                fn()
+            per_step = (time.perf_counter() - start) / (max(1, steps_per_round // per_call) * per_call)
+            best[name] = min(best.get(name, float('inf')), per_step)
+    return {name: batch / per_step for name, per_step in best.items()}
 
 
 if __name__ == '__main__':
     for opt in sys.argv[1:] or ['sgd', 'adam']:
         for name, value in benchmark(optimizer=opt).items():
-            print('%-8s %-28s %10.0f samples/s' % (opt, name, value))
+            print('%-8s %-28s %8.0f samples/s  %6.0f us/step' % (opt, name, value, 64e6 / value))

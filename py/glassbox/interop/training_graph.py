@@ -33,9 +33,11 @@ Graph inputs (names stable; the JavaScript engine uses them), in this order:
     'x'                     float32 [S, 'batch', n_0]  S minibatches of equal size
     'y'                     float32 [S, 'batch', K]    their one-hot labels
     'hyper'                 float32 [k]: HYPER[optimizer] = sgd (lr, weight_decay);
-                            momentum (lr, weight_decay, momentum); adam (lr, weight_decay, beta1,
-                            beta2, eps) -- changing any needs no new graph (but see ``decay``)
-    't0'                    float32 []  (adam only) the optimiser's t before this call
+                            momentum (lr, weight_decay, momentum); adam (lr, weight_decay,
+                            1 - beta1, 1 - beta2, eps): 1 - beta computed in float64 (float32
+                            cannot give 1 - 0.999 from 0.999: 1.3e-5 off), 0 < 1 - beta <= 1.
+                            Changing any needs no new graph (but see ``decay``)
+    't0'                    float32 []  (adam only) the optimiser's t before this call (exact to 2^24)
 
 Outputs: 'W0.next', 'b0.next', ... for every parameter and buffer (input order), then 'loss'
 float32 [S] (each step's mean minibatch loss BEFORE its update) and 'correct' float32 [S].
@@ -55,11 +57,11 @@ from ..nn.activations import ACTIVATIONS
 from .spec import make_spec, node, value_info
 
 HYPER = {'sgd': ('lr', 'weight_decay'), 'momentum': ('lr', 'weight_decay', 'momentum'),
-         'adam': ('lr', 'weight_decay', 'beta1', 'beta2', 'eps')}
+         'adam': ('lr', 'weight_decay', 'one_minus_beta1', 'one_minus_beta2', 'eps')}
 BUFFERS = {'sgd': (), 'momentum': ('v',), 'adam': ('m', 'v')}
 HIDDEN_ACTIVATIONS = ('relu', 'leaky_relu', 'tanh', 'sigmoid', 'linear')
 LOSSES = ('cross_entropy', 'mse')
-FLOAT, INT64 = 1, 7  # ONNX TensorProto element types (Cast's 'to')
+FLOAT = 1  # ONNX TensorProto element type float32 (Cast's 'to')
 
 
 class _Graph:
@@ -123,7 +125,11 @@ def _check_model(model: "Any") -> None:
 
 def _scalars(g: _Graph, opt: str, decay: bool, loss: str) -> "Dict[str, str]":
     """Per-call constants from 'hyper' and the batch size (outside any Loop)."""
-    k = dict(zip(HYPER[opt], g.op('Split', ['hyper'], 'h', n_out=len(HYPER[opt]), axis=0)))
+    if opt == 'adam':  # c = (1 - beta1, 1 - beta2) stays a pair for the bias corrections
+        parts = g.op('Split', ['hyper', g.const([1, 1, 2, 1], np.int64)], 'h', n_out=4, axis=0)
+        k = dict(zip(('lr', 'weight_decay', 'c', 'eps'), parts))
+    else:
+        k = dict(zip(HYPER[opt], g.op('Split', ['hyper'], 'h', n_out=len(HYPER[opt]), axis=0)))
     shape = g.op('Shape', ['x'], 'x.shape')
     k['shape'] = shape
     batch = g.op('Cast', [g.op('Gather', [shape, g.const(1, np.int64)], 'batch')], 'batch.f', to=FLOAT)
@@ -136,22 +142,30 @@ def _scalars(g: _Graph, opt: str, decay: bool, loss: str) -> "Dict[str, str]":
     elif opt == 'momentum':
         k['seed'] = g.op('Div', [one, batch], 'seed.scale')
     else:
-        one_b1 = g.op('Sub', [one, k['beta1']], 'one_b1')
+        one_b1, one_b2 = g.op('Split', [k['c']], 'one_b', n_out=2, axis=0)
+        betas = g.op('Sub', [one, k['c']], 'betas')
+        k['beta1'], k['beta2'] = g.op('Split', [betas], 'beta', n_out=2, axis=0)
         k['seed'] = g.op('Div', [one_b1, batch], 'seed.scale')
-        k['k2'] = g.op('Div', [g.op('Sub', [one, k['beta2']], 'one_b2'),
-                               g.op('Mul', [one_b1, one_b1], 'one_b1.sq')], 'k2')
-        k['log_b1'] = g.op('Log', [k['beta1']], 'log_b1')
-        k['log_b2'] = g.op('Log', [k['beta2']], 'log_b2')
+        k['k2'] = g.op('Div', [one_b2, g.op('Mul', [one_b1, one_b1], 'one_b1.sq')], 'k2')
+        # log(beta) = log1p(-c), accurately: log(1 - c) * c / (1 - (1 - c))  (Goldberg)
+        k['log_b'] = g.op('Mul', [g.op('Log', [betas], 'log.betas'),
+                                  g.op('Div', [k['c'], g.op('Sub', [one, betas], 'c.rounded')], 'c.ratio')], 'log_b')
         if decay:
             k['wd1'] = g.op('Mul', [one_b1, k['weight_decay']], 'wd1')
     return k
 
 
 def _adam_step_scalars(g: _Graph, k: "Dict[str, str]", t: str) -> "Tuple[str, str]":
-    """s = lr sqrt(1-b2^t) / (1-b1^t) and e = eps sqrt(1-b2^t) for step t."""
-    one = g.const(1.0)
-    bc1 = g.op('Sub', [one, g.op('Exp', [g.op('Mul', [k['log_b1'], t], 't.log_b1')], 'b1^t')], 'bc1')
-    bc2 = g.op('Sub', [one, g.op('Exp', [g.op('Mul', [k['log_b2'], t], 't.log_b2')], 'b2^t')], 'bc2')
+    """s = lr sqrt(1-b2^t) / (1-b1^t) and e = eps sqrt(1-b2^t) for step t, the pair
+    1 - beta^t = -expm1(t log beta) to float32 precision: with u = exp(x), x = t log beta clamped
+    at -80 (u stays normal), -expm1(x) = (1 - u) x / log(u)  (Kahan; 1 - u alone loses 1e-4 at t = 1)."""
+    limit = g.const(-80.0)
+    x = g.op('Mul', [k['log_b'], t], 't.log_b')
+    x = g.op('Where', [g.op('Greater', [x, limit], 'x>-80'), x, limit], 'x.clamped')
+    u = g.op('Exp', [x], 'beta^t')
+    bc = g.op('Div', [g.op('Mul', [g.op('Sub', [g.const(1.0), u], '1-u'), x], '(1-u)x'),
+                      g.op('Log', [u], 'log.u')], 'bias_corrections')
+    bc1, bc2 = g.op('Split', [bc], 'bc', n_out=2, axis=0)
     root = g.op('Sqrt', [bc2], 'bc2.sqrt')
     s = g.op('Div', [g.op('Mul', [k['lr'], root], 'lr.bc2'), bc1], 'step_size')
     return s, g.op('Mul', [k['eps'], root], 'eps_hat')
@@ -165,13 +179,14 @@ def _activation(g: _Graph, name: str, z: str, l: int) -> str:
     return g.op({'relu': 'Relu', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}[name], [z], 'a%d' % l)
 
 
-def _activation_grad(g: _Graph, name: str, z: str, a: str, ga: str, l: int) -> str:
-    """gz = ga * f'(z), linear in ga (see the module docstring)."""
+def _activation_grad(g: _Graph, name: str, a: str, ga: str, l: int) -> str:
+    """gz = ga * f'(z) from a = f(z), linear in ga. (relu, leaky_relu: z > 0 iff a > 0; using a
+    leaves z to its Gemm alone, so onnxruntime may fuse Gemm + activation.)"""
     tag = 'gz%d' % l
     if name == 'linear':
         return ga
     if name in ('relu', 'leaky_relu'):  # Where is slow on onnxruntime's CPU/wasm kernels: a 0/1 mask
-        slope = g.op('Cast', [g.op('Greater', [z, g.const(0.0)], 'z%d>0' % l)], 'mask%d' % l, to=FLOAT)
+        slope = g.op('Cast', [g.op('Greater', [a, g.const(0.0)], 'a%d>0' % l)], 'mask%d' % l, to=FLOAT)
         if name == 'leaky_relu':  # 1 - s + s == 1 exactly in float32 for s = 0.01: slope is 1 or s
             s = np.float32(ACTIVATIONS['leaky_relu'].slope)
             slope = g.op('Add', [g.op('Mul', [slope, g.const(np.float32(1) - s)], 'mask%d.1-s' % l), g.const(s)],
@@ -230,10 +245,9 @@ def _step(g: _Graph, model: "Any", opt: str, decay: bool, k: "Dict[str, str]", x
     """One training step from x (B, n_0), y (B, K); ``y_metric`` is y, or (plain) y as [1, B, K]
     so that 'loss' and 'correct' come out as [1]."""
     L = len(model.layers)
-    acts, pres = [x], []
+    acts = [x]
     for l, layer in enumerate(model.layers):
         z = g.op('Gemm', [acts[-1], src['W%d' % l], src['b%d' % l]], 'z%d' % l)
-        pres.append(z)
         acts.append(_activation(g, layer.activation_name, z, l))
     logits = acts[-1]
     all_axes = g.const([1, 2], np.int64) if plain else ''
@@ -260,7 +274,7 @@ def _step(g: _Graph, model: "Any", opt: str, decay: bool, k: "Dict[str, str]", x
             _update(g, opt, decay, k, adam, key, acts[l], gz, src, dst)
         if l:
             ga = g.op('Gemm', [gz, src['W%d' % l]], 'ga%d' % (l - 1), transB=1)
-            gz = _activation_grad(g, model.layers[l - 1].activation_name, pres[l - 1], acts[l], ga, l - 1)
+            gz = _activation_grad(g, model.layers[l - 1].activation_name, acts[l], ga, l - 1)
 
 
 def training_spec(model: "Any", optimizer: "Any", steps: int = 1, decay: "Optional[bool]" = None) -> "Dict[str, Any]":
@@ -329,7 +343,8 @@ def hyper_values(optimizer: "Any") -> "np.ndarray":
     if opt == 'momentum':
         values['momentum'] = optimizer.momentum
     if opt == 'adam':
-        values.update(beta1=optimizer.betas[0], beta2=optimizer.betas[1], eps=optimizer.eps)
+        values.update(one_minus_beta1=1.0 - optimizer.betas[0], one_minus_beta2=1.0 - optimizer.betas[1],
+                      eps=optimizer.eps)
     return np.array([values[n] for n in HYPER[opt]], dtype=np.float32)
 
 
@@ -381,10 +396,11 @@ def adopt_training_outputs(trainer: "Any", outputs: "Any", batches: "Sequence[np
     if not opt.state:  # as Optimizer.step creates it on its first step
         opt.state = [{key: {b: np.zeros_like(p) for b in opt.buffer_names} for key, p in layer.items()}
                      for layer in params]
-    for l, layer in enumerate(params):
+    for l, layer in enumerate(params):  # flat arrays (from JavaScript) take their parameter's shape
         for key in ('W', 'b'):
-            layer[key][...] = outputs['%s%d.next' % (key, l)]
+            shape = layer[key].shape
+            layer[key][...] = np.asarray(outputs['%s%d.next' % (key, l)]).reshape(shape)
             for buf in BUFFERS[name]:
-                opt.state[l][key][buf][...] = outputs['%s%d.%s.next' % (key, l, buf)]
+                opt.state[l][key][buf][...] = np.asarray(outputs['%s%d.%s.next' % (key, l, buf)]).reshape(shape)
     opt.t += len(batches)
     trainer.record_steps([float(v) for v in losses], corrects, [len(b) for b in batches])

@@ -19,7 +19,7 @@ def configured(config):
     return session
 
 
-def onnxruntime_chunk(session, steps, per_call, sessions, run='main'):
+def onnxruntime_chunk(session, steps, per_call, sessions, run='main', evaluate=True):
     """What site/js/engine/accel.js does, in CPython: plan, run the graph call by call, adopt."""
     plan = ask(session, {'op': 'accel_plan', 'run': run, 'steps': steps, 'steps_per_call': per_call})
     data = ask(session, {'op': 'accel_data', 'run': run})
@@ -47,8 +47,18 @@ def onnxruntime_chunk(session, steps, per_call, sessions, run='main'):
         losses += list(out['loss'])
         corrects += list(out['correct'])
     cycled = {name: value for name, value in state.items() if name not in ('hyper', 't0')}
+    val = None
+    if evaluate:
+        key = plan['graphs']['evaluate']
+        if key not in sessions:
+            spec = ask(session, {'op': 'accel_graph', 'run': run, 'kind': 'evaluate'})['spec']
+            sessions[key] = ort.InferenceSession(spec_to_bytes(spec), providers=['CPUExecutionProvider'])
+        y_val = np.eye(data['n_classes'], dtype=np.float32)[data['y_val']]
+        feeds = dict({name: cycled[name] for name in cycled if '.' not in name}, x=data['X_val'], y=y_val)
+        loss_sum, correct = sessions[key].run(['loss_sum', 'correct'], feeds)
+        val = {'loss_sum': float(loss_sum), 'correct': float(correct)}
     return ask(session, {'op': 'accel_adopt', 'run': run, 'state': cycled, 'losses': losses,
-                         'corrects': corrects, 'w_before': w_before})
+                         'corrects': corrects, 'w_before': w_before, 'val': val})
 
 
 @pytest.mark.parametrize('optimizer,lr', [('sgd', 0.1), ('momentum', 0.05), ('adam', 0.005)])
@@ -63,6 +73,9 @@ def test_chunks_trained_by_onnxruntime_follow_numpy_chunks(optimizer, lr):
         assert a['snapshot']['epoch'] == b['snapshot']['epoch']
         assert a['snapshot']['train']['loss'] == pytest.approx(b['snapshot']['train']['loss'], rel=1e-5)
         assert a['snapshot']['train']['accuracy'] == pytest.approx(b['snapshot']['train']['accuracy'], abs=0.02)
+        # The validation metrics came from the evaluation graph, numpy's from Trainer.evaluate.
+        assert a['snapshot']['val']['loss'] == pytest.approx(b['snapshot']['val']['loss'], rel=1e-5)
+        assert a['snapshot']['val']['accuracy'] == pytest.approx(b['snapshot']['val']['accuracy'], abs=0.002)
     for la, lb in zip(accel.run('main').model.layers, numpy_run.run('main').model.layers):
         np.testing.assert_allclose(la.W, lb.W, rtol=1e-4, atol=1e-5)
     # The health monitor got the weights before the last step: its update ratios match numpy's.
@@ -129,3 +142,4 @@ def test_the_data_key_changes_with_the_data_and_only_then():
     ask(session, {'op': 'configure', 'config': {'dataset': 'xor'}})
     other = ask(session, {'op': 'accel_data'})
     assert other['key'] != key and other['X'].shape[1] == 2
+

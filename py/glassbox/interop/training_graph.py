@@ -54,48 +54,14 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..nn.activations import ACTIVATIONS
-from .spec import make_spec, node, value_info
+from .graph_builder import FLOAT, GraphBuilder, activation_output
+from .spec import make_spec, value_info
 
 HYPER = {'sgd': ('lr', 'weight_decay'), 'momentum': ('lr', 'weight_decay', 'momentum'),
          'adam': ('lr', 'weight_decay', 'one_minus_beta1', 'one_minus_beta2', 'eps')}
 BUFFERS = {'sgd': (), 'momentum': ('v',), 'adam': ('m', 'v')}
 HIDDEN_ACTIVATIONS = ('relu', 'leaky_relu', 'tanh', 'sigmoid', 'linear')
 LOSSES = ('cross_entropy', 'mse')
-FLOAT = 1  # ONNX TensorProto element type float32 (Cast's 'to')
-
-
-class _Graph:
-    """Collects nodes (into ``self.nodes``, swappable for a subgraph) and cached constants."""
-
-    def __init__(self) -> None:
-        self.nodes = []  # type: List[Dict[str, Any]]
-        self.initializers = []  # type: List[Tuple[str, np.ndarray]]
-        self.used = set()  # type: set
-        self.consts = {}  # type: Dict[Any, str]
-
-    def fresh(self, tag: str) -> str:
-        name, n = tag, 1
-        while name in self.used:
-            n += 1
-            name = '%s.%d' % (tag, n)
-        self.used.add(name)
-        return name
-
-    def op(self, op: str, inputs: "Sequence[str]", tag: str = '', n_out: int = 1,
-           out: "Optional[Sequence[str]]" = None, **attrs: "Any") -> "Any":
-        """Add a node with outputs ``out`` (exact names) or ``n_out`` fresh names from ``tag``;
-        returns its output name (the list of them when there are several)."""
-        outs = list(out) if out else [self.fresh(tag or op.lower()) for _ in range(n_out)]
-        self.nodes.append(node(op, list(inputs), outs, **attrs))
-        return outs if n_out > 1 else outs[0]
-
-    def const(self, value: "Any", dtype: "Any" = np.float32) -> str:
-        array = np.asarray(value, dtype=dtype)
-        key = (array.dtype.str, array.shape, tuple(array.ravel().tolist()))
-        if key not in self.consts:
-            self.consts[key] = self.fresh('c.%s' % '_'.join(str(v) for v in array.ravel().tolist()))
-            self.initializers.append((self.consts[key], array))
-        return self.consts[key]
 
 
 def state_names(model: "Any", optimizer: "Any") -> "List[str]":
@@ -123,7 +89,7 @@ def _check_model(model: "Any") -> None:
                 'output' if last else 'hidden', ', '.join(allowed), layer.activation_name, l))
 
 
-def _scalars(g: _Graph, opt: str, decay: bool, loss: str) -> "Dict[str, str]":
+def _scalars(g: GraphBuilder, opt: str, decay: bool, loss: str) -> "Dict[str, str]":
     """Per-call constants from 'hyper' and the batch size (outside any Loop)."""
     if opt == 'adam':  # c = (1 - beta1, 1 - beta2) stays a pair for the bias corrections
         parts = g.op('Split', ['hyper', g.const([1, 1, 2, 1], np.int64)], 'h', n_out=4, axis=0)
@@ -155,7 +121,7 @@ def _scalars(g: _Graph, opt: str, decay: bool, loss: str) -> "Dict[str, str]":
     return k
 
 
-def _adam_step_scalars(g: _Graph, k: "Dict[str, str]", t: str) -> "Tuple[str, str]":
+def _adam_step_scalars(g: GraphBuilder, k: "Dict[str, str]", t: str) -> "Tuple[str, str]":
     """s = lr sqrt(1-b2^t) / (1-b1^t) and e = eps sqrt(1-b2^t) for step t, the pair
     1 - beta^t = -expm1(t log beta) to float32 precision: with u = exp(x), x = t log beta clamped
     at -80 (u stays normal), -expm1(x) = (1 - u) x / log(u)  (Kahan; 1 - u alone loses 1e-4 at t = 1)."""
@@ -171,15 +137,7 @@ def _adam_step_scalars(g: _Graph, k: "Dict[str, str]", t: str) -> "Tuple[str, st
     return s, g.op('Mul', [k['eps'], root], 'eps_hat')
 
 
-def _activation(g: _Graph, name: str, z: str, l: int) -> str:
-    if name == 'linear':
-        return z
-    if name == 'leaky_relu':
-        return g.op('LeakyRelu', [z], 'a%d' % l, alpha=float(ACTIVATIONS['leaky_relu'].slope))
-    return g.op({'relu': 'Relu', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}[name], [z], 'a%d' % l)
-
-
-def _activation_grad(g: _Graph, name: str, a: str, ga: str, l: int) -> str:
+def _activation_grad(g: GraphBuilder, name: str, a: str, ga: str, l: int) -> str:
     """gz = ga * f'(z) from a = f(z), linear in ga. (relu, leaky_relu: z > 0 iff a > 0; using a
     leaves z to its Gemm alone, so onnxruntime may fuse Gemm + activation.)"""
     tag = 'gz%d' % l
@@ -198,7 +156,7 @@ def _activation_grad(g: _Graph, name: str, a: str, ga: str, l: int) -> str:
     return g.op('Mul', [g.op('Mul', [ga, a], 'ga%d.a' % l), g.op('Sub', [g.const(1.0), a], '1-a%d' % l)], tag)
 
 
-def _update(g: _Graph, opt: str, decay: bool, k: "Dict[str, str]", adam: "Any", key: str,
+def _update(g: GraphBuilder, opt: str, decay: bool, k: "Dict[str, str]", adam: "Any", key: str,
             a_in: str, gz: str, src: "Dict[str, str]", dst: "Dict[str, str]") -> None:
     """Emit the update of parameter ``key`` ('W<l>' or 'b<l>') from its layer's input and gz."""
     is_w = key[0] == 'W'
@@ -239,7 +197,7 @@ def _update(g: _Graph, opt: str, decay: bool, k: "Dict[str, str]", adam: "Any", 
     g.op('Sub', [p, g.op('Mul', [ratio, step_size], key + '.delta')], out=[dst[key]])
 
 
-def _step(g: _Graph, model: "Any", opt: str, decay: bool, k: "Dict[str, str]", x: str, y: str,
+def _step(g: GraphBuilder, model: "Any", opt: str, decay: bool, k: "Dict[str, str]", x: str, y: str,
           y_metric: str, plain: bool, src: "Dict[str, str]", dst: "Dict[str, str]", t: "Optional[str]",
           loss_out: str, correct_out: str) -> None:
     """One training step from x (B, n_0), y (B, K); ``y_metric`` is y, or (plain) y as [1, B, K]
@@ -248,7 +206,7 @@ def _step(g: _Graph, model: "Any", opt: str, decay: bool, k: "Dict[str, str]", x
     acts = [x]
     for l, layer in enumerate(model.layers):
         z = g.op('Gemm', [acts[-1], src['W%d' % l], src['b%d' % l]], 'z%d' % l)
-        acts.append(_activation(g, layer.activation_name, z, l))
+        acts.append(activation_output(g, layer.activation_name, z, l))
     logits = acts[-1]
     all_axes = g.const([1, 2], np.int64) if plain else ''
     if model.loss_name == 'cross_entropy':
@@ -300,7 +258,7 @@ def training_spec(model: "Any", optimizer: "Any", steps: int = 1, decay: "Option
         [value_info('t0', 'float32', [])] if opt == 'adam' else [])
     outputs = [value_info(n + '.next', 'float32', shapes[n]) for n in names] + [
         value_info('loss', 'float32', [S]), value_info('correct', 'float32', [S])]
-    g = _Graph()
+    g = GraphBuilder()
     g.used.update(v['name'] for v in inputs + outputs)
     k = _scalars(g, opt, decay, model.loss_name)
     nxt = {n: n + '.next' for n in names}

@@ -152,9 +152,10 @@ class Session:
         self.config = dict(DEFAULT_CONFIG, lr=trainer.lr, **(config or {}))
         return self.add(trainer, self.config, 'main')
 
-    def answer(self, run: Run, result: "Dict[str, Any]") -> "Dict[str, Any]":
-        """``result`` plus the run's id, a fresh snapshot and what its monitor makes of it."""
-        snapshot = run.trainer.snapshot()
+    def answer(self, run: Run, result: "Dict[str, Any]", val: "Optional[Dict[str, float]]" = None) -> "Dict[str, Any]":
+        """``result`` plus the run's id, a fresh snapshot and what its monitor makes of it (``val``:
+        see make_snapshot)."""
+        snapshot = run.trainer.snapshot(val)
         result.update(run=run.id, snapshot=snapshot)
         result.update(run.health.after_snapshot(run.trainer, snapshot, run.config, run.id))
         return result
@@ -171,9 +172,9 @@ class Session:
         trainer.train(steps=1)
         return self.chunk_answer(run)
 
-    def chunk_answer(self, run: Run) -> "Dict[str, Any]":
+    def chunk_answer(self, run: Run, val: "Optional[Dict[str, float]]" = None) -> "Dict[str, Any]":
         """The answer to a chunk of training, whichever engine trained it: step, snapshot, health."""
-        result = self.answer(run, {'step': run.trainer.step_count})
+        result = self.answer(run, {'step': run.trainer.step_count}, val)
         result.setdefault('diverged', not math.isfinite(result['snapshot']['train']['loss']))
         return result
 

@@ -61,7 +61,7 @@ left alone.
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 
@@ -101,12 +101,13 @@ def layer_stats(layer_snapshot: "Dict[str, Any]", activation: str, update_ratio:
     }
 
 
-def make_snapshot(trainer: "Any") -> "Dict[str, Any]":
-    """Build the schema-1 snapshot dict for ``trainer`` (see module docstring)."""
+def make_snapshot(trainer: "Any", val: "Optional[Dict[str, float]]" = None) -> "Dict[str, Any]":
+    """Build the schema-1 snapshot dict for ``trainer`` (see module docstring). ``val``: the
+    'val' metrics when another engine already computed them on the same rows, else evaluated."""
     model = trainer.model
     with np.errstate(all="ignore"):
         train_metrics = trainer.consume_train_metrics()
-        val_metrics = trainer.evaluate("val", limit=SNAPSHOT_VAL_LIMIT)
+        val_metrics = dict(val) if val is not None else trainer.evaluate("val", limit=SNAPSHOT_VAL_LIMIT)
         update_ratios = trainer.take_update_ratios()
 
         P = len(trainer.probe_index)

@@ -243,9 +243,9 @@ class Trainer:
         """Start the next snapshot's update ratio afresh (0.0), e.g. after the model changed shape."""
         self._snapshot_weights = None
 
-    def snapshot(self) -> "Dict[str, Any]":
-        """The full state for the visualisation; see snapshot.py for the schema."""
-        return make_snapshot(self)
+    def snapshot(self, val: "Optional[Dict[str, float]]" = None) -> "Dict[str, Any]":
+        """The full state for the visualisation; see snapshot.py for the schema (and ``val``)."""
+        return make_snapshot(self, val)
 
     # -- forking ----------------------------------------------------------
     def state_dict(self) -> "Dict[str, Any]":

@@ -83,7 +83,7 @@ function makeTrainer(ort, provider, callEngine) {
 
   function session(run, steps, key) {
     if (!sessions.has(key)) {
-      const {spec} = call({op: 'accel_graph', run, steps});
+      const {spec} = call(steps === 'evaluate' ? {op: 'accel_graph', run, kind: 'evaluate'} : {op: 'accel_graph', run, steps});
       sessions.set(key, ort.InferenceSession.create(encodeModel(spec), {
         executionProviders: [provider], graphOptimizationLevel: 'all'}));
     }
@@ -96,6 +96,12 @@ function makeTrainer(ort, provider, callEngine) {
     // Own copies: the answer's arrays are views on one transferred buffer.
     data = {key: answer.key, X: answer.X.data.slice(), y: answer.y.data.slice(), nIn: answer.X.shape[1],
       nClasses: answer.n_classes};
+    // The snapshot's validation rows, as the evaluation graph's inputs.
+    const rows = answer.y_val.data.length;
+    const oneHot = new Float32Array(rows * data.nClasses);
+    answer.y_val.data.forEach((label, i) => { oneHot[i * data.nClasses + label] = 1; });
+    data.val = {x: new ort.Tensor('float32', answer.X_val.data.slice(), [rows, data.nIn]),
+      y: new ort.Tensor('float32', oneHot, [rows, data.nClasses])};
     return data;
   }
 
@@ -113,15 +119,22 @@ function makeTrainer(ort, provider, callEngine) {
 
   /** Train `steps` steps of `run`; resolves to the engine's packed 'train' answer. */
   return async function trainChunk(run, steps) {
-    const plan = call({op: 'accel_plan', run, steps, steps_per_call: STEPS_PER_CALL});
-    ensureData(run, plan.data);
+    let plan;
+    try {
+      plan = call({op: 'accel_plan', run, steps, steps_per_call: STEPS_PER_CALL});
+    } catch (error) {  // e.g. a network the training graph cannot express: numpy trains this chunk
+      error.fallbackAnswer = callEngine({op: 'train', steps, run});
+      throw error;
+    }
     const state = {};
     for (const [name, array] of Object.entries(plan.feeds)) state[name] = tensorOf(ort, array);
     const cycled = Object.keys(state).filter((name) => name !== 'hyper' && name !== 't0');
     const losses = [];
     const corrects = [];
     let wBefore = null;
+    let val = null;
     try {
+      ensureData(run, plan.data);
       for (let c = 0; c < plan.calls.length; c++) {
         const k = plan.calls[c].steps;
         const model = await session(run, k, plan.graphs[String(k)]);
@@ -134,6 +147,12 @@ function makeTrainer(ort, provider, callEngine) {
         losses.push(...out.loss.data);
         corrects.push(...out.correct.data);
       }
+      // Validation metrics of the new weights, here rather than in Pyodide's numpy (where that
+      // forward pass is most of a snapshot's cost).
+      const evaluate = await session(run, 'evaluate', plan.graphs.evaluate);
+      const params = Object.fromEntries(cycled.filter((name) => /^[Wb]\d+$/.test(name)).map((name) => [name, state[name]]));
+      const scores = await evaluate.run({...params, ...data.val});
+      val = {loss_sum: scores.loss_sum.data[0], correct: scores.correct.data[0]};
     } catch (error) {
       // numpy trains the planned batches instead; the caller switches backends and says why.
       const buffer = callEngine({op: 'accel_adopt', run, state: null});
@@ -142,6 +161,6 @@ function makeTrainer(ort, provider, callEngine) {
     }
     const arrays = Object.fromEntries(cycled.map((name) => [name, {dtype: 'float32', shape: state[name].dims, data: state[name].data}]));
     return callEngine(null, pack({op: 'accel_adopt', run, state: arrays, losses: Float32Array.from(losses),
-      corrects: Float32Array.from(corrects), w_before: wBefore}));
+      corrects: Float32Array.from(corrects), w_before: wBefore, val}));
   };
 }

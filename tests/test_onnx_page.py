@@ -25,9 +25,9 @@ needs_node = pytest.mark.skipif(shutil.which('node') is None, reason='node is no
 
 # ------------------------------------------------------------------ models made in CPython
 
-def mlp(sizes, activation='Relu', seed=0, names=None, weight_dtype=np.float32, opset=17):
-    """A PyTorch-style MLP (Gemm with transB=1, activation between layers) made with onnx.helper;
-    returns (ModelProto, [W (in, out)], [b])."""
+def mlp(sizes, activation='Relu', seed=0, names=None, weight_dtype=np.float32, opset=17, softmax=False):
+    """A PyTorch-style MLP (Gemm with transB=1, activation between layers, a Softmax at the end
+    if asked) made with onnx.helper; returns (ModelProto, [W (in, out)], [b])."""
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:])]
     bs = [rng.normal(0, 0.1, b).astype(np.float32) for b in sizes[1:]]
@@ -42,6 +42,9 @@ def mlp(sizes, activation='Relu', seed=0, names=None, weight_dtype=np.float32, o
         if l < len(Ws) - 1:
             nodes.append(helper.make_node(activation, [current], ['a%d' % l], name=names.get(l, 'act%d' % l)))
             current = 'a%d' % l
+    if softmax:
+        nodes.append(helper.make_node('Softmax', [current], ['probs'], name='softmax', axis=-1))
+        current = 'probs'
     graph = helper.make_graph(nodes, 'torch_mlp', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', sizes[0]])],
                               [helper.make_tensor_value_info(current, TensorProto.FLOAT, ['N', sizes[-1]])], inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)]), Ws, bs
@@ -109,12 +112,17 @@ def clear_model_file(page):
 
 
 def picked(page, data: bytes, name: str):
-    """Load a file the way a student does: keyboard to "Load ONNX…", Enter, choose the file."""
+    """Load a file the way a student does: keyboard to "Load ONNX…", Enter opens the file picker
+    (seen as a click on its input; the dialog itself is not awaited: Playwright's file-chooser
+    interception can arrive after the key press), then the file is chosen in it."""
     clear_model_file(page)
+    page.evaluate("""() => document.querySelector('#model-file-input').addEventListener('click', (event) => {
+        event.preventDefault(); window.pickerOpened = (window.pickerOpened || 0) + 1; }, {once: true})""")
+    opened = page.evaluate('window.pickerOpened || 0')
     page.focus('#model-load')
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press('Enter')
-    chooser.value.set_files(files=[{'name': name, 'mimeType': 'application/octet-stream', 'buffer': data}])
+    page.keyboard.press('Enter')
+    page.wait_for_function('(n) => window.pickerOpened > n', arg=opened)
+    page.set_input_files('#model-file-input', files=[{'name': name, 'mimeType': 'application/octet-stream', 'buffer': data}])
     page.wait_for_function("(name) => { const f = glassbox.store.get().modelFile; return f.name === name && f.status !== 'loading'; }",
                            arg=name, timeout=READY_MS)
     frames(page, 3)
@@ -224,7 +232,8 @@ def test_export_runs_in_onnxruntime_with_the_engines_logits(app, artifacts_dir):
     with page.expect_download() as download:
         page.click('#model-download')
     name = download.value.suggested_filename
-    assert name == 'glassbox-digits-64-16-10-step40.onnx', name
+    sizes = '-'.join(map(str, page.evaluate('glassbox.state().layers')))
+    assert name == 'glassbox-digits-%s-step40.onnx' % sizes, name
     assert open(download.value.path(), 'rb').read() == data
     page.wait_for_function("document.querySelector('#model-file-message').textContent.includes('Saved')")
     assert page.locator('[data-panel="network"] .panel-actions button[data-format="onnx"]').is_visible()
@@ -259,7 +268,7 @@ def test_load_model_through_the_file_picker_a_url_and_a_drop(app, artifacts_dir)
     """The "Load ONNX…" button (reached by keyboard), a same-origin URL and a file dropped on the
     page all load; a URL that is missing is named."""
     page = app
-    model, Ws, bs = mlp([64, 20, 12, 10], seed=3)
+    model, Ws, bs = mlp([64, 20, 12, 10], seed=3, softmax=True)
     data = model.SerializeToString()
     outcome = picked(page, data, 'two-hidden.onnx')
     assert outcome['status'] == 'loaded', outcome
@@ -267,8 +276,11 @@ def test_load_model_through_the_file_picker_a_url_and_a_drop(app, artifacts_dir)
     labels = page.evaluate(NETWORK_LABELS)
     assert {'input 64', 'hidden 1', 'hidden 2', 'output 10', '20 · relu', '12 · relu'} <= set(labels), labels
     assert 'Loaded two-hidden.onnx' in message(page)
+    assert "node 'softmax' (Softmax) at the end was dropped" in message(page)  # the engine's note
     page.locator('.controls .model-file').scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / 'onnx-loaded.png'))
+    page.click('.model-file-message button')  # Dismiss
+    assert not page.locator('.model-file-message').is_visible()
 
     page.route('**/models/small.onnx', lambda route: route.fulfill(status=200, body=mlp([64, 9, 10])[0].SerializeToString()))
     try:
@@ -276,6 +288,8 @@ def test_load_model_through_the_file_picker_a_url_and_a_drop(app, artifacts_dir)
         assert state['layers'] == [64, 9, 10]
         missing = page.evaluate("glassbox.loadModel('models/missing.onnx').then(() => null, (e) => e.message)")
         assert 'models/missing.onnx' in missing and '404' in missing, missing
+        assert page.errors == ['Failed to load resource: the server responded with a status of 404 (File not found)']
+        page.errors.clear()  # the browser's own console line for the missing file, expected
         elsewhere = page.evaluate("glassbox.loadModel('https://example.org/m.onnx').then(() => null, (e) => e.message)")
         assert 'another site' in elsewhere, elsewhere
     finally:

@@ -179,6 +179,62 @@ def test_codec_writes_what_onnx_checks_and_reads_what_onnx_writes(tmp_path, dist
     np.testing.assert_allclose(got, forward(x, Ws, bs), rtol=1e-5, atol=1e-5)  # LeakyRelu(1) is identity
 
 
+def graph_with_constants():
+    """A model using what exporters write around an MLP: Constant nodes (a tensor, a float, ints),
+    an int64 and a bool initializer, a computed Reshape target, an unknown and a symbolic dimension."""
+    W = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+    nodes = [helper.make_node('Constant', [], ['target'], name='c_target',
+                              value=numpy_helper.from_array(np.array([-1, 4], dtype=np.int64))),
+             helper.make_node('Constant', [], ['half'], name='c_half', value_float=0.5),
+             helper.make_node('Constant', [], ['axes'], value_ints=[1]),
+             helper.make_node('Reshape', ['x', 'target'], ['flat'], name='reshape'),
+             helper.make_node('Gemm', ['flat', 'W', 'b'], ['z'], name='fc', alpha=1.0, beta=0.5, transB=0),
+             helper.make_node('Mul', ['z', 'half'], ['y'], name='scale')]
+    inits = [numpy_helper.from_array(W, 'W'), numpy_helper.from_array(np.float32([1, 2, 3]), 'b'),
+             numpy_helper.from_array(np.array([3, -2 ** 40], dtype=np.int64), 'wide'),
+             numpy_helper.from_array(np.array([True, False]), 'mask')]
+    graph = helper.make_graph(nodes, 'constants', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['batch', 2, 2])],
+                              [helper.make_tensor_value_info('y', TensorProto.FLOAT, [None, 3])], inits, doc_string='doc')
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+    helper.set_model_props(model, {'glassbox.dataset': 'digits'})
+    return model.SerializeToString()
+
+
+def plain(spec):
+    """A spec as comparable JSON data: arrays as [dtype field, shape, values], domains ''."""
+    def array(item):
+        a = item['array']
+        if isinstance(a, dict):
+            return [item['dtype'], list(a['shape']), [float(v) for v in a['data']]]
+        return [item['dtype'], list(a.shape), [float(v) for v in np.ravel(a)]]
+    return {'name': spec['name'], 'opset': spec['opset'], 'doc': spec['doc'], 'metadata': spec['metadata'],
+            'inputs': spec['inputs'], 'outputs': spec['outputs'],
+            'initializers': sorted([item['name']] + array(item) for item in spec['initializers']),
+            'nodes': [dict(n, domain=n.get('domain') or '') for n in spec['nodes']]}
+
+
+@needs_node
+def test_both_codecs_read_and_write_the_same_spec(tmp_path, dist_dir):
+    """The page's codec and CPython's (interop/codec.py) agree: the same file gives the same spec
+    (Constant nodes as initializers, unknown dimensions as null, int64 saturated only on the wire),
+    and what the page writes from CPython's spec reads back in CPython as that spec."""
+    from glassbox.interop.codec import spec_from_bytes
+    data = graph_with_constants()
+    (tmp_path / 'in.onnx').write_bytes(data)
+    python = plain(spec_from_bytes(data))
+    python['initializers'] = [i if i[0] != 'wide' else i[:3] + [[3.0, -2147483648.0]] for i in python['initializers']]
+    js = node_codec("""
+      import {readFileSync, writeFileSync} from 'node:fs';
+      const spec = codec.decodeModel(readFileSync('%s'));
+      writeFileSync('%s', codec.encodeModel(spec));
+      console.log(JSON.stringify(spec, (k, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v)));""" % (tmp_path / 'in.onnx', tmp_path / 'out.onnx'))
+    assert plain(js) == python
+    assert js['outputs'][0]['shape'] == [None, 3] and js['inputs'][0]['shape'] == ['batch', 2, 2]
+    again = plain(spec_from_bytes((tmp_path / 'out.onnx').read_bytes()))
+    assert again == python
+    assert onnx.load(str(tmp_path / 'out.onnx')).graph.output[0].type.tensor_type.shape.dim[0].HasField('dim_value') is False
+
+
 @needs_node
 @pytest.mark.parametrize('case', sorted(BAD_FILES))
 def test_codec_names_what_is_wrong_with_a_file(case, tmp_path, dist_dir):
@@ -261,6 +317,32 @@ def test_load_model_made_in_cpython_through_the_api(app, artifacts_dir):
     assert 'Loaded the model bytes' in message(page) and '64 → 24 → 10' in message(page)
     page.evaluate('glassbox.train({steps: 5})')  # it trains on
     assert page.evaluate('glassbox.state().step') == 5
+    assert not page.errors, page.errors
+
+
+def test_a_glassbox_model_from_cpython_goes_through_the_page_and_back(app):
+    """glassbox.MLP -> to_onnx (CPython's codec) -> loadModel (an MNIST-sized network: the page picks
+    the dataset from its sizes) -> exportModel (the page's codec) -> the same weights in CPython;
+    a 2-D network goes to the dataset asked for."""
+    import glassbox
+    page = app
+    model = glassbox.MLP([784, 16, 10], activation='tanh', init='glorot', seed=4)
+    result = page.evaluate(LOAD_BYTES, [b64(glassbox.to_onnx(model)), None])
+    assert result['ok'], result
+    state = result['state']
+    assert state['layers'] == [784, 16, 10] and state['dataset'] == 'mnist' and state['settings']['activation'] == 'tanh'
+    back = onnx.load_from_string(bytes(page.evaluate("async () => Array.from(await glassbox.exportModel('onnx'))")))
+    weights = {t.name: numpy_helper.to_array(t) for t in back.graph.initializer}
+    for l, layer in enumerate(model.layers):
+        np.testing.assert_array_equal(weights['layer%d.W' % l], layer.W)
+        np.testing.assert_array_equal(weights['layer%d.b' % l], layer.b)
+    assert {p.key: p.value for p in back.metadata_props}['glassbox.dataset'] == 'mnist'
+    assert [n.op_type for n in back.graph.node] == ['Gemm', 'Tanh', 'Gemm']
+
+    points = glassbox.MLP([2, 6, 2], activation='relu', seed=0)
+    state = page.evaluate("""async (data) => glassbox.loadModel(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)),
+                                                                {dataset: 'spiral'})""", b64(glassbox.to_onnx(points)))
+    assert state['dataset'] == 'spiral' and state['layers'] == [2, 6, 2] and 'dataset=spiral' in page.evaluate('location.hash')
     assert not page.errors, page.errors
 
 

@@ -2,12 +2,14 @@
 // checks the graphs, this file only turns them into bytes and back). Uses no DOM, so it runs in
 // the page and in a worker. The CPython twin is py/glassbox/interop/codec.py (the `onnx` package).
 //
-// encodeModel(spec) -> Uint8Array: ModelProto bytes (IR version 8 for opset 17). Arrays are {dtype, shape, data}
-//   as the wire gives them; an initializer's ONNX type is its own 'dtype' field (the wire narrows
-//   int64 to int32). Attribute types: JSON cannot tell 1.0 from 1, so a float attribute that happens
-//   to be integral (Gemm alpha=1.0) would come out as INT; ATTRIBUTE_TYPES names the type of every
-//   attribute of the ops Glassbox writes or reads; others fall back to the JS value's kind
-//   (integer -> INT, other number -> FLOAT, string, arrays of those, a spec object -> GRAPH).
+// encodeModel(spec) -> Uint8Array: ModelProto bytes (IR version 8 for opset 17). Arrays are
+//   {dtype, shape, data} as the wire gives them; an initializer's ONNX type is its own 'dtype'
+//   field (the wire narrows int64 to int32). Attribute types: JSON cannot tell 1.0 from 1, so a
+//   float attribute that happens to be integral (Gemm alpha=1.0) would come out as INT;
+//   ATTRIBUTE_TYPES names the type of every attribute of the ops Glassbox writes or reads; others
+//   fall back to the JS value's kind (integer -> INT, other number -> FLOAT, string, arrays of
+//   those, a spec object -> GRAPH). A new op with a float attribute needs its row there.
+//   Initializers are written as raw little-endian bytes.
 // decodeModel(bytes) -> spec, or throws OnnxFileError whose message names the problem (empty file,
 //   a web page, not ONNX, truncated, external data, an unsupported tensor type, ...). Whether the
 //   graph is an MLP Glassbox can train is the engine's question (op 'load_model').
@@ -40,7 +42,10 @@ const ATTRIBUTE_TYPES = {
   'HardSigmoid.alpha': 'FLOAT', 'HardSigmoid.beta': 'FLOAT', 'Clip.min': 'FLOAT', 'Clip.max': 'FLOAT',
   'Softmax.axis': 'INT', 'LogSoftmax.axis': 'INT', 'Flatten.axis': 'INT', 'Concat.axis': 'INT',
   'Gather.axis': 'INT', 'OneHot.axis': 'INT', 'Cast.to': 'INT', 'Transpose.perm': 'INTS',
-  'ArgMax.axis': 'INT', 'ArgMax.keepdims': 'INT', 'ArgMax.select_last_index': 'INT',
+  'ArgMax.axis': 'INT', 'ArgMax.keepdims': 'INT', 'ArgMax.select_last_index': 'INT', 'Split.axis': 'INT',
+  'ArgMin.axis': 'INT', 'ArgMin.keepdims': 'INT', 'Celu.alpha': 'FLOAT', 'ThresholdedRelu.alpha': 'FLOAT',
+  'LayerNormalization.epsilon': 'FLOAT', 'LayerNormalization.axis': 'INT', 'BatchNormalization.epsilon': 'FLOAT',
+  'BatchNormalization.momentum': 'FLOAT',
   'ReduceMax.keepdims': 'INT', 'ReduceMax.axes': 'INTS', 'ReduceSum.keepdims': 'INT',
   'ReduceSum.noop_with_empty_axes': 'INT', 'ReduceMean.keepdims': 'INT', 'ReduceMean.axes': 'INTS',
   'ReduceSumSquare.keepdims': 'INT', 'ReduceSumSquare.axes': 'INTS', 'ReduceLogSumExp.keepdims': 'INT',

@@ -2,7 +2,7 @@
 onnxruntime with the engine's logits; models made in CPython load (glassbox.loadModel, the file
 picker, a URL, a dropped file) and every view follows; each kind of bad file is named on the page,
 as text, and leaves the current network as it was. The codec (site/js/engine/onnx-codec.js) is
-also checked alone in node against the `onnx` package.
+also checked alone in node against the `onnx` package and CPython's codec (interop/codec.py).
 
 Screenshot: test-artifacts/onnx-*.png."""
 from __future__ import annotations
@@ -25,9 +25,9 @@ needs_node = pytest.mark.skipif(shutil.which('node') is None, reason='node is no
 
 # ------------------------------------------------------------------ models made in CPython
 
-def mlp(sizes, activation='Relu', seed=0, names=None, weight_dtype=np.float32, opset=17):
-    """A PyTorch-style MLP (Gemm with transB=1, activation between layers) made with onnx.helper;
-    returns (ModelProto, [W (in, out)], [b])."""
+def mlp(sizes, activation='Relu', seed=0, names=None, weight_dtype=np.float32, softmax=False):
+    """A PyTorch-style MLP (Gemm with transB=1, activation between layers, a Softmax at the end
+    if asked) made with onnx.helper; returns (ModelProto, [W (in, out)], [b])."""
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:])]
     bs = [rng.normal(0, 0.1, b).astype(np.float32) for b in sizes[1:]]
@@ -42,9 +42,12 @@ def mlp(sizes, activation='Relu', seed=0, names=None, weight_dtype=np.float32, o
         if l < len(Ws) - 1:
             nodes.append(helper.make_node(activation, [current], ['a%d' % l], name=names.get(l, 'act%d' % l)))
             current = 'a%d' % l
+    if softmax:
+        nodes.append(helper.make_node('Softmax', [current], ['probs'], name='softmax', axis=-1))
+        current = 'probs'
     graph = helper.make_graph(nodes, 'torch_mlp', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', sizes[0]])],
                               [helper.make_tensor_value_info(current, TensorProto.FLOAT, ['N', sizes[-1]])], inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)]), Ws, bs
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)]), Ws, bs
 
 
 def forward(x, Ws, bs):
@@ -109,12 +112,17 @@ def clear_model_file(page):
 
 
 def picked(page, data: bytes, name: str):
-    """Load a file the way a student does: keyboard to "Load ONNX…", Enter, choose the file."""
+    """Load a file the way a student does: keyboard to "Load ONNX…", Enter opens the file picker
+    (seen as a click on its input; the dialog itself is not awaited: Playwright's file-chooser
+    interception can arrive after the key press), then the file is chosen in it."""
     clear_model_file(page)
+    page.evaluate("""() => document.querySelector('#model-file-input').addEventListener('click', (event) => {
+        event.preventDefault(); window.pickerOpened = (window.pickerOpened || 0) + 1; }, {once: true})""")
+    opened = page.evaluate('window.pickerOpened || 0')
     page.focus('#model-load')
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press('Enter')
-    chooser.value.set_files(files=[{'name': name, 'mimeType': 'application/octet-stream', 'buffer': data}])
+    page.keyboard.press('Enter')
+    page.wait_for_function('(n) => window.pickerOpened > n', arg=opened)
+    page.set_input_files('#model-file-input', files=[{'name': name, 'mimeType': 'application/octet-stream', 'buffer': data}])
     page.wait_for_function("(name) => { const f = glassbox.store.get().modelFile; return f.name === name && f.status !== 'loading'; }",
                            arg=name, timeout=READY_MS)
     frames(page, 3)
@@ -137,8 +145,8 @@ def node_codec(script):
 @needs_node
 def test_codec_writes_what_onnx_checks_and_reads_what_onnx_writes(tmp_path, dist_dir):
     """encodeModel's bytes pass onnx's full checker with float attributes kept FLOAT (Gemm alpha=1,
-    which JSON cannot tell from an int); decodeModel reads a PyTorch-style file exactly."""
-    model, Ws, bs = mlp([6, 5, 3], seed=2)
+    which JSON cannot tell from an int), INT ones INT, and the metadata."""
+    model, _, _ = mlp([6, 5, 3], seed=2)
     source = tmp_path / 'torch.onnx'
     source.write_bytes(model.SerializeToString())
     out = tmp_path / 'page.onnx'
@@ -148,46 +156,72 @@ def test_codec_writes_what_onnx_checks_and_reads_what_onnx_writes(tmp_path, dist
       spec.nodes[0].attrs.alpha = 1; spec.nodes[0].attrs.beta = 1;   // integral floats, as JSON gives them
       spec.nodes.push({op: 'LeakyRelu', inputs: [spec.outputs[0].name], outputs: ['leaky'], name: 'lr', attrs: {alpha: 1}});
       spec.outputs = [{name: 'leaky', dtype: 'float32', shape: ['N', 3]}];
-      spec.initializers.push({name: 'axes', dtype: 'int64', array: {dtype: 'int32', shape: [1], data: Int32Array.of(1)}});
       spec.metadata = {'glassbox.dataset': 'test'};
       writeFileSync('%s', codec.encodeModel(spec));
       console.log(JSON.stringify(spec, (k, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v)));""" % (source, out))
-    inits = {i['name']: i for i in spec['initializers']}
-    np.testing.assert_array_equal(np.float32(inits['fc0.weight']['array']['data']).reshape(5, 6), Ws[0].T)
-    assert inits['fc0.weight']['dtype'] == 'float32' and inits['fc0.weight']['array']['shape'] == [5, 6]
     assert spec['inputs'] == [{'name': 'x', 'dtype': 'float32', 'shape': ['N', 6]}] and spec['opset'] == 17
-    assert spec['nodes'][0]['attrs']['transB'] == 1 and spec['nodes'][1]['op'] == 'Relu'
     written = onnx.load(str(out))
     onnx.checker.check_model(written, full_check=True)
     types = {(n.name, a.name): a.type for n in written.graph.node for a in n.attribute}
     assert types[('fc0', 'alpha')] == onnx.AttributeProto.FLOAT and types[('lr', 'alpha')] == onnx.AttributeProto.FLOAT
     assert types[('fc0', 'transB')] == onnx.AttributeProto.INT
     assert written.ir_version == 8 and {p.key: p.value for p in written.metadata_props} == {'glassbox.dataset': 'test'}
-    axes = [t for t in written.graph.initializer if t.name == 'axes'][0]
-    assert axes.data_type == TensorProto.INT64 and numpy_helper.to_array(axes).tolist() == [1]
-    import onnxruntime as ort
-    x = np.random.default_rng(0).normal(size=(4, 6)).astype(np.float32)
-    got = ort.InferenceSession(str(out), providers=['CPUExecutionProvider']).run(None, {'x': x})[0]
-    np.testing.assert_allclose(got, forward(x, Ws, bs), rtol=1e-5, atol=1e-5)  # LeakyRelu(1) is identity
+
+
+def graph_with_constants():
+    """A model using what exporters write around an MLP: Constant nodes (a tensor, a float, ints),
+    an int64 and a bool initializer, a computed Reshape target, an unknown and a symbolic dimension."""
+    W = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+    nodes = [helper.make_node('Constant', [], ['target'], name='c_target',
+                              value=numpy_helper.from_array(np.array([-1, 4], dtype=np.int64))),
+             helper.make_node('Constant', [], ['half'], name='c_half', value_float=0.5),
+             helper.make_node('Constant', [], ['axes'], value_ints=[1]),
+             helper.make_node('Reshape', ['x', 'target'], ['flat'], name='reshape'),
+             helper.make_node('Gemm', ['flat', 'W', 'b'], ['z'], name='fc', alpha=1.0, beta=0.5, transB=0),
+             helper.make_node('Mul', ['z', 'half'], ['y'], name='scale')]
+    inits = [numpy_helper.from_array(W, 'W'), numpy_helper.from_array(np.float32([1, 2, 3]), 'b'),
+             numpy_helper.from_array(np.array([3, -2 ** 40], dtype=np.int64), 'wide'),
+             numpy_helper.from_array(np.array([True, False]), 'mask')]
+    graph = helper.make_graph(nodes, 'constants', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['batch', 2, 2])],
+                              [helper.make_tensor_value_info('y', TensorProto.FLOAT, [None, 3])], inits, doc_string='doc')
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+    helper.set_model_props(model, {'glassbox.dataset': 'digits'})
+    return model.SerializeToString()
+
+
+def plain(spec):
+    """A spec as comparable JSON data: arrays as [dtype field, shape, values], domains ''."""
+    def array(item):
+        a = item['array']
+        if isinstance(a, dict):
+            return [item['dtype'], list(a['shape']), [float(v) for v in a['data']]]
+        return [item['dtype'], list(a.shape), [float(v) for v in np.ravel(a)]]
+    return {'name': spec['name'], 'opset': spec['opset'], 'doc': spec['doc'], 'metadata': spec['metadata'],
+            'inputs': spec['inputs'], 'outputs': spec['outputs'],
+            'initializers': sorted([item['name']] + array(item) for item in spec['initializers']),
+            'nodes': [dict(n, domain=n.get('domain') or '') for n in spec['nodes']]}
 
 
 @needs_node
-@pytest.mark.parametrize('case', sorted(BAD_FILES))
-def test_codec_names_what_is_wrong_with_a_file(case, tmp_path, dist_dir):
-    """decodeModel throws OnnxFileError naming the problem for what the page itself can see (the
-    graph-level cases -- unsupported op, sizes -- decode fine and go to the engine)."""
-    data = BAD_FILES[case][0](tmp_path)
-    (tmp_path / 'file').write_bytes(data)
-    result = node_codec("""
-      import {readFileSync} from 'node:fs';
-      try { const spec = codec.decodeModel(readFileSync('%s')); console.log(JSON.stringify({ok: true, nodes: spec.nodes.length})); }
-      catch (error) { console.log(JSON.stringify({ok: false, name: error.name, message: error.message})); }""" % (tmp_path / 'file'))
-    if case in ('unsupported_op', 'input_size_matches_no_dataset'):
-        assert result['ok'], result
-    else:
-        assert not result['ok'] and result['name'] == 'OnnxFileError', result
-        for word in BAD_FILES[case][1]:
-            assert word in result['message'], (word, result['message'])
+def test_both_codecs_read_and_write_the_same_spec(tmp_path, dist_dir):
+    """The page's codec and CPython's (interop/codec.py) agree: the same file gives the same spec
+    (Constant nodes as initializers, unknown dimensions as null, int64 saturated only on the wire),
+    and what the page writes from CPython's spec reads back in CPython as that spec."""
+    from glassbox.interop.codec import spec_from_bytes
+    data = graph_with_constants()
+    (tmp_path / 'in.onnx').write_bytes(data)
+    python = plain(spec_from_bytes(data))
+    python['initializers'] = [i if i[0] != 'wide' else i[:3] + [[3.0, -2147483648.0]] for i in python['initializers']]
+    js = node_codec("""
+      import {readFileSync, writeFileSync} from 'node:fs';
+      const spec = codec.decodeModel(readFileSync('%s'));
+      writeFileSync('%s', codec.encodeModel(spec));
+      console.log(JSON.stringify(spec, (k, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v)));""" % (tmp_path / 'in.onnx', tmp_path / 'out.onnx'))
+    assert plain(js) == python
+    assert js['outputs'][0]['shape'] == [None, 3] and js['inputs'][0]['shape'] == ['batch', 2, 2]
+    again = plain(spec_from_bytes((tmp_path / 'out.onnx').read_bytes()))
+    assert again == python
+    assert onnx.load(str(tmp_path / 'out.onnx')).graph.output[0].type.tensor_type.shape.dim[0].HasField('dim_value') is False
 
 
 # ------------------------------------------------------------------ the page
@@ -224,7 +258,8 @@ def test_export_runs_in_onnxruntime_with_the_engines_logits(app, artifacts_dir):
     with page.expect_download() as download:
         page.click('#model-download')
     name = download.value.suggested_filename
-    assert name == 'glassbox-digits-64-16-10-step40.onnx', name
+    sizes = '-'.join(map(str, page.evaluate('glassbox.state().layers')))
+    assert name == 'glassbox-digits-%s-step40.onnx' % sizes, name
     assert open(download.value.path(), 'rb').read() == data
     page.wait_for_function("document.querySelector('#model-file-message').textContent.includes('Saved')")
     assert page.locator('[data-panel="network"] .panel-actions button[data-format="onnx"]').is_visible()
@@ -255,11 +290,37 @@ def test_load_model_made_in_cpython_through_the_api(app, artifacts_dir):
     assert not page.errors, page.errors
 
 
+def test_a_glassbox_model_from_cpython_goes_through_the_page_and_back(app):
+    """glassbox.MLP -> to_onnx (CPython's codec) -> loadModel (an MNIST-sized network: the page picks
+    the dataset from its sizes) -> exportModel (the page's codec) -> the same weights in CPython;
+    a 2-D network goes to the dataset asked for."""
+    import glassbox
+    page = app
+    model = glassbox.MLP([784, 16, 10], activation='tanh', init='glorot', seed=4)
+    result = page.evaluate(LOAD_BYTES, [b64(glassbox.to_onnx(model)), None])
+    assert result['ok'], result
+    state = result['state']
+    assert state['layers'] == [784, 16, 10] and state['dataset'] == 'mnist' and state['settings']['activation'] == 'tanh'
+    back = onnx.load_from_string(bytes(page.evaluate("async () => Array.from(await glassbox.exportModel('onnx'))")))
+    weights = {t.name: numpy_helper.to_array(t) for t in back.graph.initializer}
+    for l, layer in enumerate(model.layers):
+        np.testing.assert_array_equal(weights['layer%d.W' % l], layer.W)
+        np.testing.assert_array_equal(weights['layer%d.b' % l], layer.b)
+    assert {p.key: p.value for p in back.metadata_props}['glassbox.dataset'] == 'mnist'
+    assert [n.op_type for n in back.graph.node] == ['Gemm', 'Tanh', 'Gemm']
+
+    points = glassbox.MLP([2, 6, 2], activation='relu', seed=0)
+    state = page.evaluate("""async (data) => glassbox.loadModel(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)),
+                                                                {dataset: 'spiral'})""", b64(glassbox.to_onnx(points)))
+    assert state['dataset'] == 'spiral' and state['layers'] == [2, 6, 2] and 'dataset=spiral' in page.evaluate('location.hash')
+    assert not page.errors, page.errors
+
+
 def test_load_model_through_the_file_picker_a_url_and_a_drop(app, artifacts_dir):
     """The "Load ONNX…" button (reached by keyboard), a same-origin URL and a file dropped on the
     page all load; a URL that is missing is named."""
     page = app
-    model, Ws, bs = mlp([64, 20, 12, 10], seed=3)
+    model, Ws, bs = mlp([64, 20, 12, 10], seed=3, softmax=True)
     data = model.SerializeToString()
     outcome = picked(page, data, 'two-hidden.onnx')
     assert outcome['status'] == 'loaded', outcome
@@ -267,8 +328,11 @@ def test_load_model_through_the_file_picker_a_url_and_a_drop(app, artifacts_dir)
     labels = page.evaluate(NETWORK_LABELS)
     assert {'input 64', 'hidden 1', 'hidden 2', 'output 10', '20 · relu', '12 · relu'} <= set(labels), labels
     assert 'Loaded two-hidden.onnx' in message(page)
+    assert "node 'softmax' (Softmax) at the end was dropped" in message(page)  # the engine's note
     page.locator('.controls .model-file').scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / 'onnx-loaded.png'))
+    page.click('.model-file-message button')  # Dismiss
+    assert not page.locator('.model-file-message').is_visible()
 
     page.route('**/models/small.onnx', lambda route: route.fulfill(status=200, body=mlp([64, 9, 10])[0].SerializeToString()))
     try:
@@ -276,6 +340,8 @@ def test_load_model_through_the_file_picker_a_url_and_a_drop(app, artifacts_dir)
         assert state['layers'] == [64, 9, 10]
         missing = page.evaluate("glassbox.loadModel('models/missing.onnx').then(() => null, (e) => e.message)")
         assert 'models/missing.onnx' in missing and '404' in missing, missing
+        assert page.errors == ['Failed to load resource: the server responded with a status of 404 (File not found)']
+        page.errors.clear()  # the browser's own console line for the missing file, expected
         elsewhere = page.evaluate("glassbox.loadModel('https://example.org/m.onnx').then(() => null, (e) => e.message)")
         assert 'another site' in elsewhere, elsewhere
     finally:

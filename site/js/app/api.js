@@ -24,7 +24,7 @@ export const API_MEMBERS = [
   ['step', 'step()', 'train one step'],
   ['reset', 'reset()', 'rebuild the model with fresh weights (same settings)'],
   ['exportModel', "exportModel('onnx', {run})", "the current network (or run `run`) as the bytes of an ONNX model file (a `Uint8Array`; input `input` [batch, inputs], output `logits`); the page's \"Download .onnx\" button saves the same bytes"],
-  ['loadModel', 'loadModel(source)', "replace the network by an ONNX model: its bytes (`Uint8Array`, `ArrayBuffer`), a `File`/`Blob`, or a URL on this site. The engine checks it is an MLP it can train on one of the datasets, then the settings, address bar and every view follow it (training paused); resolves with `state()`. A file it cannot use rejects with a message naming the problem (also shown on the page: store `modelFile`), and the current network stays"],
+  ['loadModel', 'loadModel(source, {dataset})', "replace the network by an ONNX model: its bytes (`Uint8Array`, `ArrayBuffer`), a `File`/`Blob`, or a URL on this site. The engine checks it is an MLP it can train on one of the datasets (`dataset`, else the one its input and output sizes fit), then the settings, address bar and every view follow it (training paused); resolves with `state()`. A file it cannot use rejects with a message naming the problem (also shown on the page: store `modelFile`), and the current network stays"],
   ['restartEngine', 'restartEngine()', 'start a fresh worker after a crash and rebuild the current settings'],
   ['state', 'state()', '`{status, step, epoch, loss, accuracy, valLoss, valAccuracy, lr, layers, dataset, settings, runtime, backend, notes, error, timing}`; `layers` are the layer sizes, input first (index 0 is the input layer); `backend`: what trains (`{requested, name: numpy | wasm | webgpu, threads, note}`; choose with `configure({backend})`); `timing`: first step and start-up phases, ms since navigation'],
   ['snapshot', 'snapshot()', 'the latest snapshot (arrays are `{dtype, shape, data}` with typed-array `data`)'],
@@ -103,12 +103,12 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
   const swarm = () => swarmSource(glassbox);
   // ONNX files: the codec (and onnx-proto) load on first use, so the page starts without them.
   const codec = () => import('../engine/onnx-codec.js');
-  async function loadModel(source) {
+  async function loadModel(source, {dataset} = {}) {
     const name = typeof source === 'string' ? source : (source && source.name) || 'the model bytes';
     store.set({modelFile: {status: 'loading', name, message: null}});
     try {
       const {readModelBytes, decodeModel} = await codec();
-      await training.loadSpec(decodeModel(await readModelBytes(source)));
+      await training.loadSpec(decodeModel(await readModelBytes(source)), dataset);
     } catch (error) {
       store.set({modelFile: {status: 'error', name, message: String(error.message || error)}});
       throw error;

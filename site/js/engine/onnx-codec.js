@@ -2,18 +2,23 @@
 // checks the graphs, this file only turns them into bytes and back). Uses no DOM, so it runs in
 // the page and in a worker. The CPython twin is py/glassbox/interop/codec.py (the `onnx` package).
 //
-// encodeModel(spec) -> Uint8Array: ModelProto bytes (IR version 8). Arrays are {dtype, shape, data}
-//   as the wire gives them; an initializer's ONNX type is its own 'dtype' field (the wire narrows
-//   int64 to int32). Attribute types: JSON cannot tell 1.0 from 1, so a float attribute that happens
-//   to be integral (Gemm alpha=1.0) would come out as INT; ATTRIBUTE_TYPES names the type of every
-//   attribute of the ops Glassbox writes or reads; others fall back to the JS value's kind
-//   (integer -> INT, other number -> FLOAT, string, arrays of those, a spec object -> GRAPH).
+// encodeModel(spec) -> Uint8Array: ModelProto bytes (IR version 8 for opset 17). Arrays are
+//   {dtype, shape, data} as the wire gives them; an initializer's ONNX type is its own 'dtype'
+//   field (the wire narrows int64 to int32). Attribute types: JSON cannot tell 1.0 from 1, so a
+//   float attribute that happens to be integral (Gemm alpha=1.0) would come out as INT;
+//   ATTRIBUTE_TYPES names the type of every attribute of the ops Glassbox writes or reads; others
+//   fall back to the JS value's kind (integer -> INT, other number -> FLOAT, string, arrays of
+//   those, a spec object -> GRAPH). A new op with a float attribute needs its row there.
+//   Initializers are written as raw little-endian bytes.
 // decodeModel(bytes) -> spec, or throws OnnxFileError whose message names the problem (empty file,
 //   a web page, not ONNX, truncated, external data, an unsupported tensor type, ...). Whether the
 //   graph is an MLP Glassbox can train is the engine's question (op 'load_model').
 import {onnx} from '../../vendor/onnx-proto.mjs';
 
-export const IR_VERSION = 8;
+// The IR version a default-domain opset needs (onnx's table); 8 up to opset 18 (what
+// onnxruntime 1.x and onnxruntime-web read), newer opsets need newer IR versions.
+const IR_FOR_OPSET = {19: 9, 20: 9, 21: 10, 22: 10, 23: 11, 24: 11, 25: 12};
+export const irVersionFor = (opset) => IR_FOR_OPSET[opset] || (opset > 25 ? 12 : 8);
 
 /** A file that is not an ONNX model this page can read; the message says why, for a student. */
 export class OnnxFileError extends Error {
@@ -37,7 +42,10 @@ const ATTRIBUTE_TYPES = {
   'HardSigmoid.alpha': 'FLOAT', 'HardSigmoid.beta': 'FLOAT', 'Clip.min': 'FLOAT', 'Clip.max': 'FLOAT',
   'Softmax.axis': 'INT', 'LogSoftmax.axis': 'INT', 'Flatten.axis': 'INT', 'Concat.axis': 'INT',
   'Gather.axis': 'INT', 'OneHot.axis': 'INT', 'Cast.to': 'INT', 'Transpose.perm': 'INTS',
-  'ArgMax.axis': 'INT', 'ArgMax.keepdims': 'INT', 'ArgMax.select_last_index': 'INT',
+  'ArgMax.axis': 'INT', 'ArgMax.keepdims': 'INT', 'ArgMax.select_last_index': 'INT', 'Split.axis': 'INT',
+  'ArgMin.axis': 'INT', 'ArgMin.keepdims': 'INT', 'Celu.alpha': 'FLOAT', 'ThresholdedRelu.alpha': 'FLOAT',
+  'LayerNormalization.epsilon': 'FLOAT', 'LayerNormalization.axis': 'INT', 'BatchNormalization.epsilon': 'FLOAT',
+  'BatchNormalization.momentum': 'FLOAT',
   'ReduceMax.keepdims': 'INT', 'ReduceMax.axes': 'INTS', 'ReduceSum.keepdims': 'INT',
   'ReduceSum.noop_with_empty_axes': 'INT', 'ReduceMean.keepdims': 'INT', 'ReduceMean.axes': 'INTS',
   'ReduceSumSquare.keepdims': 'INT', 'ReduceSumSquare.axes': 'INTS', 'ReduceLogSumExp.keepdims': 'INT',
@@ -85,8 +93,9 @@ function encodeAttribute(op, name, value) {
 
 function valueInfo({name, dtype, shape}) {
   if (!(dtype in ELEM)) throw new Error(`value ${name}: dtype must be one of ${Object.keys(ELEM).join(', ')}, got ${dtype}`);
-  const dim = (shape || []).map((d) => (typeof d === 'string' ? {dimParam: d} : {dimValue: d}));
-  return {name, type: {tensorType: {elemType: ELEM[dtype], shape: {dim}}}};
+  // null: an unknown dimension; a null shape: unknown rank (no shape at all)
+  const dim = (shape || []).map((d) => (d == null ? {} : typeof d === 'string' ? {dimParam: d} : {dimValue: d}));
+  return {name, type: {tensorType: {elemType: ELEM[dtype], ...(shape == null ? {} : {shape: {dim}})}}};
 }
 
 /** One initializer -> TensorProto, data as little-endian raw bytes in its declared ONNX type. */
@@ -127,7 +136,7 @@ export function encodeModel(spec) {
   });
   visit(spec);
   const model = {
-    irVersion: IR_VERSION,
+    irVersion: irVersionFor(spec.opset),
     producerName: 'glassbox',
     docString: spec.doc || '',
     opsetImport: [{domain: '', version: spec.opset}, ...[...domains].map((domain) => ({domain, version: 1}))],
@@ -189,8 +198,8 @@ function decodeValueInfo(v, graph) {
   if (!dtype) throw new OnnxFileError(`graph "${graph}": "${v.name}" has data type ${typeName(tensor.elemType)}; ` +
     'Glassbox reads float32, int64, int32 and bool tensors only.');
   const shape = tensor.shape
-    ? (tensor.shape.dim || []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? toNumber(d.dimValue) : '?'))
-    : null;  // rank unknown
+    ? (tensor.shape.dim || []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? toNumber(d.dimValue) : null))
+    : null;  // null: a dimension (or, for the shape, the rank) the file leaves unknown
   return {name: v.name, dtype, shape};
 }
 
@@ -211,6 +220,26 @@ function decodeAttribute(a, node) {
   }
 }
 
+// A Constant node's value attribute -> [ONNX dtype, wire typed array] (the spec has no tensor
+// attributes: a constant is an initializer named after the node's output, as codec.py reads it).
+const CONSTANT_VALUES = {value_float: ['float32', Float32Array], value_floats: ['float32', Float32Array],
+  value_int: ['int64', Int32Array], value_ints: ['int64', Int32Array]};
+
+function constantInitializer(n, nodeName) {
+  const [a] = n.attribute || [];
+  if ((n.attribute || []).length !== 1) throw new OnnxFileError(`Node "${nodeName}" (Constant) needs exactly one value attribute.`);
+  if (a.name === 'value') {
+    const named = Object.create(a.t);  // the tensor, named after the node's output
+    named.name = n.output[0];
+    return decodeTensor(named, 'Tensor');
+  }
+  if (!(a.name in CONSTANT_VALUES)) throw new OnnxFileError(`Node "${nodeName}" (Constant) has attribute ${a.name}: not supported.`);
+  const value = decodeAttribute(a, nodeName);
+  const [dtype, Typed] = CONSTANT_VALUES[a.name];
+  const data = Typed.from(Array.isArray(value) ? value : [value], dtype === 'int64' ? saturate : Number);
+  return {name: n.output[0], dtype, array: {dtype: dtype === 'int64' ? 'int32' : 'float32', shape: Array.isArray(value) ? [data.length] : [], data}};
+}
+
 function decodeGraph(g) {
   const name = g.name || 'graph';
   if (g.sparseInitializer && g.sparseInitializer.length) {
@@ -218,6 +247,18 @@ function decodeGraph(g) {
     throw new OnnxFileError(`graph "${name}": sparse initializer "${t.name || '(unnamed)'}" is not supported; store it dense.`);
   }
   const initializers = (g.initializer || []).map((t) => decodeTensor(t, 'Tensor'));
+  const nodes = [];
+  (g.node || []).forEach((n, index) => {
+    const nodeName = n.name || (n.output && n.output[0]) || `#${index} (${n.opType})`;
+    if (n.opType === 'Constant' && (!n.domain || n.domain === 'ai.onnx') && (n.output || []).length === 1) {
+      initializers.push(constantInitializer(n, nodeName));
+      return;
+    }
+    const node = {op: n.opType, inputs: [...(n.input || [])], outputs: [...(n.output || [])], name: n.name || '',
+      attrs: Object.fromEntries((n.attribute || []).map((a) => [a.name, decodeAttribute(a, nodeName)]))};
+    if (n.domain && n.domain !== 'ai.onnx') node.domain = n.domain;
+    nodes.push(node);
+  });
   const constants = new Set(initializers.map((i) => i.name));
   return {
     name,
@@ -226,13 +267,7 @@ function decodeGraph(g) {
     inputs: (g.input || []).filter((v) => !constants.has(v.name)).map((v) => decodeValueInfo(v, name)),
     outputs: (g.output || []).map((v) => decodeValueInfo(v, name)),
     initializers,
-    nodes: (g.node || []).map((n, index) => {
-      const nodeName = n.name || `#${index} (${n.opType})`;
-      const node = {op: n.opType, inputs: [...(n.input || [])], outputs: [...(n.output || [])], name: n.name || '',
-        attrs: Object.fromEntries((n.attribute || []).map((a) => [a.name, decodeAttribute(a, nodeName)]))};
-      if (n.domain && n.domain !== 'ai.onnx') node.domain = n.domain;
-      return node;
-    }),
+    nodes,
   };
 }
 

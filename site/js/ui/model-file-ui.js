@@ -40,11 +40,14 @@ export function installModelFile(app, {controls, networkPanel}) {
   picker.setAttribute('aria-label', 'ONNX model file to load');
   const hint = el('div', {className: 'hint', id: 'model-file-hint', textContent: 'Or drop an .onnx file anywhere on the page.'});
   load.setAttribute('aria-describedby', hint.id);
-  const message = el('div', {className: 'model-file-message', id: 'model-file-message'});
+  const box = el('div', {className: 'model-file-message'});
+  const message = el('span', {id: 'model-file-message'});
   message.setAttribute('role', 'status');
   message.setAttribute('aria-live', 'polite');
+  const dismiss = el('button', {type: 'button', className: 'link', textContent: 'Dismiss'});
+  box.append(message, dismiss);
   buttons.append(download, load);
-  fieldset.append(buttons, picker, hint, message);
+  fieldset.append(buttons, picker, hint, box);
   const modelGroup = controls.querySelector('#setting-hidden')?.closest('fieldset');
   controls.insertBefore(fieldset, modelGroup ? modelGroup.nextSibling : null);
 
@@ -60,11 +63,14 @@ export function installModelFile(app, {controls, networkPanel}) {
     if (file.status === 'loading') text = `Loading ${file.name}…`;
     else if (file.status === 'error') { text = `Could not load ${file.name}: ${file.message}`; kind = 'error'; }
     else if (file.status === 'loaded' && state.info === loadedInfo && !note) {
+      // The engine's notes say what it dropped or assumed (e.g. a final Softmax).
+      const notes = (state.info.onnx && state.info.onnx.notes) || [];
       text = `Loaded ${file.name}: layers ${state.info.layer_sizes.join(' → ')} on ${state.info.dataset}. ` +
-        'Training is paused; Play trains it further.';
+        'Training is paused; Play trains it further.' + notes.map((line) => '\n• ' + line).join('');
     }
     message.textContent = text;
-    message.dataset.kind = kind;
+    box.hidden = !text;
+    box.dataset.kind = kind;
     message.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     const busy = state.status === 'loading' || state.status === 'error' || file.status === 'loading';
     download.disabled = busy;
@@ -90,6 +96,11 @@ export function installModelFile(app, {controls, networkPanel}) {
     show(app.store.get());
   }
 
+  dismiss.addEventListener('click', () => {
+    note = null;
+    app.store.set({modelFile: {status: 'idle', name: null, message: null}});
+    show(app.store.get());
+  });
   download.addEventListener('click', exportFile);
   load.addEventListener('click', () => picker.click());
   picker.addEventListener('change', () => {

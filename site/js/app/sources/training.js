@@ -250,8 +250,9 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     await replaceMain('adopt', {state, config, data_seed: dataSeed}, () => ({...config, seed: dataSeed}));
     return api.state();
   };
-  /** An ONNX model decoded into a spec (engine op 'load_model'); resolves with the engine's answer. */
-  api.loadSpec = (spec) => replaceMain('load_model', {spec});
+  /** An ONNX model decoded into a spec (engine op 'load_model'; `dataset` optional: else the one
+   *  its sizes fit); resolves with the engine's answer. */
+  api.loadSpec = (spec, dataset) => replaceMain('load_model', dataset == null ? {spec} : {spec, dataset});
 
   async function boot(starting) {
     try {

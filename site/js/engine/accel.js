@@ -59,6 +59,9 @@ export async function openBackend(requested, siteRoot, callEngine) {
     const file = name === 'webgpu' ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs';
     const ort = await import(new URL('vendor/ort/' + file, siteRoot).href);
     ort.env.wasm.wasmPaths = new URL('vendor/ort/', siteRoot).href;
+    // Its warnings (e.g. that a WebGPU session runs a few shape nodes on the CPU, as intended)
+    // go to console.error; real failures still reach us as exceptions.
+    ort.env.logLevel = 'error';
     // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers); one
     // core is left to the page, which draws while the worker trains.
     const cores = navigator.hardwareConcurrency || 1;
@@ -84,8 +87,9 @@ function makeTrainer(ort, provider, callEngine) {
   function session(run, steps, key) {
     if (!sessions.has(key)) {
       const {spec} = call(steps === 'evaluate' ? {op: 'accel_graph', run, kind: 'evaluate'} : {op: 'accel_graph', run, steps});
+      // logSeverityLevel 3 (errors): see ort.env.logLevel above.
       sessions.set(key, ort.InferenceSession.create(encodeModel(spec), {
-        executionProviders: [provider], graphOptimizationLevel: 'all'}));
+        executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 3}));
     }
     return sessions.get(key);
   }

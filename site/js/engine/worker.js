@@ -64,6 +64,7 @@ let registerDataPy = null;    // glassbox.protocol.register_data(file_name, byte
 let runtime = null;
 const registeredData = new Set();
 let training = null;          // {id, stop: null | reason} while a 'train' runs
+let inFlight = null;          // the chunk being trained (a promise), while one is
 
 let dataFiles = {};            // dataset -> packed file name, from 'init' (tables.json 'datasets')
 let siteRoot = null;          // the built site's root URL, from 'init'
@@ -193,7 +194,11 @@ async function train({id, steps, chunk, delayMs, runs}) {
     if (!live.length) break;
     const next = live.reduce((a, b) => (progress[b].step < progress[a].step ? b : a));
     const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - progress[next].done));
-    const buffer = await trainChunk(next, n);
+    // Requests arriving while onnxruntime trains wait for the chunk's end (see request()), as
+    // they wait for a numpy chunk, so none sees or changes a run halfway through a chunk.
+    inFlight = trainChunk(next, n);
+    let buffer;
+    try { buffer = await inFlight; } finally { inFlight = null; }
     const header = peekHeader(buffer);
     if (!header.ok) {
       postMessage({type: 'response', id, buffer}, [buffer]);
@@ -257,6 +262,7 @@ async function request(message) {
     const datasets = args.op === 'load_model' ? Object.keys(dataFiles) : [(args.config && args.config.dataset) || args.dataset];
     for (const dataset of datasets) await ensureData(dataset);
     if (packages) await ensurePackages(packages);
+    while (inFlight) await inFlight.catch(() => {});
     const buffer = callEngine(args, blob);
     postMessage({type: 'response', id, buffer}, [buffer]);
   } catch (error) {

@@ -102,11 +102,12 @@ def webgpu_page(browser, site_url):
 
 
 @pytest.mark.parametrize('optimizer', sorted(OPTIMIZERS))
-def test_webgpu_training_follows_the_numpy_engine(webgpu_page, optimizer):
+@pytest.mark.parametrize('activation', ACTIVATIONS)
+def test_webgpu_training_follows_the_numpy_engine(webgpu_page, activation, optimizer):
     webgpu_page.wait_for_function('glassbox.state().backend', timeout=READY_MS)
     backend = webgpu_page.evaluate('glassbox.state().backend')
     assert backend['name'] == 'webgpu', backend
-    settings = {'activation': 'relu', 'optimizer': optimizer, 'lr': OPTIMIZERS[optimizer], 'l2': 1e-4,
+    settings = {'activation': activation, 'optimizer': optimizer, 'lr': OPTIMIZERS[optimizer], 'l2': 1e-4,
                 'backend': 'webgpu', 'speed': 3}
     result = webgpu_page.evaluate(COLLECT, [settings, STEPS])
     assert result['backend']['name'] == 'webgpu'

@@ -21,6 +21,35 @@ function tensorOf(ort, array) {
   return new ort.Tensor('float32', array.data, array.shape);
 }
 
+const ortModules = new Map();  // file -> Promise of the onnxruntime-web module, set up
+
+function loadOrt(file, siteRoot) {
+  if (!ortModules.has(file)) {
+    ortModules.set(file, import(new URL('vendor/ort/' + file, siteRoot).href).then((ort) => {
+      ort.env.wasm.wasmPaths = new URL('vendor/ort/', siteRoot).href;
+      // Its warnings (e.g. that a WebGPU session runs a few shape nodes on the CPU, as intended)
+      // go to console.error; real failures still reach us as exceptions.
+      ort.env.logLevel = 'error';
+      // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers);
+      // one core is left to the page, which draws while the worker trains.
+      const cores = navigator.hardwareConcurrency || 1;
+      ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, cores - 1)) : 1;
+      return ort;
+    }));
+  }
+  return ortModules.get(file);
+}
+
+/** Load the wasm build and instantiate its wasm (a one-node session does that), ahead of use. */
+export async function preload(siteRoot) {
+  const ort = await loadOrt('ort.wasm.min.mjs', siteRoot);
+  const identity = {name: 'preload', opset: 17, inputs: [{name: 'x', dtype: 'float32', shape: [1]}],
+    outputs: [{name: 'y', dtype: 'float32', shape: [1]}], initializers: [],
+    nodes: [{op: 'Identity', inputs: ['x'], outputs: ['y'], name: 'y', attrs: {}}], metadata: {}};
+  await ort.InferenceSession.create(encodeModel(identity), {executionProviders: ['wasm'], logSeverityLevel: 3});
+  return ort;
+}
+
 /** Why WebGPU cannot be used here, or '' when an adapter is available. */
 async function webgpuProblem() {
   if (!self.navigator || !navigator.gpu) return 'this browser offers no WebGPU (navigator.gpu is missing)';
@@ -56,18 +85,9 @@ export async function openBackend(requested, siteRoot, callEngine) {
     return {requested, name: 'numpy', threads: 1, note: notes.join('; ')};
   }
   try {
-    const file = name === 'webgpu' ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs';
-    const ort = await import(new URL('vendor/ort/' + file, siteRoot).href);
-    ort.env.wasm.wasmPaths = new URL('vendor/ort/', siteRoot).href;
-    // Its warnings (e.g. that a WebGPU session runs a few shape nodes on the CPU, as intended)
-    // go to console.error; real failures still reach us as exceptions.
-    ort.env.logLevel = 'error';
-    // Threads need SharedArrayBuffer, which needs cross-origin isolation (COOP/COEP headers); one
-    // core is left to the page, which draws while the worker trains.
-    const cores = navigator.hardwareConcurrency || 1;
-    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, cores - 1)) : 1;
+    const ort = await loadOrt(name === 'webgpu' ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs', siteRoot);
+    const threads = ort.env.wasm.numThreads;
     if (!self.crossOriginIsolated) notes.push('one thread: the page is not cross-origin isolated (no COOP/COEP headers)');
-    ort.env.wasm.numThreads = threads;
     return {requested, name, threads, note: notes.join('; '), trainChunk: makeTrainer(ort, name, callEngine)};
   } catch (error) {
     notes.push(`onnxruntime-web could not start (${String(error.message || error).slice(0, 200)}); training with numpy`);

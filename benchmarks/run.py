@@ -45,7 +45,7 @@ PEERS = ('tfjs-wasm', 'tfjs-cpu', 'convnetjs')
 BATCH = 64
 LR = 0.1
 # ort_k: training steps per onnxruntime call (a Loop in the graph); steps and warm-up are multiples.
-FULL = {'reps': 5, 'steps': {'digits': 200, 'mnist': 60}, 'warmup': 10, 'app_steps': 600, 'ort_k': 10}
+FULL = {'reps': 5, 'steps': {'digits': 200, 'mnist': 100}, 'warmup': 30, 'app_steps': 600, 'ort_k': 10}
 QUICK = {'reps': 1, 'steps': {'digits': 3, 'mnist': 2}, 'warmup': 1, 'app_steps': 20, 'ort_k': 1}
 BENCH_VENDOR = {  # file in node_modules -> name under dist/vendor/bench
     '@tensorflow/tfjs/dist/tf.min.js': 'tf.min.js',

@@ -92,7 +92,6 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     },
     onFatal: (error) => training.onFatal(error),
     onBackend: (status) => store.set({backend: status}),
-    backendHint: () => store.get().settings.backend,
   });
   const scheduler = createScheduler({send: (op, args) => engine.request(op, args)});
   training = createTrainingSource({store, engine, scheduler, schema, emit, onHashChange, phaseStarts});

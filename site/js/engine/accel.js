@@ -40,16 +40,6 @@ function loadOrt(file, siteRoot) {
   return ortModules.get(file);
 }
 
-/** Load the wasm build and instantiate its wasm (a one-node session does that), ahead of use. */
-export async function preload(siteRoot) {
-  const ort = await loadOrt('ort.wasm.min.mjs', siteRoot);
-  const identity = {name: 'preload', opset: 17, inputs: [{name: 'x', dtype: 'float32', shape: [1]}],
-    outputs: [{name: 'y', dtype: 'float32', shape: [1]}], initializers: [],
-    nodes: [{op: 'Identity', inputs: ['x'], outputs: ['y'], name: 'y', attrs: {}}], metadata: {}};
-  await ort.InferenceSession.create(encodeModel(identity), {executionProviders: ['wasm'], logSeverityLevel: 3});
-  return ort;
-}
-
 /** Why WebGPU cannot be used here, or '' when an adapter is available. */
 async function webgpuProblem() {
   if (!self.navigator || !navigator.gpu) return 'this browser offers no WebGPU (navigator.gpu is missing)';
@@ -86,6 +76,11 @@ export async function openBackend(requested, siteRoot, callEngine) {
   }
   try {
     const ort = await loadOrt(name === 'webgpu' ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs', siteRoot);
+    // Instantiate the wasm now (a one-node session does it), while numpy still trains.
+    const identity = {name: 'warm_up', opset: 17, inputs: [{name: 'x', dtype: 'float32', shape: [1]}],
+      outputs: [{name: 'y', dtype: 'float32', shape: [1]}], initializers: [],
+      nodes: [{op: 'Identity', inputs: ['x'], outputs: ['y'], name: 'y', attrs: {}}], metadata: {}};
+    await ort.InferenceSession.create(encodeModel(identity), {executionProviders: [name], logSeverityLevel: 3});
     const threads = ort.env.wasm.numThreads;
     if (!self.crossOriginIsolated) notes.push('one thread: the page is not cross-origin isolated (no COOP/COEP headers)');
     return {requested, name, threads, note: notes.join('; '), trainChunk: makeTrainer(ort, name, callEngine)};

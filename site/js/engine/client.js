@@ -13,7 +13,7 @@ export class EngineError extends Error {
 // Resolved against this module, not the page, so pages in other folders (embeds, benchmarks) work.
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
 
-export function createEngineClient({onProgress, onFatal, onBackend, backendHint = () => 'numpy', workerUrl = WORKER_URL} = {}) {
+export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = WORKER_URL} = {}) {
   let worker = null;
   let nextId = 1;
   const pending = new Map();       // id -> {resolve, reject, onSnapshot}
@@ -63,7 +63,7 @@ export function createEngineClient({onProgress, onFatal, onBackend, backendHint 
         rejectAll(error);
         if (onFatal) onFatal(error, 'crash');
       };
-      worker.postMessage({type: 'init', runtime, siteRoot: SITE_ROOT, dataFiles: dataFiles(tables), backend: backendHint()});
+      worker.postMessage({type: 'init', runtime, siteRoot: SITE_ROOT, dataFiles: dataFiles(tables)});
     }));
     return readyPromise;
   }

@@ -65,7 +65,6 @@ let runtime = null;
 const registeredData = new Set();
 let training = null;          // {id, stop: null | reason} while a 'train' runs
 let inFlight = null;          // the chunk being trained (a promise), while one is
-let preloaded = null;         // onnxruntime-web's wasm build, loading since 'init' (a promise)
 
 let dataFiles = {};            // dataset -> packed file name, from 'init' (tables.json 'datasets')
 let siteRoot = null;          // the built site's root URL, from 'init'
@@ -80,13 +79,10 @@ async function fetchOk(url, what) {
   return response;
 }
 
-async function start({runtime: runtimeSettings, siteRoot: root, dataFiles: files, backend: hint}) {
+async function start({runtime: runtimeSettings, siteRoot: root, dataFiles: files}) {
   runtime = runtimeSettings;
   siteRoot = root || new URL('../../', self.location.href).href;
   dataFiles = files || {};
-  // onnxruntime-web's wasm downloads and compiles while Pyodide loads (both mostly wait on the
-  // network and V8's compiler), so the first chunk need not wait for it after Python is up.
-  if (hint === 'auto' || hint === 'wasm') preloaded = import('./accel.js').then((m) => m.preload(siteRoot)).catch(() => null);
   const indexURL = new URL(runtime.indexURL, siteRoot).href;
   if (runtime.missingWheels && runtime.missingWheels.length) {
     throw new Error(`This build selected the modern runtime (Pyodide ${runtime.pyodide}) but its ` +
@@ -224,11 +220,11 @@ async function train({id, steps, chunk, delayMs, runs}) {
 
 // The training engine for 'train' chunks: numpy (the engine's own 'train' op) or onnxruntime-web
 // (engine/accel.js), chosen by a 'backend' message; anything unavailable falls back with a note.
+// Chunks train with numpy until the chosen backend is open; a chunk boundary is the switch.
 let backend = {requested: 'numpy', name: 'numpy', threads: 1, note: ''};
 
 async function setBackend({id, backend: requested}) {
   const {openBackend} = await import('./accel.js');
-  if (preloaded) await preloaded;
   backend = await openBackend(requested, siteRoot, callEngine);
   const {trainChunk: _, ...status} = backend;
   postMessage({type: 'response', id, buffer: packJson(new TextEncoder().encode(JSON.stringify({ok: true, value: status})))});

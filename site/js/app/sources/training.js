@@ -259,7 +259,9 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       const runtime = await starting;
       phaseStarts.ready = performance.now();
       store.set({runtime, progress: null});
-      await applyBackend();
+      // Not awaited: numpy trains the first chunks while onnxruntime-web loads, and the worker
+      // switches at a chunk boundary once it is up (the engine's run is the same either way).
+      applyBackend().catch(fail);
       await rebuild();
       phaseStarts.firstSnapshot = performance.now();
       setStatus('paused');

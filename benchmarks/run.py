@@ -144,6 +144,8 @@ def app_measurements(browser, base: str, settings: dict) -> dict:
     mnist = '#dataset=mnist&hidden=128,64&batch_size=64&speed=5&autoplay=false'
     train = """async (steps) => {
         await window.glassbox.ready;
+        // The page trains with numpy until the chosen backend is open: measure once it is.
+        while (!window.glassbox.state().backend) await new Promise((done) => setTimeout(done, 50));
         let frames = 0, worst = 0, last = performance.now(), running = true;
         const tick = (t) => { frames++; worst = Math.max(worst, t - last); last = t; if (running) requestAnimationFrame(tick); };
         requestAnimationFrame(tick);

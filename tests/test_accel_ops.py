@@ -143,3 +143,8 @@ def test_the_data_key_changes_with_the_data_and_only_then():
     other = ask(session, {'op': 'accel_data'})
     assert other['key'] != key and other['X'].shape[1] == 2
 
+
+
+def test_an_unknown_graph_kind_is_named():
+    with pytest.raises(ValueError, match="kind must be 'train' or 'evaluate'"):
+        ask(configured({}), {'op': 'accel_graph', 'kind': 'infer'})

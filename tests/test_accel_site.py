@@ -113,3 +113,15 @@ def test_webgpu_training_follows_the_numpy_engine(webgpu_page, activation, optim
     assert result['backend']['name'] == 'webgpu'
     assert_follows(result['losses'], numpy_losses(settings), LOSS_RTOL['webgpu'])
     assert not webgpu_page.errors
+
+
+def test_a_bad_backend_is_refused_by_name_and_training_goes_on(app):
+    message = app.evaluate("glassbox.configure({backend: 'gpu<b>'}).then(() => '', (e) => e.message)")
+    assert 'backend' in message and 'auto, numpy, wasm, webgpu' in message
+    parsed = app.evaluate("""async () => {
+        const {makeSchema} = await import('./js/state/url-state.js');
+        const tables = await (await fetch('tables.json')).json();
+        return makeSchema(tables).parseHash('#backend=gpu<b>'); }""")
+    assert parsed['state']['backend'] == 'auto' and any('backend' in note for note in parsed['notes'])
+    assert app.evaluate('glassbox.state().settings.backend') == 'auto'
+    assert app.evaluate('glassbox.train({steps: 5})')['step'] == 5

@@ -9,10 +9,10 @@
 // those steps); 'accel_adopt' hands the new state back and answers with the snapshot exactly as
 // a numpy chunk does. Every view, fork and health check therefore works whichever engine trains.
 
+import {BACKENDS} from '../state/url-state.js';
 import {encodeModel} from './onnx-codec.js';
 import {pack, unpack} from './wire.js';
 
-export const BACKENDS = ['auto', 'numpy', 'wasm', 'webgpu'];
 // Steps per session.run: enough to amortise the call, few enough that a chunk of 10 (speed 3)
 // is one call plus the final single step.
 const STEPS_PER_CALL = 9;

@@ -5,6 +5,8 @@
 
 import {applyPreset} from './presets.js';
 
+/** What can train (site/js/engine/accel.js): declared once, here, for the URL row and the worker. */
+export const BACKENDS = ['auto', 'numpy', 'wasm', 'webgpu'];
 const KS = ['auto', '2', '3', '4', '5', '6', '7', '8', '9', '10', '12', '16'];
 
 /** The page's own rows (not engine settings): how things are shown, feature choices. */
@@ -13,7 +15,7 @@ export function pageRows(tables) {
   return [
     {key: 'speed', type: 'int', default: 3, min: 1, max: 5, label: 'Speed'},
     // What trains (site/js/engine/accel.js): onnxruntime-web where it loads, else numpy.
-    {key: 'backend', type: 'enum', default: 'auto', options: ['auto', 'numpy', 'wasm', 'webgpu'], label: 'Training engine'},
+    {key: 'backend', type: 'enum', default: 'auto', options: BACKENDS, label: 'Training engine'},
     {key: 'probe', type: 'probe', default: 'mean', min: 0, max: 63, label: 'Shown input'},
     {key: 'mode', type: 'enum', default: 'activation', options: ['activation', 'gradient'], label: 'Brightness'},
     {key: 'autoplay', type: 'bool', default: true, label: 'Train on load'},

@@ -14,15 +14,16 @@ const {glassbox: app, internals} = createGlassbox({
   tables,
   hash: location.hash,
   onHashChange: (hash) => history.replaceState(null, '', hash || location.pathname + location.search),
+  saveRuns: true,
 });
 window.glassbox = app;
 const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
-  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}] = await Promise.all([
+  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}, {installSavedRuns}] = await Promise.all([
   import('./ui/controls.js'), import('./views/network/network.js'), import('./views/training/curves.js'), import('./ui/panels.js'),
   import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js'), import('./ui/swarm-ui.js'),
-  import('./ui/model-file-ui.js')]);
+  import('./ui/model-file-ui.js'), import('./ui/saved-runs-ui.js')]);
 
 const controls = createControls($('controls'), app);
 let network = null;
@@ -35,6 +36,7 @@ installModules(app, {addPanel, network: () => network});
 installHealth(app, {addPanel, provide, views: () => ({network, curves})});
 installSwarm(app, {addPanel});
 installModelFile(app, {controls: $('controls'), networkPanel});
+installSavedRuns(app, {button: $('saved-runs-button'), banner: $('saved-runs-banner')});
 
 function ensureViews(state) {
   const info = state.info;

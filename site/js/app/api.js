@@ -11,6 +11,7 @@ import {healthSourceFor} from './sources/health.js';
 import {inputsSource} from './sources/inputs.js';
 import {modulesSource} from './sources/modules.js';
 import {swarmSource, provideAdopt} from './sources/swarm.js';
+import {createAutosave} from './sources/autosave.js';
 import {createStore} from '../state/store.js';
 import {makeSchema} from '../state/url-state.js';
 
@@ -56,6 +57,7 @@ export const API_MEMBERS = [
   ['swarm', 'swarm.load(textOrUrl)', "show a recorded swarm stream (JSON lines): its text or a URL; an error names the bad line and what was shown stays"],
   ['swarm', 'swarm.connect(url)', "follow a live stream (Server-Sent Events, one record per message); status `'live'`"],
   ['swarm', 'swarm.configure({goals, size})', "change the goals' weights and the population size of the running swarm between two rounds (a larger one breeds members in, a smaller one culls the weakest), and of the next one"],
+  ['savedRuns', 'savedRuns.list() / open(id) / rename(id, name) / delete(id) / undoDelete() / saveNow() / status()', "runs saved in this browser (IndexedDB; the README's \"Saved runs\"): `list()` resolves `[{id, name, dataset, layers, step, savedAt, bytes, current}]` newest first; `open(id)` continues a save (paused; a copy under a new id when another tab trains it); `rename`, `delete` (`undoDelete()` puts it back); `saveNow()` resolves the save's metadata (`bytes`, `engineMs`, `writeMs`) or rejects naming a full storage; `status()` `{available, reason, current, lastSave, saving, problem, offer, restored}` (store key `saved`); `testHooks.failWrites(name)`, `crashEngine()`, `autosave(on)` for tests"],
   ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, `modelFile` (the last `loadModel`: `{status, name, message}`), and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
@@ -69,9 +71,11 @@ const EVENTS = ['snapshot', 'status', 'error', 'run', 'runs'];
 
 /**
  * Build window.glassbox. Starts the engine worker at once (Python takes seconds to load).
- * @param {{tables: object, hash?: string, onHashChange?: (hash: string) => void}} options
+ * @param {{tables: object, hash?: string, onHashChange?: (hash: string) => void, saveRuns?: boolean}} options
+ *   saveRuns: autosave the main run and offer to resume (the app page); elsewhere savedRuns only
+ *   saves when asked.
  */
-export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
+export function createGlassbox({tables, hash = '', onHashChange = () => {}, saveRuns = false}) {
   const schema = makeSchema(tables);
   const parsed = schema.parseHash(hash);
   const store = createStore({
@@ -94,7 +98,9 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     onBackend: (status) => store.set({backend: status}),
   });
   const scheduler = createScheduler({send: (op, args) => engine.request(op, args)});
-  training = createTrainingSource({store, engine, scheduler, schema, emit, onHashChange, phaseStarts});
+  let autosave = null;  // saved runs (app/sources/autosave.js): made once glassbox exists
+  const restore = (reason, load) => (autosave ? autosave.restore(reason, load) : null);
+  training = createTrainingSource({store, engine, scheduler, schema, emit, onHashChange, phaseStarts, restore});
 
   // Test hooks that only exist once the app page's panels are built (ui/*-ui.js provide them).
   const panels = {};
@@ -181,6 +187,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
       connect: (url) => swarm().connect(url),
       configure: (options) => swarm().configure(options),
     }),
+    get savedRuns() { return autosave.api; },
     store,
     schema: schema.SCHEMA,
     tables,
@@ -197,6 +204,8 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}}) {
     provide(name, built) { panels[name] = built; },
   };
   provideAdopt(glassbox, (state, config, dataSeed) => training.adopt(state, config, dataSeed));
+  autosave = createAutosave({glassbox, store, scheduler, schema, onHashChange, auto: saveRuns,
+    loadFile: (file) => training.loadRunFile(file), crashEngine: (message) => { engine.pause(); training.onFatal(new Error(message)); }});
   training.start();
   return {glassbox, internals};
 }

@@ -44,6 +44,8 @@ export function pageRows(tables) {
     {key: 'proj_layer', type: 'int', default: 1, min: 0, max: 9, label: 'Hidden-space layer'},
     {key: 'layout', type: 'enum', default: 'layered', options: ['layered', 'force'], label: 'Network layout'},
     {key: 'force_by', type: 'enum', default: 'weight', options: ['weight', 'coactivation'], label: 'Force layout pulls by'},
+    // Saved runs (site/js/app/sources/autosave.js): continue this saved run at start (read once).
+    {key: 'resume', type: 'runid', default: '', label: 'Resume saved run'},
   ].map((row) => ({...row, engine: false}));
 }
 
@@ -106,6 +108,9 @@ export function makeSchema(tables) {
         return Number.isInteger(index) && index >= row.min && index <= row.max
           ? {value: index} : {error: `${row.label} must be "mean" or a sample number from ${rangeText(row)}`};
       }
+      case 'runid':  // a saved run's id (letters, digits, - and _), or '' for none
+        return typeof text === 'string' && /^[A-Za-z0-9_-]{0,80}$/.test(text)
+          ? {value: text} : {error: `${row.label} must be a saved run's id (letters, digits, - and _)`};
       default:
         return {error: `${row.label} has an unknown type`};
     }

@@ -11,7 +11,7 @@ const SPEEDS = {1: {chunk: 1, delayMs: 250}, 2: {chunk: 2, delayMs: 60}, 3: {chu
  *   engine: the engine client (its 'train' stream and 'pause'); every other engine call goes
  *   through `scheduler`; schema: makeSchema(tables).
  */
-export function createTrainingSource({store, engine, scheduler, schema, emit, onHashChange = () => {}, phaseStarts}) {
+export function createTrainingSource({store, engine, scheduler, schema, emit, onHashChange = () => {}, phaseStarts, restore = null}) {
   const {coerce, defaults, engineConfig, toHash, withPreset} = schema;
   let run = null;            // promise of the training run in progress
   // The store's `training` slice: {runs: ids trained side by side ('main' first; forks come from
@@ -174,7 +174,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       run = null;
       configuredWith = null;
       setStatus('loading', {error: null});
-      api.ready = boot(engine.restart());
+      api.ready = boot(engine.restart(), 'restart');
       return api.ready;
     },
 
@@ -223,6 +223,10 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
    *  Leaves training paused; on failure the old model stays and training goes on as it was. */
   async function replaceMain(op, args, config = (result) => result.config) {
     await api.ready;
+    return adoptMain(op, args, config);
+  }
+  /** replaceMain without waiting for start-up (boot's `restore` hook runs inside it). */
+  async function adoptMain(op, args, config = (result) => result.config) {
     const wasTraining = Boolean(run);
     await stopRun();
     let result;
@@ -253,8 +257,10 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
   /** An ONNX model decoded into a spec (engine op 'load_model'; `dataset` optional: else the one
    *  its sizes fit); resolves with the engine's answer. */
   api.loadSpec = (spec, dataset) => replaceMain('load_model', dataset == null ? {spec} : {spec, dataset});
+  /** A saved run's file (engine op 'load_run'; app/sources/autosave.js). */
+  api.loadRunFile = (file) => replaceMain('load_run', {file});
 
-  async function boot(starting) {
+  async function boot(starting, reason = 'boot') {
     try {
       const runtime = await starting;
       phaseStarts.ready = performance.now();
@@ -265,7 +271,10 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       await rebuild();
       phaseStarts.firstSnapshot = performance.now();
       setStatus('paused');
-      if (store.get().settings.autoplay) startRun(null);
+      // A saved run replaces the fresh model: '#resume=<id>' at start, the last save after a
+      // restart (app/sources/autosave.js); it stays paused. A failed restore keeps the fresh model.
+      const restored = restore ? await restore(reason, (file) => adoptMain('load_run', {file})).catch(fail) : null;
+      if (store.get().settings.autoplay && !restored) startRun(null);
       return api.state();
     } catch (error) {
       setStatus('error', {error: String(error.message || error)});

@@ -10,6 +10,7 @@ import one way: nn <- data / train <- monitor / analyses <- protocol (ARCHITECTU
     glassbox.trace(model, X, y)          # every layer's pre-activations, activations, gradients
     glassbox.run_swarm(glassbox.Population(size=8, space='digits', rounds=10))   # a swarm, in-process
     glassbox.to_onnx(model, 'model.onnx'); glassbox.from_onnx('model.onnx')    # ONNX out and in (CPython + onnx)
+    glassbox.save_run(session_or_trainer, 'run.zip'); session = glassbox.load_run('run.zip')  # run files
 
 The snapshot schema is written down once, in ``glassbox.train.snapshot``; the ops the worker
 answers are listed once, in ``glassbox.protocol.ops``.
@@ -22,6 +23,7 @@ from .monitor import PRESETS, RunHealth, detect, summarize
 from .nn import (ACTIVATIONS, INITIALIZERS, LOSSES, MLP, OPTIMIZERS, Dense, get_activation, make_optimizer,
                  matmul, set_matmul_backend, trace)
 from .protocol import OPS, Session, handle_request, shared_tables
+from .protocol.runfile import load_run, save_run
 from .swarm import SPACES, LocalExecutor, MemberHost, Population, run_swarm
 from .train import (CONFIG_FIELDS, DEFAULT_CONFIG, Trainer, build_trainer, load_checkpoint, make_snapshot,
                     save_checkpoint, validate_config)
@@ -31,6 +33,6 @@ __version__ = '0.2.0'
 __all__ = ['ACTIVATIONS', 'CONFIG_FIELDS', 'DATASETS', 'DEFAULT_CONFIG', 'Dense', 'INITIALIZERS', 'LOSSES', 'MLP',
            'LocalExecutor', 'MemberHost', 'OPS', 'OPTIMIZERS', 'PRESETS', 'Population', 'RunHealth', 'SPACES',
            'Session', 'TOY_SETS', 'Trainer', 'build_trainer', 'detect', 'from_onnx',
-           'get_activation', 'handle_request', 'load_checkpoint', 'load_dataset', 'load_idx', 'make_optimizer',
-           'make_snapshot', 'matmul', 'read_idx', 'run_swarm', 'save_checkpoint', 'set_matmul_backend', 'shared_tables',
+           'get_activation', 'handle_request', 'load_checkpoint', 'load_dataset', 'load_idx', 'load_run', 'make_optimizer',
+           'make_snapshot', 'matmul', 'read_idx', 'run_swarm', 'save_checkpoint', 'save_run', 'set_matmul_backend', 'shared_tables',
            'summarize', 'to_onnx', 'trace', 'validate_config']

@@ -21,6 +21,7 @@ from ..analyses.inputs import classify, public, resolve_input
 from ..monitor import detectors
 from ..nn.trace import trace
 from .model_ops import MODEL_OPS
+from .run_ops import RUN_OPS
 from .runs import Session
 from .accel_ops import ACCEL_OPS
 from .swarm_ops import SWARM_OPS
@@ -156,6 +157,7 @@ OPS = {
     **SWARM_OPS,  # swarm controller and member host (swarm_ops.py)
     **ACCEL_OPS,  # the onnxruntime engine's chunks (accel_ops.py)
     **MODEL_OPS,  # ONNX graph specs out and in (model_ops.py)
+    **RUN_OPS,  # run files out and in, replay (run_ops.py)
 }  # type: Dict[str, Tuple[Handler, Dict[str, str], str]]
 
 COMMON_ARGS = ('op', 'run')

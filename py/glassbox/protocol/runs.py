@@ -19,6 +19,7 @@ import numpy as np
 from ..analyses.pruning import evaluate, prune_model
 from ..checks import integer, number
 from ..data.registry import load_dataset
+from ..monitor.replay import Replay
 from ..monitor.watch import RunHealth
 from ..nn.optimizers import make_optimizer
 from ..train.checkpoint import state_from_bytes
@@ -40,6 +41,7 @@ class Run:
         self.trainer = trainer
         self.config = config
         self.health = RunHealth(origin)
+        self.replay = Replay()  # the thinned weight history (monitor/replay.py), one entry per snapshot
         self.caches = {}  # type: Dict[str, Any]
         self.accel_pending = None  # type: Optional[dict]  # a chunk handed to the onnxruntime engine
 
@@ -144,6 +146,16 @@ class Session:
         result = self.configure_answer(self.runs['main'])
         return result
 
+    @property
+    def data_key(self) -> "Optional[tuple]":
+        """(dataset, seed) when ``data`` is that registry dataset as ``load_dataset`` makes it, else None."""
+        return self._data_key
+
+    def replace(self, config: "Dict[str, Any]", data: "Dict[str, Any]", data_key: "Optional[tuple]",
+                runs: "Dict[str, Run]") -> None:
+        """Swap in a whole session at once (a loaded run file: protocol/runfile.py)."""
+        self.config, self.data, self._data_key, self.runs = config, data, data_key, dict(runs)
+
     def attach(self, trainer: Trainer, config: "Optional[Dict[str, Any]]" = None) -> Run:
         """Watch a trainer built elsewhere (any data) as the main run; drops every other run."""
         self.data = trainer.data
@@ -157,6 +169,7 @@ class Session:
         see make_snapshot)."""
         snapshot = run.trainer.snapshot(val)
         result.update(run=run.id, snapshot=snapshot)
+        run.replay.record(snapshot)
         result.update(run.health.after_snapshot(run.trainer, snapshot, run.config, run.id))
         return result
 

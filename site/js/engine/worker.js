@@ -23,7 +23,8 @@
  *            'member_state', 'member_load', 'member_breed', 'member_drop'; 'adopt'). Every op
  *            takes an optional `run` (default 'main'). An op carrying `config.dataset` (or
  *            `dataset`) gets that dataset's packed file registered before it runs; 'load_model'
- *            gets every packed file (the engine picks the dataset from the model's input size).
+ *            gets every packed file (the engine picks the dataset from the model's input size),
+ *            and so does 'load_run' {file} (a run file names its dataset inside the zip).
  *        packages: Pyodide packages the op needs (e.g. ['scikit-learn']), loaded on first use
  *            with 'progress' messages (phase 'packages'), so start-up never waits for them.
  *   {type: 'train', id, steps, chunk, delayMs, runs?}   train `steps` steps (null = until paused)
@@ -260,7 +261,7 @@ async function request(message) {
     if (args.op === 'configure' && training) training.stop = 'replaced';
     // Any op that builds a trainer names its dataset: 'configure' {config}, the swarm's member
     // ops {config} and 'swarm_start' {dataset}; its packed file is registered first.
-    const datasets = args.op === 'load_model' ? Object.keys(dataFiles) : [(args.config && args.config.dataset) || args.dataset];
+    const datasets = args.op === 'load_model' || args.op === 'load_run' ? Object.keys(dataFiles) : [(args.config && args.config.dataset) || args.dataset];
     for (const dataset of datasets) await ensureData(dataset);
     if (packages) await ensurePackages(packages);
     while (inFlight) await inFlight.catch(() => {});

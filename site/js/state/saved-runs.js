@@ -65,15 +65,17 @@ function withTimeout(promise, ms, what) {
  * Open the saved-runs store. Never throws: `ready` resolves {ok: true} or {ok: false, reason}
  * (indexedDB missing, opening refused in a sandboxed frame or a private mode, no answer); every
  * other method then rejects with that reason.
- * @param {{name?: string, indexedDB?: IDBFactory}} options  name: the database (tests use their own)
+ * @param {{name?: string}} options  name: the database (idb-keyval opens it on the page's indexedDB)
  */
-export function openSavedRuns({name = DB_NAME, indexedDB = globalThis.indexedDB} = {}) {
+export function openSavedRuns({name = DB_NAME} = {}) {
   let store = null;
   let fault = null;   // test hook: the DOMException name the next writes throw (see failWrites)
 
   async function probe() {
     try {
-      if (!indexedDB || typeof indexedDB.open !== 'function') throw new Error('indexedDB is not available in this page');
+      // Read here, inside the try: where storage is forbidden even reading `indexedDB` may throw.
+      const factory = globalThis.indexedDB;
+      if (!factory || typeof factory.open !== 'function') throw new Error('indexedDB is not available in this page');
       ({createStore, promisifyRequest} = await import('../../vendor/idb-keyval.mjs'));
       store = createStore(name, STORE_NAME);
       // Opening throws at once where the origin may not store (SecurityError), or fails later.

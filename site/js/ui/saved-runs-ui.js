@@ -236,6 +236,8 @@ export function installSavedRuns(app, {button: openButton, banner}) {
     (table.querySelector('tbody button:not([disabled])') || close).focus();
   }
   close.addEventListener('click', () => dialog.close());
+  // The page's keys (Space, S, R) must not train or reset the run behind the open list.
+  dialog.addEventListener('keydown', (event) => { if (event.key !== 'Escape') event.stopPropagation(); });
   openButton.addEventListener('click', () => openDialog());
 
   app.store.subscribe((state, changed) => { if (changed.includes('saved')) render(state); });

@@ -101,7 +101,7 @@ export function installSavedRuns(app, {button: openButton, banner}) {
     let message = null;
     let kind = null;
     if (s.available === false && !unavailableShown) {
-      message = `Runs are not saved in this browser (storage unavailable: ${s.reason}). Everything else works; download a run file to keep one.`;
+      message = `Runs are not saved in this browser (storage unavailable: ${String(s.reason).replace(/\.$/, "")}). Everything else works; download a run file to keep one.`;
       kind = 'unavailable';
     } else if (s.problem && s.problem !== dismissed) {
       message = s.problem.message;

@@ -7,8 +7,10 @@
 // run file, or a resumed save). Each lineage saves under its own id, so a fresh start (autoplay
 // included) never overwrites an earlier save; resuming a save continues its id.
 //
-// When: while training, after SAVE_EVERY_SNAPSHOTS snapshots or SAVE_EVERY_MS, whichever first;
-// on pause; when the tab is hidden or left (pagehide: best effort, the browser may end the page
+// When: while training, after SAVE_EVERY_SNAPSHOTS snapshots or SAVE_EVERY_MS, whichever first,
+// but never sooner after the last save than (1 / MAX_SAVE_SHARE - 1) times what it took, so saving
+// takes at most a tenth of the time (the engine writes the run file in the worker that trains: a
+// large run's file, e.g. MNIST 784-128-64-10 with its replay history, takes seconds); on pause; when the tab is hidden or left (pagehide: best effort, the browser may end the page
 // before the engine answers or the write commits -- the previous save then stays). Never more
 // than one save in flight: a save asked for meanwhile runs once after it, if the run moved on.
 //
@@ -19,6 +21,7 @@ import {openSavedRuns, isQuotaError, formatBytes, hashOf} from '../../state/save
 
 export const SAVE_EVERY_MS = 10000;
 export const SAVE_EVERY_SNAPSHOTS = 20;
+export const MAX_SAVE_SHARE = 0.1;
 const LOCK_PREFIX = 'glassbox-run-';
 
 const newId = () => `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -51,7 +54,8 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
   let beforeRestart = null;   // the lineage that was current when the engine went down
   let saved = null;           // {id, step, hash}: this tab's last save (or the save it resumed)
   let snapshotsSince = 0;
-  let lastSaveAt = now();
+  let lastSaveAt = now();    // when the last save ended (or the lineage began)
+  let lastCostMs = 0;         // what the last save took (engine and IndexedDB)
   let inFlight = null;
   let again = false;
   let lastDeleted = null;
@@ -99,7 +103,9 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
     }
     if (changed.includes('snapshot') && state.status === 'training' && state.snapshot) {
       snapshotsSince += 1;
-      if (snapshotsSince >= SAVE_EVERY_SNAPSHOTS || now() - lastSaveAt >= SAVE_EVERY_MS) save('interval').catch(() => {});
+      const since = now() - lastSaveAt;
+      const due = snapshotsSince >= SAVE_EVERY_SNAPSHOTS || since >= SAVE_EVERY_MS;
+      if (due && since >= lastCostMs * (1 / MAX_SAVE_SHARE - 1)) save('interval').catch(() => {});
     }
   });
   const onHidden = () => { if (document.visibilityState === 'hidden') save('hidden').catch(() => {}); };
@@ -124,7 +130,10 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
     if (state.step <= 0 && !force) return null;
     const hash = hashOf(settingsOf(state));
     if (!force && saved && saved.id === current.id && saved.step === state.step && saved.hash === hash) return null;
+    const started = now();
     inFlight = write(current, lineage, state, hash, reason).finally(() => {
+      lastCostMs = now() - started;
+      lastSaveAt = now();
       inFlight = null;
       setSlice({saving: false});
       if (again) { again = false; save('again').catch(() => {}); }
@@ -133,7 +142,6 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
   }
 
   async function write(target, myLineage, state, hash, reason) {
-    lastSaveAt = now();
     snapshotsSince = 0;
     setSlice({saving: true});
     if (!(await acquire(target.id))) {
@@ -146,7 +154,7 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
       return null;
     }
     const t0 = performance.now();
-    const answer = await scheduler.request('save_run', {}, {key: 'save_run'});
+    const answer = await scheduler.request('autosave_run', {}, {key: 'autosave_run'});
     if (lineage !== myLineage) return null;  // the main run was replaced while the engine wrote
     const file = ownBytes(answer.file);
     const t1 = performance.now();

@@ -19,10 +19,10 @@ window.glassbox = app;
 const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
-  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}] = await Promise.all([
+  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}, {installRunFile}, {installReplay}] = await Promise.all([
   import('./ui/controls.js'), import('./views/network/network.js'), import('./views/training/curves.js'), import('./ui/panels.js'),
   import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js'), import('./ui/swarm-ui.js'),
-  import('./ui/model-file-ui.js')]);
+  import('./ui/model-file-ui.js'), import('./ui/run-file-ui.js'), import('./ui/replay-ui.js')]);
 
 const controls = createControls($('controls'), app);
 let network = null;
@@ -35,6 +35,8 @@ installModules(app, {addPanel, network: () => network});
 installHealth(app, {addPanel, provide, views: () => ({network, curves})});
 installSwarm(app, {addPanel});
 installModelFile(app, {controls: $('controls'), networkPanel});
+installRunFile(app, {controls: $('controls')});
+installReplay(app, {curvesPanel});
 
 function ensureViews(state) {
   const info = state.info;
@@ -52,7 +54,9 @@ function ensureViews(state) {
 }
 
 // Snapshots can arrive faster than the screen refreshes: draw only the newest, once per frame.
+// While replaying, the network view draws the replayed step; the curves keep the live history.
 let frameRequested = false;
+let curvesDrawn = null;
 function scheduleDraw() {
   if (frameRequested) return;
   frameRequested = true;
@@ -61,8 +65,9 @@ function scheduleDraw() {
     const state = app.store.get();
     if (!state.snapshot) return;
     ensureViews(state);
-    network.update(state.snapshot);
-    curves.update(state.snapshot);
+    network.update(state.replay && state.replay.active ? state.replay.snapshot : state.snapshot);
+    if (curvesDrawn !== state.snapshot) curves.update(state.snapshot);
+    curvesDrawn = state.snapshot;
   });
 }
 
@@ -87,6 +92,7 @@ function renderChrome(state, changed) {
   if (state.progress && state.progress.phase === 'packages' && state.progress.fraction < 1) {
     $('status').textContent += ` · ${state.progress.label}…`;
   }
+  if (state.replay && state.replay.active) $('status').textContent += ` · showing step ${state.replay.step}`;
   $('status').dataset.status = state.status;
   if (state.runtime) {
     const r = state.runtime;
@@ -118,7 +124,7 @@ app.store.subscribe((state, changed) => {
   if (changed.includes('settings') && network) {
     network.setOptions({probe: state.settings.probe, mode: state.settings.mode});
   }
-  if (changed.includes('snapshot') || changed.includes('info')) scheduleDraw();
+  if (changed.includes('snapshot') || changed.includes('info') || changed.includes('replay')) scheduleDraw();
 });
 renderChrome(app.store.get(), ['notes']);
 

@@ -221,7 +221,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
    *  data_seed}: a swarm member; 'load_model' {spec}: an ONNX file) answers as 'configure' does
    *  ({config, info, snapshot, ...}). The settings (and the address bar) follow `config(answer)`.
    *  Leaves training paused; on failure the old model stays and training goes on as it was. */
-  async function replaceMain(op, args, config = (result) => result.config) {
+  async function replaceMain(op, args, config = (result) => result.config, runIds = null) {
     await api.ready;
     const wasTraining = Boolean(run);
     await stopRun();
@@ -239,7 +239,8 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     onHashChange(toHash(settings));
     configuredWith = JSON.stringify(engineConfig(settings));
     setSlice({mainDiverged: false});
-    setRunIds(['main']);
+    if (runIds) setRunIds([]);  // a fresh record per restored run (the old runs' histories end here)
+    setRunIds(runIds ? runIds(result) : ['main']);
     acceptSnapshot(result.snapshot, result);
     setStatus('paused');
     return result;
@@ -253,6 +254,8 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
   /** An ONNX model decoded into a spec (engine op 'load_model'; `dataset` optional: else the one
    *  its sizes fit); resolves with the engine's answer. */
   api.loadSpec = (spec, dataset) => replaceMain('load_model', dataset == null ? {spec} : {spec, dataset});
+  /** A run file's bytes (engine op 'load_run'): the whole session, forks included, trained side by side. */
+  api.loadRunFile = (file) => replaceMain('load_run', {file}, undefined, (result) => result.runs);
 
   async function boot(starting) {
     try {

@@ -38,6 +38,14 @@ export async function inspectRunFile(bytes) {
   const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart().toLowerCase();
   if (head.startsWith('<')) throw new Error('this is an HTML or XML page, not a run file (a zip); was a web page saved instead?');
   if (!(bytes[0] === 0x50 && bytes[1] === 0x4b)) throw new Error('not a run file: not a zip');
+  // The zip's own directory ends the file: its offset + size is where its end record starts. A cut
+  // file may still end in an inner .npz's directory (checkpoints are stored), which fails this.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let end = bytes.length - 22;
+  while (end >= 0 && bytes.length - end <= 65557 && view.getUint32(end, true) !== 0x06054b50) end -= 1;
+  if (end < 0 || bytes.length - end > 65557 || view.getUint32(end + 16, true) + view.getUint32(end + 12, true) !== end) {
+    throw new Error(`the run file is truncated or damaged (${bytes.length} bytes; its zip directory is missing)`);
+  }
   // Loaded on first use (and only in the built site, where the vendored module is).
   const {unzipSync} = await import('../../../vendor/fflate.mjs');
   let members = 0;
@@ -88,8 +96,8 @@ export function createRunFiles({store, scheduler, training, ready}) {
 
   async function exportRun() {
     await ready();
-    const answer = await scheduler.request('save_run', {});
-    return answer.file;
+    const {file} = await scheduler.request('save_run', {});
+    return file instanceof Uint8Array ? file : file.data;  // the wire gives arrays as {dtype, shape, data}
   }
 
   /** Refill the health records of the loaded runs with their saved summaries. */

@@ -94,7 +94,7 @@ def test_forward_casts_any_float_input_to_float32():
 
 def test_wrong_input_width_raises_clear_message():
     model = MLP([64, 32, 10])
-    with pytest.raises(ValueError, match="expected 64 features, got 63"):
+    with pytest.raises(ValueError, match="X must have 64 features .* got 63"):
         model.forward(np.zeros((2, 63)))
 
 

@@ -82,10 +82,16 @@ def test_train_returns_mean_of_minibatch_losses(data):
 def test_lr_property_reaches_the_optimizer(data):
     trainer = _trainer(data, optimizer="adam", lr=0.01)
     assert trainer.lr == 0.01 and trainer.optimizer.lr == 0.01
-    trainer.lr = 0.0
-    before = _weights(trainer.model)
-    trainer.train(steps=3)
-    assert _weights(trainer.model) == before
+    trainer.lr = 0.002
+    assert trainer.optimizer.lr == 0.002
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), True, "0.1"])
+def test_setting_a_bad_lr_is_refused_by_name_and_keeps_the_old_one(data, bad):
+    trainer = _trainer(data, optimizer="adam", lr=0.01)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got"):
+        trainer.lr = bad
+    assert trainer.lr == 0.01
 
 
 def test_evaluate_matches_direct_model_computation(data):
@@ -153,10 +159,10 @@ def test_diverging_run_gives_nan_instead_of_crashing(data):
 
 
 def test_mismatched_data_is_rejected(data):
-    with pytest.raises(ValueError, match="expected 3 features"):
+    with pytest.raises(ValueError, match="X_train must have 3 features"):
         Trainer(MLP([3, 4, 3]), data)
     with pytest.raises(ValueError, match="classes"):
-        Trainer(MLP([2, 4, 5]), data)
+        Trainer(MLP([2, 4, 5]), data)  # n_classes 3 vs 5 outputs
 
 
 def test_batch_size_larger_than_training_set_is_clamped():

@@ -1,15 +1,14 @@
-"""glassbox.datasets: packed files, splits, toy sets, IDX files — and that real runs learn them."""
+"""glassbox.datasets: packed files, splits, toy sets — and that real runs learn them (IDX: test_idx.py)."""
 from __future__ import annotations
 
 import gzip
-import struct
 
 import numpy as np
 import pytest
 
 import glassbox
 from glassbox.data import registry as datasets
-from glassbox.data import load_dataset, pack_dataset, unpack_dataset, read_idx, load_idx, split
+from glassbox.data import load_dataset, pack_dataset, unpack_dataset, split
 
 
 @pytest.fixture(scope='module')
@@ -91,35 +90,6 @@ def test_missing_packed_file_says_how_to_build_it(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, '_registered_blobs', {})
     with pytest.raises(FileNotFoundError, match='build.py build'):
         load_dataset('mnist')
-
-
-def idx_bytes(array, code=0x08):
-    header = bytes([0, 0, code, array.ndim]) + struct.pack('>' + 'I' * array.ndim, *array.shape)
-    return header + array.astype('>u1').tobytes()
-
-
-def test_idx_files_load_as_a_dataset():
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(50, 4, 3))
-    labels = np.tile(np.arange(5), 10)
-    data = load_idx(gzip.compress(idx_bytes(images)), idx_bytes(labels), seed=0)
-    assert data['image_shape'] == (4, 3) and data['n_classes'] == 5
-    assert len(data['X_train']) + len(data['X_val']) == 50 and data['X_train'].max() <= 1.0
-    np.testing.assert_array_equal(read_idx(idx_bytes(images)), images)
-
-
-@pytest.mark.parametrize('blob, message', [
-    (b'\x01\x00\x08\x01', 'two zero bytes'), (b'\x00\x00\x07\x01\x00\x00\x00\x01x', 'type code'),
-    (b'\x00\x00\x08\x01\x00\x00\x00\x05ab', 'promises'),
-])
-def test_malformed_idx_files_are_named(blob, message):
-    with pytest.raises(ValueError, match=message):
-        read_idx(blob)
-
-
-def test_idx_labels_must_match_images():
-    with pytest.raises(ValueError, match='do not match'):
-        load_idx(idx_bytes(np.zeros((4, 2, 2))), idx_bytes(np.zeros(3)))
 
 
 def train_and_score(name, sizes, batch_size, steps, seed=0):

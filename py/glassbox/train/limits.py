@@ -159,3 +159,15 @@ def check_trainer(trainer: "Any", others: "Optional[List[Any]]" = None) -> "Dict
     return check_fits(trainer.model.layer_sizes, trainer.optimizer.name, trainer.batch_size,
                       len(trainer.X_train), len(trainer.X_val),
                       [trainer_estimate(t) for t in (others or []) if t is not trainer])
+
+
+def restore_kept_state(trainer: "Any", kept: "List[Any]", step: int) -> "Optional[int]":
+    """After an out-of-memory in the middle of a chunk that started at ``step``: load the state the
+    health monitor kept just before it (``kept``: its [(state, healthy), ...], newest last) so no
+    half-applied step stays. Returns ``step``, or None when no state from ``step`` is kept (a
+    diverged run keeps none): the run then stays as the failure left it."""
+    state = kept[-1][0] if kept else None
+    if state is None or state['step_count'] != step:
+        return None
+    trainer.load_state_dict(state)
+    return step

@@ -32,9 +32,9 @@ optimiser's temporaries 4 max_l(n_l n_(l+1)) + one more kept state (the new one 
 goes) + W before the last step P_W + the snapshot 5P (W and dW copies, the probe trace's
 gradients and the answer's wire copy). The data (X_train, X_val) count once per session.
 Measured in CPython (tracemalloc from before 'configure' through 3 one-step chunks and a full
-evaluation; hidden=1024x8 on MNIST, adam): batch 8, traced peak 656 MB, estimate 768 MB;
-batch 4096 (einsum split), traced peak 1053 MB, estimate about 1.2 GB: the estimate errs on the
-safe side by 12-20 %. In Pyodide 0.17.1 (Chromium, numpy's einsum): Python + numpy + the engine
+evaluation; hidden=1024x8 on MNIST, adam): batch 8, traced peak 656 MB, estimate 833 MB;
+batch 4096 (einsum split), traced peak 1053 MB, estimate 1248 MB: the estimate errs on the
+safe side by 19-27 %. In Pyodide 0.17.1 (Chromium, numpy's einsum): Python + numpy + the engine
 take 29 MB of wasm memory; hidden=1024x8, adam, batch 8 on MNIST grows it to 709 MB by step 4
 and it stays there to step 28 (estimate 833 MB; before the kept states were bounded it ran out
 of memory at step 16); batch 4096 trains a step and evaluates the 2000 validation rows at

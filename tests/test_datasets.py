@@ -1,15 +1,14 @@
-"""glassbox.datasets: packed files, splits, toy sets, IDX files — and that real runs learn them."""
+"""glassbox.datasets: packed files, splits, toy sets — and that real runs learn them (IDX: test_idx.py)."""
 from __future__ import annotations
 
 import gzip
-import struct
 
 import numpy as np
 import pytest
 
 import glassbox
 from glassbox.data import registry as datasets
-from glassbox.data import load_dataset, pack_dataset, unpack_dataset, read_idx, load_idx, split
+from glassbox.data import load_dataset, pack_dataset, unpack_dataset, split
 
 
 @pytest.fixture(scope='module')
@@ -93,35 +92,6 @@ def test_missing_packed_file_says_how_to_build_it(tmp_path, monkeypatch):
         load_dataset('mnist')
 
 
-def idx_bytes(array, code=0x08):
-    header = bytes([0, 0, code, array.ndim]) + struct.pack('>' + 'I' * array.ndim, *array.shape)
-    return header + array.astype('>u1').tobytes()
-
-
-def test_idx_files_load_as_a_dataset():
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(50, 4, 3))
-    labels = np.tile(np.arange(5), 10)
-    data = load_idx(gzip.compress(idx_bytes(images)), idx_bytes(labels), seed=0)
-    assert data['image_shape'] == (4, 3) and data['n_classes'] == 5
-    assert len(data['X_train']) + len(data['X_val']) == 50 and data['X_train'].max() <= 1.0
-    np.testing.assert_array_equal(read_idx(idx_bytes(images)), images)
-
-
-@pytest.mark.parametrize('blob, message', [
-    (b'\x01\x00\x08\x01', 'two zero bytes'), (b'\x00\x00\x07\x01\x00\x00\x00\x01x', 'type code'),
-    (b'\x00\x00\x08\x01\x00\x00\x00\x05ab', 'promises'),
-])
-def test_malformed_idx_files_are_named(blob, message):
-    with pytest.raises(ValueError, match=message):
-        read_idx(blob)
-
-
-def test_idx_labels_must_match_images():
-    with pytest.raises(ValueError, match='do not match'):
-        load_idx(idx_bytes(np.zeros((4, 2, 2))), idx_bytes(np.zeros(3)))
-
-
 def train_and_score(name, sizes, batch_size, steps, seed=0):
     data = load_dataset(name, seed=seed)
     model = glassbox.MLP(sizes, activation='relu', init='he', seed=seed)
@@ -137,3 +107,39 @@ def test_digits_64_32_10_reaches_95_percent_validation_accuracy(built_data, seed
 
 def test_mnist_10k_784_128_64_10_reaches_90_percent_validation_accuracy(built_data):
     assert train_and_score('mnist', [784, 128, 64, 10], 64, 3000) >= 0.90
+
+
+@pytest.mark.parametrize('kw, message', [
+    ({'name': 'nope'}, r"unknown dataset 'nope'; choose one of digits, mnist, circle, xor, gaussians, spiral"),
+    ({'name': ['xor']}, r"unknown dataset \['xor'\]"),
+    ({'name': 'xor', 'n_samples': 0}, r'n_samples must be >= 10, got 0'),
+    ({'name': 'xor', 'n_samples': -5}, r'n_samples must be >= 10, got -5'),
+    ({'name': 'xor', 'n_samples': 10 ** 9}, r'n_samples must be at most 100000, got 1000000000'),
+    ({'name': 'xor', 'n_samples': 60.5}, r'n_samples must be a whole number >= 10, got 60.5'),
+    ({'name': 'xor', 'noise': float('nan')}, r'noise must be a number in \[0, 10\], got nan'),
+    ({'name': 'xor', 'noise': -1}, r'noise must be a number in \[0, 10\], got -1'),
+    ({'name': 'xor', 'val_fraction': -0.2}, r'val_fraction must be a number between 0 and 1 \(exclusive\), got -0.2'),
+    ({'name': 'xor', 'val_fraction': 0}, r'val_fraction must be a number between 0 and 1 \(exclusive\), got 0'),
+    ({'name': 'digits', 'val_fraction': 1.5}, r'val_fraction must be .* got 1.5'),
+    ({'name': 'xor', 'seed': -1}, r'seed must be >= 0, got -1'),
+], ids=['unknown', 'unhashable', 'n-zero', 'n-negative', 'n-huge', 'n-fraction', 'noise-nan', 'noise-negative',
+        'val-negative', 'val-zero', 'val-over-1', 'seed'])
+def test_bad_dataset_arguments_are_refused_by_name(kw, message):
+    with pytest.raises(ValueError, match=message):
+        load_dataset(**kw)
+
+
+def test_a_split_that_would_leave_a_class_without_training_samples_is_refused():
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    y = np.array([0, 0, 0, 0, 0, 7])
+    with pytest.raises(ValueError, match=r'val_fraction 0.9 leaves class 7 \(1 sample\) with no training sample'):
+        split(X, y, seed=0, val_fraction=0.9)
+    with pytest.raises(ValueError, match=r'val_fraction 0.01 of 6 samples leaves the validation set empty'):
+        split(X, y, seed=0, val_fraction=0.01)
+    with pytest.raises(ValueError, match=r'split needs one label per row: X has 6 rows, y has shape \(5,\)'):
+        split(X, y[:5], seed=0)
+
+
+def test_a_fraction_in_range_never_swaps_train_and_validation():
+    data = load_dataset('xor', n_samples=200, val_fraction=0.25)
+    assert (len(data['X_train']), len(data['X_val'])) == (150, 50)

@@ -190,3 +190,19 @@ def test_matmul_backends_agree_on_plain_and_transposed_operands(restore_matmul_b
         np.testing.assert_allclose(r2, expected, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError):
         set_matmul_backend("blas")
+
+
+@pytest.mark.parametrize("n_in, n_out, message", [
+    (0, 3, "n_in must be >= 1, got 0"), (3, -2, "n_out must be >= 1, got -2"),
+    (2.5, 3, "n_in must be a whole number >= 1, got 2.5"), (3, False, "n_out must be a whole number >= 1, got False"),
+])
+def test_bad_layer_sizes_are_refused_by_name(n_in, n_out, message):
+    with pytest.raises(ValueError, match=message):
+        Dense(n_in, n_out)
+
+
+def test_unknown_activation_or_initialiser_is_refused_listing_the_names():
+    with pytest.raises(ValueError, match="unknown activation 'swish'; valid names:"):
+        Dense(3, 2, activation="swish")
+    with pytest.raises(ValueError, match="unknown initializer 'orthogonal'; valid names:"):
+        Dense(3, 2, init="orthogonal")

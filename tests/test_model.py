@@ -94,7 +94,7 @@ def test_forward_casts_any_float_input_to_float32():
 
 def test_wrong_input_width_raises_clear_message():
     model = MLP([64, 32, 10])
-    with pytest.raises(ValueError, match="expected 64 features, got 63"):
+    with pytest.raises(ValueError, match="X must have 64 features .* got 63"):
         model.forward(np.zeros((2, 63)))
 
 
@@ -216,3 +216,64 @@ def test_every_intermediate_array_stays_float32(activation, loss):
         for arr in (layer.W, layer.b, layer.z, layer.a, layer.grad_a, layer.grad_z,
                     layer.grads["W"], layer.grads["b"]):
             assert arr.dtype == np.float32
+
+
+@pytest.mark.parametrize("sizes, message", [
+    ([], r"sizes needs at least 2 entries \(inputs and outputs, e.g. \[64, 32, 10\]\), got \[\]"),
+    ([0], r"sizes needs at least 2 entries"),
+    ([5], r"sizes needs at least 2 entries .* got \[5\]"),
+    ([5, 0, 2], r"sizes\[1\] must be >= 1, got 0"),
+    ([5, -3, 2], r"sizes\[1\] must be >= 1, got -3"),
+    ([5, 2.9, 2], r"sizes\[1\] must be a whole number >= 1, got 2.9"),
+    ([5, 4.0, 2], r"sizes\[1\] must be a whole number >= 1, got 4.0"),
+    ([5, True, 2], r"sizes\[1\] must be a whole number >= 1, got True"),
+    ([5, "8", 2], r"sizes\[1\] must be a whole number >= 1, got '8'"),
+    ("64,10", r"sizes must be a list of layer widths"),
+    (64, r"sizes must be a list of layer widths"),
+], ids=["empty", "zero-only", "one-size", "zero", "negative", "fraction", "float", "bool", "string-entry",
+        "string", "int"])
+def test_bad_sizes_are_refused_naming_the_entry(sizes, message):
+    with pytest.raises(ValueError, match=message):
+        MLP(sizes)
+
+
+def test_numpy_integer_sizes_are_accepted():
+    assert MLP(list(np.array([4, 3, 2]))).layer_sizes == [4, 3, 2]
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"activation": "relu6"}, r"unknown activation 'relu6'; valid names: .*relu"),
+    ({"output_activation": "softmax"}, r"unknown activation 'softmax'"),
+    ({"init": "xavier"}, r"unknown initializer 'xavier'; valid names: glorot, he"),
+    ({"loss": "hinge"}, r"unknown loss 'hinge'"),
+    ({"bias_init": float("nan")}, r"bias_init must be a number"),
+    ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
+    ({"seed": 1.5}, r"seed must be a whole number >= 0, got 1.5"),
+])
+def test_bad_model_options_are_refused_by_name(kw, message):
+    with pytest.raises(ValueError, match=message):
+        MLP([4, 3, 2], **kw)
+
+
+def test_labels_out_of_range_fractional_or_not_1d_are_named():
+    model = MLP([4, 3])
+    X, _ = _batch()
+    with pytest.raises(ValueError, match=r"y\[0\] is 3: labels must be below n_classes = 3"):
+        model.loss(X, np.full(8, 3))
+    with pytest.raises(ValueError, match=r"y\[2\] is 0.5: labels must be whole numbers"):
+        model.loss(X, [0, 1, 0.5, 1, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"y\[1\] is -1: labels must be >= 0"):
+        model.backward(X, [0, -1, 0, 1, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"y must be 1-D \(one label per sample\), got shape \(8, 1\)"):
+        model.loss(X, np.zeros((8, 1), int))
+    with pytest.raises(ValueError, match=r"y holds 7 labels but there are 8 samples"):
+        model.loss(X, np.zeros(7, int))
+    assert np.isfinite(model.loss(X, np.zeros(8)))  # 0.0 is a whole number: accepted
+
+
+def test_input_that_is_not_numbers_or_not_2d_is_named():
+    model = MLP([4, 3])
+    with pytest.raises(ValueError, match=r"X must be an array of numbers of shape \(N, 4\)"):
+        model.forward([["a", "b", "c", "d"]])
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 4\), got shape \(2, 2, 4\)"):
+        model.forward(np.zeros((2, 2, 4)))

@@ -144,3 +144,32 @@ def test_parameters_and_buffers_stay_float32(name):
         opt.step(params, g)
     assert all(p[k].dtype == np.float32 for p in params for k in p)
     assert all(b.dtype == np.float32 for layer in opt.state for bufs in layer.values() for b in bufs.values())
+
+
+@pytest.mark.parametrize("name, lr, kw, message", [
+    ("sgd", 0.0, {}, r"lr must be a finite number > 0, got 0.0"),
+    ("sgd", -1, {}, r"lr must be a finite number > 0, got -1"),
+    ("adam", float("nan"), {}, r"lr must be a finite number > 0, got nan"),
+    ("adam", float("inf"), {}, r"lr must be a finite number > 0, got inf"),
+    ("sgd", True, {}, r"lr must be a finite number > 0, got True"),
+    ("sgd", "0.1", {}, r"lr must be a finite number > 0, got '0.1'"),
+    ("momentum", 0.1, {"momentum": 5}, r"momentum must be a number in \[0, 1\), got 5"),
+    ("momentum", 0.1, {"momentum": 1.0}, r"momentum must be a number in \[0, 1\), got 1.0"),
+    ("momentum", 0.1, {"momentum": -0.1}, r"momentum must be a number in \[0, 1\)"),
+    ("sgd", 0.1, {"weight_decay": -0.01}, r"weight_decay must be a number in \[0, 1e\+06\], got -0.01"),
+    ("adam", 0.1, {"weight_decay": float("nan")}, r"weight_decay must be a number"),
+    ("adam", 0.1, {"betas": (0.9, 1.5)}, r"betas\[1\] must be a number in \[0, 1\), got 1.5"),
+    ("adam", 0.1, {"betas": 0.9}, r"betas must be a pair"),
+    ("adam", 0.1, {"eps": 0}, r"eps must be a finite number > 0, got 0"),
+], ids=["lr-zero", "lr-negative", "lr-nan", "lr-inf", "lr-bool", "lr-string", "momentum-5", "momentum-1",
+        "momentum-negative", "wd-negative", "wd-nan", "beta2", "betas-scalar", "eps-zero"])
+def test_bad_hyperparameters_are_refused_by_name(name, lr, kw, message):
+    with pytest.raises(ValueError, match=message):
+        make_optimizer(name, lr, **kw)
+
+
+def test_an_unknown_optimiser_is_refused_listing_the_names():
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; valid names: adam, momentum, sgd"):
+        make_optimizer("rmsprop", 0.1)
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        make_optimizer(["adam"], 0.1)

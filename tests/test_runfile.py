@@ -206,6 +206,8 @@ BAD_FILES = {
                      'not a zip'),
     'an HTML page': (lambda blob: b'<!DOCTYPE html><html><body>Not found</body></html>', 'HTML'),
     'a truncated run file': (lambda blob: blob[:len(blob) // 2], 'truncated'),
+    'a run file missing its last bytes': (lambda blob: blob[:-10], 'truncated'),
+    'a run file cut after its first member': (lambda blob: blob[:300], 'truncated'),
     'a zip without manifest': (lambda blob: rewrite(blob, drop=('manifest.json',)), 'no manifest.json'),
     'manifest of version 99': (lambda blob: rewrite(blob, manifest=lambda m: m.update(version=99)),
                                'version 99 is not supported'),

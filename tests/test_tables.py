@@ -20,3 +20,15 @@ def test_each_shared_table_is_the_engine_table_it_names():
     assert tables['swarm']['spaces'] == json.loads(json.dumps(SPACES))
     assert tables['swarm']['goals'] == GOALS and set(tables['swarm']['options']) == set(OPTIONS)
     assert set(tables['presets']) == set(PRESETS) and set(tables['ops']) == set(OPS)
+
+
+def test_the_limits_table_gives_the_browser_engines_memory_and_index_limits():
+    from glassbox.nn.backend import EINSUM_MAX_ELEMENTS
+    from glassbox.protocol.runs import MAX_RUNS
+    from glassbox.train import limits
+    table = json.loads(json.dumps(shared_tables()))['limits']
+    # Pyodide 0.17.1's wasm memory maximum is 2**31 bytes; numpy's iterator index is a 32-bit int.
+    assert table['heap_bytes'] == 2 ** 31 == limits.HEAP_BYTES
+    assert table['usable_bytes'] == 2 ** 31 - limits.RESERVED_BYTES == table['heap_bytes'] - table['reserved_bytes']
+    assert table['einsum_elements'] == 2 ** 31 - 1 == EINSUM_MAX_ELEMENTS
+    assert table['kept_state_bytes'] == limits.KEPT_STATE_BYTES and table['max_runs'] == MAX_RUNS

@@ -25,14 +25,15 @@ from .nn import (ACTIVATIONS, INITIALIZERS, LOSSES, MLP, OPTIMIZERS, Dense, get_
 from .protocol import OPS, Session, handle_request, shared_tables
 from .protocol.runfile import load_run, save_run
 from .swarm import SPACES, LocalExecutor, MemberHost, Population, run_swarm
-from .train import (CONFIG_FIELDS, DEFAULT_CONFIG, Trainer, build_trainer, load_checkpoint, make_snapshot,
-                    save_checkpoint, validate_config)
+from .train import (CONFIG_FIELDS, DEFAULT_CONFIG, Trainer, build_trainer, get_limits, load_checkpoint, make_snapshot,
+                    save_checkpoint, set_limits, validate_config)
 
 __version__ = '0.2.0'
 
 __all__ = ['ACTIVATIONS', 'CONFIG_FIELDS', 'DATASETS', 'DEFAULT_CONFIG', 'Dense', 'INITIALIZERS', 'LOSSES', 'MLP',
            'LocalExecutor', 'MemberHost', 'OPS', 'OPTIMIZERS', 'PRESETS', 'Population', 'RunHealth', 'SPACES',
            'Session', 'TOY_SETS', 'Trainer', 'build_trainer', 'detect', 'from_onnx',
-           'get_activation', 'handle_request', 'load_checkpoint', 'load_dataset', 'load_idx', 'load_run', 'make_optimizer',
-           'make_snapshot', 'matmul', 'read_idx', 'run_swarm', 'save_checkpoint', 'save_run', 'set_matmul_backend', 'shared_tables',
+           'get_activation', 'get_limits', 'handle_request', 'load_checkpoint', 'load_dataset', 'load_idx', 'load_run',
+           'make_optimizer', 'make_snapshot', 'matmul', 'read_idx', 'run_swarm', 'save_checkpoint', 'save_run',
+           'set_limits', 'set_matmul_backend', 'shared_tables',
            'summarize', 'to_onnx', 'trace', 'validate_config']

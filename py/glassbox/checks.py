@@ -63,3 +63,84 @@ def lookup(table: "dict", name: "Any", what: str) -> "Any":
         return table[name]
     except (KeyError, TypeError):
         raise ValueError('unknown %s %r; valid names: %s' % (what, name, ', '.join(sorted(table)))) from None
+
+
+def size(value: "Any", what: str, lo: int = 1) -> int:
+    """A true int (numpy ints too; not a bool, not a float) >= lo: a count or a layer width."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError('%s must be a whole number >= %d, got %r' % (what, lo, value))
+    if value < lo:
+        raise ValueError('%s must be >= %d, got %d' % (what, lo, value))
+    return int(value)
+
+
+def positive(value: "Any", what: str) -> float:
+    """A finite number > 0 (not a bool)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or value <= 0:
+        raise ValueError('%s must be a finite number > 0, got %r' % (what, value))
+    return float(value)
+
+
+def _first_bad(mask: "np.ndarray") -> tuple:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def features(X: "Any", what: str, n_features: "Any" = None) -> "np.ndarray":
+    """A finite 2-D float32 array (N, D); ints, bools and float64 are converted to float32.
+
+    Raises ValueError naming ``what``: not numeric, not 2-D, D != n_features, or the first
+    row and column holding NaN/Inf (after the float32 cast, so 1e39 counts as Inf too).
+    """
+    try:
+        arr = np.asarray(X)
+        if arr.dtype.kind not in 'biuf':
+            raise TypeError
+        with np.errstate(over='ignore'):
+            arr = np.ascontiguousarray(arr, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError('%s must be an array of numbers, got %s' % (what, type(X).__name__)) from None
+    if arr.ndim != 2:
+        raise ValueError('%s must be 2-D (samples, features), got shape %s' % (what, arr.shape))
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError('%s must have %d features (columns) to match the model, got %d'
+                         % (what, n_features, arr.shape[1]))
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row, col = _first_bad(bad)
+        raise ValueError('%s holds %s at row %d, column %d: inputs must be finite numbers'
+                         % (what, arr[row, col], row, col))
+    return arr
+
+
+def labels(y: "Any", what: str, n_classes: "Any" = None, n: "Any" = None) -> "np.ndarray":
+    """A 1-D int64 array of whole-number class labels in [0, n_classes) (length n when given).
+
+    Floats holding whole numbers are accepted (3.0 -> 3); fractions, NaN, negatives and labels
+    >= n_classes raise ValueError naming ``what`` and the first bad position.
+    """
+    try:
+        arr = np.asarray(y)
+        if arr.dtype.kind not in 'biuf':
+            raise TypeError
+    except (TypeError, ValueError):
+        raise ValueError('%s must be an array of integer class labels, got %s' % (what, type(y).__name__)) from None
+    if arr.ndim != 1:
+        raise ValueError('%s must be 1-D (one label per sample), got shape %s' % (what, arr.shape))
+    if n is not None and arr.shape[0] != n:
+        raise ValueError('%s holds %d labels but there are %d samples' % (what, arr.shape[0], n))
+    if arr.dtype.kind == 'f':
+        with np.errstate(invalid='ignore'):
+            bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError('%s[%d] is %r: labels must be whole numbers (class indices)' % (what, i, float(arr[i])))
+    arr = arr.astype(np.int64)
+    if arr.size:
+        if arr.min() < 0:
+            i = int(np.flatnonzero(arr < 0)[0])
+            raise ValueError('%s[%d] is %d: labels must be >= 0' % (what, i, arr[i]))
+        if n_classes is not None and arr.max() >= n_classes:
+            i = int(np.flatnonzero(arr >= n_classes)[0])
+            raise ValueError('%s[%d] is %d: labels must be below n_classes = %d' % (what, i, arr[i], n_classes))
+    return arr

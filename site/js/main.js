@@ -20,10 +20,10 @@ window.glassbox = app;
 const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
-  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}, {installSavedRuns}] = await Promise.all([
+  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}, {installRunFile}, {installReplay}, {installSavedRuns}] = await Promise.all([
   import('./ui/controls.js'), import('./views/network/network.js'), import('./views/training/curves.js'), import('./ui/panels.js'),
   import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js'), import('./ui/swarm-ui.js'),
-  import('./ui/model-file-ui.js'), import('./ui/saved-runs-ui.js')]);
+  import('./ui/model-file-ui.js'), import('./ui/run-file-ui.js'), import('./ui/replay-ui.js'), import('./ui/saved-runs-ui.js')]);
 
 const controls = createControls($('controls'), app);
 let network = null;
@@ -36,6 +36,8 @@ installModules(app, {addPanel, network: () => network});
 installHealth(app, {addPanel, provide, views: () => ({network, curves})});
 installSwarm(app, {addPanel});
 installModelFile(app, {controls: $('controls'), networkPanel});
+installRunFile(app, {controls: $('controls')});
+installReplay(app, {curvesPanel});
 installSavedRuns(app, {button: $('saved-runs-button'), banner: $('saved-runs-banner')});
 
 function ensureViews(state) {
@@ -54,7 +56,9 @@ function ensureViews(state) {
 }
 
 // Snapshots can arrive faster than the screen refreshes: draw only the newest, once per frame.
+// While replaying, the network view draws the replayed step; the curves keep the live history.
 let frameRequested = false;
+let curvesDrawn = null;
 function scheduleDraw() {
   if (frameRequested) return;
   frameRequested = true;
@@ -63,8 +67,9 @@ function scheduleDraw() {
     const state = app.store.get();
     if (!state.snapshot) return;
     ensureViews(state);
-    network.update(state.snapshot);
-    curves.update(state.snapshot);
+    network.update(state.replay && state.replay.active ? state.replay.snapshot : state.snapshot);
+    if (curvesDrawn !== state.snapshot) curves.update(state.snapshot);
+    curvesDrawn = state.snapshot;
   });
 }
 
@@ -89,6 +94,7 @@ function renderChrome(state, changed) {
   if (state.progress && state.progress.phase === 'packages' && state.progress.fraction < 1) {
     $('status').textContent += ` · ${state.progress.label}…`;
   }
+  if (state.replay && state.replay.active) $('status').textContent += ` · showing step ${state.replay.step}`;
   $('status').dataset.status = state.status;
   if (state.runtime) {
     const r = state.runtime;
@@ -120,7 +126,7 @@ app.store.subscribe((state, changed) => {
   if (changed.includes('settings') && network) {
     network.setOptions({probe: state.settings.probe, mode: state.settings.mode});
   }
-  if (changed.includes('snapshot') || changed.includes('info')) scheduleDraw();
+  if (changed.includes('snapshot') || changed.includes('info') || changed.includes('replay')) scheduleDraw();
 });
 renderChrome(app.store.get(), ['notes']);
 

@@ -21,6 +21,7 @@ from typing import Dict
 
 import numpy as np
 
+from ..checks import number, size
 from .packed import unpack_dataset
 from .toy import TOY_SETS, toy_points
 
@@ -36,6 +37,7 @@ DATASET_INFO = {
     'spiral': {'file': None, 'label': 'Spiral (2-D)', 'kind': 'points'},
 }
 DATASETS = tuple(DATASET_INFO)
+MAX_TOY_SAMPLES = 100000  # 2-D points: 100k x 2 float32 is under 1 MB, and a chunk stays fast
 PACKED_SETS = {name: info['file'] for name, info in DATASET_INFO.items() if info['file']}
 assert set(DATASETS) == set(PACKED_SETS) | set(TOY_SETS)
 
@@ -59,8 +61,25 @@ def data_dir() -> str:
     return os.path.normpath(os.path.join(here, '..', '..', '..', 'dist', 'data'))
 
 
+def check_val_fraction(val_fraction: "object") -> float:
+    """A number strictly between 0 and 1 (0 would leave no validation set, 1 no training set)."""
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float, np.floating)) \
+            or not 0 < val_fraction < 1:
+        raise ValueError('val_fraction must be a number between 0 and 1 (exclusive), got %r' % (val_fraction,))
+    return float(val_fraction)
+
+
 def split(X: np.ndarray, y: np.ndarray, seed: int, val_fraction: float = 0.2):
-    """Stratified, seeded split: each class contributes ``round(val_fraction * count)`` to validation."""
+    """Stratified, seeded split: each class contributes ``round(val_fraction * count)`` to validation.
+
+    ValueError when X and y differ in length, ``val_fraction`` is not in (0, 1), a class would
+    have no training sample, or the validation set would be empty (each named with its numbers).
+    """
+    val_fraction = check_val_fraction(val_fraction)
+    seed = size(seed, 'seed', 0)
+    X, y = np.asarray(X), np.asarray(y)
+    if y.ndim != 1 or len(X) != len(y):
+        raise ValueError('split needs one label per row: X has %d rows, y has shape %s' % (len(X), y.shape))
     rng = np.random.default_rng(seed)
     val_idx = []
     train_idx = []
@@ -68,11 +87,18 @@ def split(X: np.ndarray, y: np.ndarray, seed: int, val_fraction: float = 0.2):
         members = np.flatnonzero(y == label)
         members = members[rng.permutation(len(members))]
         n_val = int(round(val_fraction * len(members)))
+        if n_val >= len(members):
+            raise ValueError('val_fraction %g leaves class %s (%d sample%s) with no training sample: lower '
+                             'val_fraction or add samples of that class' % (val_fraction, label, len(members),
+                                                                           '' if len(members) == 1 else 's'))
         val_idx.append(members[:n_val])
         train_idx.append(members[n_val:])
     # Shuffle again so classes are interleaved (the probe batch takes the first samples).
     train = np.concatenate(train_idx)
     val = np.concatenate(val_idx)
+    if len(val) == 0:
+        raise ValueError('val_fraction %g of %d samples leaves the validation set empty: raise val_fraction '
+                         'or add samples' % (val_fraction, len(y)))
     train = train[rng.permutation(len(train))]
     val = val[rng.permutation(len(val))]
     return X[train], y[train], X[val], y[val]
@@ -118,12 +144,20 @@ def load_dataset(name: str = 'digits', seed: int = 0, val_fraction: float = 0.2,
                  n_samples: int = 600, noise: float = 0.1) -> dict:
     """Load dataset ``name`` (one of ``DATASETS``) split into train/validation by ``seed``.
 
-    ``n_samples`` and ``noise`` apply to the 2-D toy sets only.
+    ``n_samples`` (a whole number from 10 to MAX_TOY_SAMPLES) and ``noise`` (0 to 10) apply to
+    the 2-D toy sets only. ``val_fraction`` must be in (0, 1). Each bad argument is a ValueError
+    naming it.
     """
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise ValueError('unknown dataset %r; choose one of %s' % (name, ', '.join(DATASETS)))
+    seed = size(seed, 'seed', 0)
+    check_val_fraction(val_fraction)
     if name in TOY_SETS:
-        X, y = toy_points(name, int(n_samples), np.random.default_rng(seed), noise)
+        n_samples = size(n_samples, 'n_samples', 10)
+        if n_samples > MAX_TOY_SAMPLES:
+            raise ValueError('n_samples must be at most %d, got %d' % (MAX_TOY_SAMPLES, n_samples))
+        noise = number(noise, 'noise', 0.0, 10.0)
+        X, y = toy_points(name, n_samples, np.random.default_rng(seed), noise)
         return bundle(name, *split(X, y, seed, val_fraction), class_names=['blue', 'orange'],
                        image_shape=None, feature_names=['x1', 'x2'])
     try:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import number, size
+
 TOY_SETS = ('circle', 'xor', 'gaussians', 'spiral')
 
 
@@ -12,6 +14,8 @@ def toy_points(name: str, n: int, rng: np.random.Generator, noise: float = 0.1):
     circle: label 1 inside radius 0.5; xor: sign(x1 * x2); gaussians: two blobs at
     (+-0.5, +-0.5); spiral: two interleaved arms r = t, angle = 1.75 t * 2 pi (+ pi).
     """
+    n = size(n, 'n_samples', 2)
+    noise = number(noise, 'noise', 0.0, 10.0)
     half = n // 2
     if name == 'circle':
         radius = np.concatenate([rng.uniform(0.0, 0.4, half), rng.uniform(0.6, 1.0, n - half)])

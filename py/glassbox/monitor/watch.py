@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
+from ..train.limits import states_to_keep
 from ..train.trainer import Trainer, relative_changes
 from .detectors import detect
 from .history import History, summarize
@@ -34,6 +35,17 @@ MAX_CHECKPOINTS = 8
 DRIFT_STEPS = 100
 SETTLED_DRIFT = 0.01
 UNHEALTHY = ('diverged', 'exploding_gradients', 'lr_too_high')
+
+
+def state_bytes(state: "Any") -> int:
+    """Bytes of the numpy arrays inside a (nested) state dict."""
+    if isinstance(state, np.ndarray):
+        return int(state.nbytes)
+    if isinstance(state, dict):
+        return sum(state_bytes(v) for v in state.values())
+    if isinstance(state, (list, tuple)):
+        return sum(state_bytes(v) for v in state)
+    return 0
 
 
 def all_finite(trainer: Trainer) -> bool:
@@ -106,7 +118,11 @@ class RunHealth:
         t0 = time.perf_counter()
         if self.divergence is None and all_finite(trainer):
             healthy = not any(a['kind'] in UNHEALTHY for a in self.alerts)
-            self.checkpoints = (self.checkpoints + [(trainer.state_dict(), healthy)])[-MAX_CHECKPOINTS:]
+            # At most MAX_CHECKPOINTS, and only as many as fit in limits.KEPT_STATE_BYTES (the newest
+            # always): 8 states of a 1024x8 adam network are 1 GB, more than the browser has.
+            state = trainer.state_dict()
+            keep = states_to_keep(state_bytes(state), MAX_CHECKPOINTS)
+            self.checkpoints = (self.checkpoints[-(keep - 1):] if keep > 1 else []) + [(state, healthy)]
         self.spent = time.perf_counter() - t0
 
     def before_last_step(self, trainer: Trainer) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
+from ..checks import size
 from .activations import get_activation
 from .backend import matmul
 from .initializers import get_initializer
@@ -43,10 +44,8 @@ class Dense:
         rng: "Optional[np.random.Generator]" = None,
         bias_init: float = 0.0,
     ) -> None:
-        if int(n_in) < 1 or int(n_out) < 1:
-            raise ValueError("layer sizes must be positive, got %r -> %r" % (n_in, n_out))
-        self.n_in = int(n_in)
-        self.n_out = int(n_out)
+        self.n_in = size(n_in, "n_in")
+        self.n_out = size(n_out, "n_out")
         self.activation_name = activation
         self.activation = get_activation(activation)
         self.init_name = init

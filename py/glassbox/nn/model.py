@@ -18,8 +18,22 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
+from ..checks import labels, number, size
+from .activations import get_activation
+from .initializers import get_initializer
 from .layers import Dense
 from .losses import get_loss
+
+
+def check_sizes(sizes: "Any") -> "List[int]":
+    """[n_0, ..., n_L] as ints: at least an input and an output size, each a whole number >= 1
+    (ValueError names the position and what it got)."""
+    if isinstance(sizes, (str, bytes, dict)) or not hasattr(sizes, "__len__"):
+        raise ValueError("sizes must be a list of layer widths [inputs, ..., outputs], got %r" % (sizes,))
+    if len(sizes) < 2:
+        raise ValueError("sizes needs at least 2 entries (inputs and outputs, e.g. [64, 32, 10]), got %r"
+                         % (list(sizes),))
+    return [size(s, "sizes[%d]" % i) for i, s in enumerate(sizes)]
 
 
 class MLP:
@@ -33,9 +47,11 @@ class MLP:
         output_activation: str = "linear",
         bias_init: float = 0.0,
     ) -> None:
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError("sizes needs >= 2 positive entries (input ... output), got %r" % (sizes,))
+        sizes = check_sizes(sizes)
+        get_activation(activation), get_activation(output_activation), get_initializer(init)
+        bias_init = number(bias_init, "bias_init", -1e6, 1e6)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError("seed must be a whole number >= 0, got %r" % (seed,))
         self.activation = activation
         self.output_activation = output_activation
         self.init = init
@@ -74,29 +90,24 @@ class MLP:
 
     # -- input checking -------------------------------------------------
     def _check_X(self, X: "Any") -> "np.ndarray":
-        X = np.asarray(X, dtype=self.dtype)
+        """(N, n_0) in the model's dtype; a single sample (n_0,) becomes (1, n_0). Any real dtype
+        is accepted (cast); the values are not checked here (the Trainer checks its data once)."""
         n_in = self.layers[0].n_in
+        try:
+            X = np.asarray(X, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise ValueError("X must be an array of numbers of shape (N, %d)" % n_in) from None
         if X.ndim == 1 and X.shape[0] == n_in:
             X = X.reshape(1, n_in)
         if X.ndim != 2:
-            raise ValueError("expected X of shape (N, %d), got shape %s" % (n_in, X.shape))
+            raise ValueError("X must have shape (N, %d), got shape %s" % (n_in, X.shape))
         if X.shape[1] != n_in:
-            raise ValueError("expected %d features, got %d" % (n_in, X.shape[1]))
+            raise ValueError("X must have %d features (columns) to match the model, got %d" % (n_in, X.shape[1]))
         return X
 
     def _check_y(self, y: "Any", n: int) -> "np.ndarray":
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != n:
-            raise ValueError("expected y of shape (%d,), got shape %s" % (n, y.shape))
-        if y.dtype.kind not in "iub":
-            if y.dtype.kind == "f" and np.all(y == np.round(y)):
-                y = y.astype(np.int64)
-            else:
-                raise ValueError("y must hold integer class labels, got dtype %s" % y.dtype)
-        n_out = self.layers[-1].n_out
-        if n and (y.min() < 0 or y.max() >= n_out):
-            raise ValueError("labels must be in [0, %d), got range [%d, %d]" % (n_out, y.min(), y.max()))
-        return y.astype(np.intp, copy=False)
+        """(n,) intp labels in [0, n_L) (checks.labels: whole numbers, named position if not)."""
+        return labels(y, "y", self.layers[-1].n_out, n).astype(np.intp, copy=False)
 
     # -- computation ------------------------------------------------------
     def forward(self, X: "Any") -> "np.ndarray":

@@ -32,14 +32,17 @@ from typing import Any, Dict, List
 
 import numpy as np
 
+from ..checks import lookup, number, positive
+
 
 class Optimizer:
     name = "base"
     buffer_names = ()  # type: tuple
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
+        """lr: finite > 0; weight_decay: finite >= 0 (ValueError names the argument otherwise)."""
+        self.lr = positive(lr, "lr")
+        self.weight_decay = number(weight_decay, "weight_decay", 0.0, 1e6)
         self.t = 0
         # state[layer][param_name][buffer_name] -> array, created on first step
         self.state = []  # type: List[Dict[str, Dict[str, np.ndarray]]]
@@ -96,7 +99,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr: float, momentum: float = 0.9, weight_decay: float = 0.0) -> None:
         super().__init__(lr, weight_decay)
-        self.momentum = float(momentum)
+        self.momentum = number(momentum, "momentum", 0.0, 1.0, hi_open=True)
 
     def hyperparams(self):
         d = super().hyperparams()
@@ -116,8 +119,11 @@ class Adam(Optimizer):
 
     def __init__(self, lr: float, betas: "Any" = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(lr, weight_decay)
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = float(eps)
+        if not isinstance(betas, (list, tuple)) or len(betas) != 2:
+            raise ValueError("betas must be a pair (beta1, beta2), got %r" % (betas,))
+        self.betas = (number(betas[0], "betas[0]", 0.0, 1.0, hi_open=True),
+                      number(betas[1], "betas[1]", 0.0, 1.0, hi_open=True))
+        self.eps = positive(eps, "eps")
 
     def hyperparams(self):
         d = super().hyperparams()
@@ -144,6 +150,4 @@ OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 def make_optimizer(name: str, lr: float, **kw: "Any") -> Optimizer:
     """``make_optimizer('adam', 1e-3, weight_decay=1e-4)``; ValueError on unknown names."""
-    if name not in OPTIMIZERS:
-        raise ValueError("unknown optimizer %r; valid names: %s" % (name, ", ".join(sorted(OPTIMIZERS))))
-    return OPTIMIZERS[name](lr, **kw)
+    return lookup(OPTIMIZERS, name, "optimizer")(lr, **kw)

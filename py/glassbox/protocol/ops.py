@@ -22,7 +22,6 @@ from ..monitor import detectors
 from ..nn.trace import trace
 from .model_ops import MODEL_OPS
 from .run_ops import RUN_OPS
-from .autosave_ops import AUTOSAVE_OPS
 from .runs import Session
 from .accel_ops import ACCEL_OPS
 from .swarm_ops import SWARM_OPS
@@ -159,7 +158,6 @@ OPS = {
     **ACCEL_OPS,  # the onnxruntime engine's chunks (accel_ops.py)
     **MODEL_OPS,  # ONNX graph specs out and in (model_ops.py)
     **RUN_OPS,  # run files out and in, replay (run_ops.py)
-    **AUTOSAVE_OPS,  # the page's saved runs: an uncompressed run file (autosave_ops.py)
 }  # type: Dict[str, Tuple[Handler, Dict[str, str], str]]
 
 COMMON_ARGS = ('op', 'run')

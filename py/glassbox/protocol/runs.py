@@ -24,6 +24,7 @@ from ..monitor.watch import RunHealth
 from ..nn.optimizers import make_optimizer
 from ..train.checkpoint import state_from_bytes
 from ..train.config import DEFAULT_CONFIG, build_trainer, validate_config
+from ..train.limits import check_trainer, restore_kept_state
 from ..train.trainer import Trainer
 
 MAX_RUNS = 6
@@ -95,6 +96,7 @@ class Session:
         """Register a new run (id ``run_id``, or the first free ``prefix-N``)."""
         if len(self.runs) >= MAX_RUNS:
             raise ValueError('at most %d runs at once: drop a fork first' % MAX_RUNS)
+        check_trainer(trainer, [r.trainer for r in self.runs.values()])  # all runs share the heap
         if run_id is None:
             n = 1
             while '%s-%d' % (prefix, n) in self.runs:
@@ -114,11 +116,11 @@ class Session:
         """Rebuild 'main' from ``config`` (validated; missing keys take defaults); drops every other run."""
         config = validate_config(config)
         data_key = (config['dataset'], config['seed'])
-        if data_key != self._data_key:
-            self.data = load_dataset(config['dataset'], seed=config['seed'])
-            self._data_key = data_key
+        data = self.data if data_key == self._data_key else load_dataset(config['dataset'], seed=config['seed'])
+        trainer = build_trainer(config, data)  # before anything is dropped: a refused config loses nothing
+        self.data, self._data_key = data, data_key
         self.runs = {}
-        main = self.add(build_trainer(config, self.data), config, 'main')
+        main = self.add(trainer, config, 'main')
         self.config = config
         return self.configure_answer(main)
 
@@ -179,10 +181,16 @@ class Session:
         steps = integer(steps, 'steps', 1, MAX_STEPS_PER_CALL)
         trainer = run.trainer
         run.health.before_chunk(trainer)
-        if steps > 1:
-            trainer.train(steps=steps - 1)
-        run.health.before_last_step(trainer)
-        trainer.train(steps=1)
+        step = trainer.step_count
+        try:
+            if steps > 1:
+                trainer.train(steps=steps - 1)
+            run.health.before_last_step(trainer)
+            trainer.train(steps=1)
+        except MemoryError as exc:
+            exc.restored_step = restore_kept_state(trainer, run.health.checkpoints, step)  # entry.py names it
+            run.health.w_before = None
+            raise
         return self.chunk_answer(run)
 
     def chunk_answer(self, run: Run, val: "Optional[Dict[str, float]]" = None) -> "Dict[str, Any]":

@@ -12,7 +12,8 @@ URL schema, dataset list, presets and choices. Schema (version 1)::
                          'label', 'kind': 'image' | 'points'}},
      'presets': {name: {'label', 'settings', 'detectors', 'within_steps', 'story'}},
      'modules': {'methods': [...], 'similarities': [...], 'max_k': int, 'max_probe': int},
-     'limits': {'max_runs': int},
+     'limits': {'max_runs': int, 'heap_bytes', 'usable_bytes', 'reserved_bytes', 'einsum_elements',
+                'kept_state_bytes': the browser engine's memory and index limits (train/limits.py)},
      'swarm': {'spaces': {preset name: search space}, 'default_space', 'goals': {goal: default weight},
                'goal_labels': {goal: label}, 'options': {option: default}, 'similarities': [...],
                'max_size': int, 'stream_version': int},
@@ -25,6 +26,7 @@ from ..analyses.modules import METHODS, SIMILARITIES
 from ..data.registry import DATASET_INFO
 from ..monitor.presets import PRESETS
 from ..train.config import CONFIG_FIELDS
+from ..train.limits import table as limits_table
 from .ops import OPS
 from .runs import MAX_RUNS
 from ..swarm import DEFAULT_SPACE, GOAL_LABELS, GOALS, OPTIONS, SPACES, STREAM_VERSION
@@ -40,7 +42,7 @@ def shared_tables() -> dict:
         'presets': {name: dict(p) for name, p in PRESETS.items()},
         'modules': {'methods': list(METHODS), 'similarities': list(SIMILARITIES), 'max_k': MAX_K,
                     'max_probe': MAX_PROBE},
-        'limits': {'max_runs': MAX_RUNS},
+        'limits': dict(limits_table(), max_runs=MAX_RUNS),
         'swarm': {'spaces': {name: dict(space) for name, space in SPACES.items()}, 'default_space': DEFAULT_SPACE,
                   'goals': dict(GOALS), 'goal_labels': dict(GOAL_LABELS), 'options': dict(OPTIONS),
                   'similarities': list(SWARM_SIMILARITIES), 'max_size': MAX_SIZE, 'stream_version': STREAM_VERSION},

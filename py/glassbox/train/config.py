@@ -16,6 +16,7 @@ from ..nn.activations import ACTIVATIONS
 from ..nn.initializers import INITIALIZERS
 from ..nn.model import MLP
 from ..nn.optimizers import OPTIMIZERS
+from .limits import check_fits
 from .trainer import Trainer
 
 MAX_HIDDEN_LAYERS = 8
@@ -76,8 +77,11 @@ def validate_config(config: "Dict[str, Any]") -> "Dict[str, Any]":
 
 
 def build_trainer(config: "Dict[str, Any]", data: "Dict[str, Any]") -> Trainer:
-    """A fresh Trainer for a validated ``config`` on ``data`` (same seed -> same run)."""
+    """A fresh Trainer for a validated ``config`` on ``data`` (same seed -> same run). A run that
+    would not fit in the browser engine's memory is refused before anything is allocated
+    (ValueError naming the limit and what to reduce, train/limits.py)."""
     sizes = [int(data['X_train'].shape[1])] + list(config['hidden']) + [int(data['n_classes'])]
+    check_fits(sizes, config['optimizer'], config['batch_size'], len(data['X_train']), len(data['X_val']))
     model = MLP(sizes, activation=config['activation'], init=config['init'], seed=config['seed'],
                 bias_init=config['bias_init'])
     return Trainer(model, data, optimizer=config['optimizer'], lr=config['lr'], batch_size=config['batch_size'],

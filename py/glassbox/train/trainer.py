@@ -24,11 +24,25 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ..checks import features, labels, number, positive, size
 from ..nn.model import MLP
 from ..nn.optimizers import Optimizer, make_optimizer
+from .limits import check_trainer
 from .snapshot import make_snapshot
 
 EVAL_CHUNK = 2048  # rows per forward pass in evaluate(): bounds peak memory
+DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
+
+
+def check_data(data: "Any") -> None:
+    """ValueError naming every missing key of a dataset dict (see the module docstring)."""
+    if not isinstance(data, dict):
+        raise ValueError("data must be a dict with X_train, y_train, X_val, y_val and n_classes "
+                         "(e.g. glassbox.load_dataset('digits')), got %s" % type(data).__name__)
+    missing = [key for key in DATA_KEYS if key not in data]
+    if missing:
+        raise ValueError("data is missing %s: a dataset dict needs X_train, y_train, X_val, y_val and "
+                         "n_classes (e.g. glassbox.load_dataset('digits'))" % ", ".join(missing))
 
 
 def relative_changes(now: "List[np.ndarray]", then: "List[np.ndarray]") -> "List[float]":
@@ -63,6 +77,15 @@ class Trainer:
     ``optimizer`` is a name from ``OPTIMIZERS`` (built with ``lr``,
     ``weight_decay`` and, for 'momentum', ``momentum``) or an ``Optimizer``
     instance, used as it is.  ``probe_size`` is capped at the validation size.
+
+    Checked once, here (ValueError naming the argument, what it must be and what it got): the
+    data dict's keys; X_train / X_val 2-D with the model's input width and finite -- ints, bools
+    and float64 are accepted and converted to float32, NaN/Inf are refused naming the first row
+    and column; labels 1-D, one per row, whole numbers in [0, n_classes) (3.0 is accepted as 3);
+    lr finite > 0; batch_size a whole number >= 1 (capped at the training set); momentum in
+    [0, 1); weight_decay finite >= 0; the optimiser's name. Then the run's memory is estimated
+    (train/limits.py) and refused, naming the limit and what to reduce, if it would not fit in
+    the browser engine -- also when ``batch_size`` or ``optimizer`` is changed later.
     """
 
     def __init__(
@@ -77,32 +100,40 @@ class Trainer:
         probe_size: int = 64,
         momentum: float = 0.9,
     ) -> None:
+        if not isinstance(model, MLP):
+            raise ValueError("model must be a glassbox MLP, got %s" % type(model).__name__)
+        check_data(data)
         self.model = model
         self.data = data
-        self.X_train = np.asarray(data["X_train"], dtype=np.float32)
-        self.y_train = np.asarray(data["y_train"]).astype(np.int64)
-        self.X_val = np.asarray(data["X_val"], dtype=np.float32)
-        self.y_val = np.asarray(data["y_val"]).astype(np.int64)
         n_in, n_out = model.layer_sizes[0], model.layer_sizes[-1]
-        for split, X in (("train", self.X_train), ("val", self.X_val)):
-            if X.ndim != 2 or X.shape[1] != n_in:
-                raise ValueError("%s data: expected %d features, got shape %s" % (split, n_in, X.shape))
-        if len(self.X_train) == 0 or len(self.X_val) == 0:
-            raise ValueError("training and validation sets must not be empty")
         n_classes = data.get("n_classes")
-        if n_classes is not None and int(n_classes) != n_out:
-            raise ValueError("model has %d outputs but the data has %d classes" % (n_out, n_classes))
+        if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer))
+                                      or n_classes != n_out):
+            raise ValueError("data['n_classes'] is %r but the model has %d outputs: they must match"
+                             % (n_classes, n_out))
+        self.X_train = features(data["X_train"], "X_train", n_in)
+        self.y_train = labels(data["y_train"], "y_train", n_out, len(self.X_train))
+        self.X_val = features(data["X_val"], "X_val", n_in)
+        self.y_val = labels(data["y_val"], "y_val", n_out, len(self.X_val))
+        if len(self.X_train) == 0 or len(self.X_val) == 0:
+            raise ValueError("training and validation sets must not be empty (X_train has %d rows, X_val %d)"
+                             % (len(self.X_train), len(self.X_val)))
+        probe_size = size(probe_size, "probe_size", 0)
+        seed = size(seed, "seed", 0)
+        momentum = number(momentum, "momentum", 0.0, 1.0, hi_open=True)
 
         if isinstance(optimizer, Optimizer):
             # A ready-made optimiser keeps its own lr / weight_decay / momentum.
-            self.optimizer = optimizer
+            self._optimizer = optimizer
         else:
             kw = {"weight_decay": weight_decay}  # type: Dict[str, Any]
             if optimizer == "momentum":
                 kw["momentum"] = momentum
-            self.optimizer = make_optimizer(optimizer, lr, **kw)
+            self._optimizer = make_optimizer(optimizer, lr, **kw)
 
-        self.batch_size = max(1, min(int(batch_size), len(self.X_train)))
+        self._batch_size = min(size(batch_size, "batch_size"), len(self.X_train))
+        # Before the big allocations (optimiser buffers, kept states): refuse what cannot fit.
+        check_trainer(self)
         self.seed = int(seed)
         self._rng = np.random.default_rng(self.seed)
         self._order = self._rng.permutation(len(self.X_train))
@@ -125,7 +156,37 @@ class Trainer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self.optimizer.lr = float(value)
+        self.optimizer.lr = positive(value, "lr")
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        """A whole number >= 1, capped at the training set; refused when the run would not fit."""
+        old, self._batch_size = self._batch_size, min(size(value, "batch_size"), len(self.X_train))
+        try:
+            check_trainer(self)
+        except ValueError:
+            self._batch_size = old
+            raise
+
+    @property
+    def optimizer(self) -> Optimizer:
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: Optimizer) -> None:
+        """An ``Optimizer``; refused when its buffers would not fit (the old one stays)."""
+        if not isinstance(value, Optimizer):
+            raise ValueError("optimizer must be an Optimizer (see make_optimizer), got %r" % (value,))
+        old, self._optimizer = self._optimizer, value
+        try:
+            check_trainer(self)
+        except ValueError:
+            self._optimizer = old
+            raise
 
     @property
     def epoch(self) -> float:
@@ -267,15 +328,15 @@ class Trainer:
 
     def load_state_dict(self, d: "Dict[str, Any]") -> None:
         self.model = MLP.from_dict(d["model"])
-        self.optimizer = make_optimizer(d["optimizer"]["name"], d["optimizer"]["lr"])
-        self.optimizer.load_state_dict(d["optimizer"])
+        self._optimizer = make_optimizer(d["optimizer"]["name"], d["optimizer"]["lr"])
+        self._optimizer.load_state_dict(d["optimizer"])
         self._rng = np.random.default_rng(0)
         self._rng.bit_generator.state = copy.deepcopy(d["rng"])
         self._order = np.array(d["order"])
         self._cursor = int(d["cursor"])
         self.step_count = int(d["step_count"])
         self.samples_seen = int(d["samples_seen"])
-        self.batch_size = int(d["batch_size"])
+        self._batch_size = int(d["batch_size"])
         self.seed = int(d["seed"])
         self._run_loss_sum, self._run_correct, self._run_samples = d["running"]
         self._snapshot_weights = copy.deepcopy(d["snapshot_weights"])

@@ -11,6 +11,8 @@ import {healthSourceFor} from './sources/health.js';
 import {inputsSource} from './sources/inputs.js';
 import {modulesSource} from './sources/modules.js';
 import {swarmSource, provideAdopt} from './sources/swarm.js';
+import {createRunFiles} from './sources/run-file.js';
+import {createReplaySource} from './sources/replay.js';
 import {createAutosave} from './sources/autosave.js';
 import {createStore} from '../state/store.js';
 import {makeSchema} from '../state/url-state.js';
@@ -26,6 +28,9 @@ export const API_MEMBERS = [
   ['reset', 'reset()', 'rebuild the model with fresh weights (same settings)'],
   ['exportModel', "exportModel('onnx', {run})", "the current network (or run `run`) as the bytes of an ONNX model file (a `Uint8Array`; input `input` [batch, inputs], output `logits`); the page's \"Download .onnx\" button saves the same bytes"],
   ['loadModel', 'loadModel(source, {dataset})', "replace the network by an ONNX model: its bytes (`Uint8Array`, `ArrayBuffer`), a `File`/`Blob`, or a URL on this site. The engine checks it is an MLP it can train on one of the datasets (`dataset`, else the one its input and output sizes fit), then the settings, address bar and every view follow it (training paused); resolves with `state()`. A file it cannot use rejects with a message naming the problem (also shown on the page: store `modelFile`), and the current network stays"],
+  ['exportRun', 'exportRun()', 'the whole session (every run with its optimiser state, data order, random state, health and replay history) as the bytes of a run file (a `Uint8Array`, a zip: README "Run files"); the "Download run" button saves the same bytes'],
+  ['loadRun', 'loadRun(source)', "replace the session by a run file: its bytes (`Uint8Array`, `ArrayBuffer`), a `File`/`Blob`, or a URL on this site. The whole file is checked first (format, version, members, shapes, data fingerprint, sizes: a zip bomb is refused before it is inflated); then training is paused, the main run and its forks continue exactly where they were saved, and settings, address bar and views follow; resolves with `state()`. A bad file rejects with a message naming the problem (also on the page: store `runFile`) and the current run stays"],
+  ['replay', 'replay(step)', "show the main run as it was at a recorded step (the newest one at or before `step`; pauses training): the network view and the replay bar under the curves draw it; resolves `{step, steps}` (every recorded step). `replay('live')` goes back to the live run (so does training). Store `replay`: `{active, step, steps, snapshot, liveStep, error}`"],
   ['restartEngine', 'restartEngine()', 'start a fresh worker after a crash and rebuild the current settings'],
   ['state', 'state()', '`{status, step, epoch, loss, accuracy, valLoss, valAccuracy, lr, layers, dataset, settings, runtime, backend, notes, error, timing}`; `layers` are the layer sizes, input first (index 0 is the input layer); `backend`: what trains (`{requested, name: numpy | wasm | webgpu, threads, note}`; choose with `configure({backend})`); `timing`: first step and start-up phases, ms since navigation'],
   ['snapshot', 'snapshot()', 'the latest snapshot (arrays are `{dtype, shape, data}` with typed-array `data`)'],
@@ -58,7 +63,7 @@ export const API_MEMBERS = [
   ['swarm', 'swarm.connect(url)', "follow a live stream (Server-Sent Events, one record per message); status `'live'`"],
   ['swarm', 'swarm.configure({goals, size})', "change the goals' weights and the population size of the running swarm between two rounds (a larger one breeds members in, a smaller one culls the weakest), and of the next one"],
   ['savedRuns', 'savedRuns.list() / open(id) / rename(id, name) / delete(id) / undoDelete() / saveNow() / status()', "runs saved in this browser (IndexedDB; the README's \"Saved runs\"): `list()` resolves `[{id, name, dataset, layers, step, savedAt, bytes, current}]` newest first; `open(id)` continues a save (paused; a copy under a new id when another tab trains it); `rename`, `delete` (`undoDelete()` puts it back); `saveNow()` resolves the save's metadata (`bytes`, `engineMs`, `writeMs`) or rejects naming a full storage; `status()` `{available, reason, current, lastSave, saving, problem, offer, restored}` (store key `saved`); `testHooks.failWrites(name)`, `crashEngine()`, `autosave(on)` for tests"],
-  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, `modelFile` (the last `loadModel`: `{status, name, message}`), and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
+  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, `modelFile` (the last `loadModel`: `{status, name, message}`), `runFile` (the last `loadRun` or run download: `{status, name, message}`), `replay` (see `replay`), and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
   ['scheduler', 'scheduler', 'the one engine request queue: `request(op, args, {key, throttleMs, force})`, `busy(key)`, `onBusy(fn)`, `cancel(key)`'],
@@ -83,6 +88,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     runtime: null, info: null, snapshot: null, error: null, startedAt: performance.now(),
     firstStepAt: null, training: {runs: ['main'], mainDiverged: false}, backend: null,
     modelFile: {status: 'idle', name: null, message: null},
+    runFile: {status: 'idle', name: null, message: null},
   });
   const listeners = Object.fromEntries(EVENTS.map((event) => [event, new Set()]));
   const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });
@@ -123,6 +129,8 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     await frames(2);
     return glassbox.state();
   }
+  const runFiles = createRunFiles({store, scheduler, training, ready: () => training.ready});
+  const replay = createReplaySource({store, scheduler, pause: () => training.pause(), ready: () => training.ready});
   const frames = (n) => new Promise((done) => { const f = (k) => (k ? requestAnimationFrame(() => f(k - 1)) : done()); f(n); });
 
   const glassbox = {
@@ -139,6 +147,9 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
       return encodeModel(spec);
     }),
     loadModel: afterReady(loadModel),
+    exportRun: afterReady(() => runFiles.exportRun()),
+    loadRun: afterReady(async (source) => { await runFiles.loadRun(source); await frames(2); return glassbox.state(); }),
+    replay: (step) => replay.show(step),
     restartEngine: () => { scheduler.clear(); return training.restartEngine(); },
     state: () => training.state(),
     snapshot: () => training.snapshot(),

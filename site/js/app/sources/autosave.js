@@ -154,7 +154,7 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
       return null;
     }
     const t0 = performance.now();
-    const answer = await scheduler.request('autosave_run', {}, {key: 'autosave_run'});
+    const answer = await scheduler.request('save_run', {}, {key: 'save_run'});
     if (lineage !== myLineage) return null;  // the main run was replaced while the engine wrote
     const file = ownBytes(answer.file);
     const t1 = performance.now();

@@ -221,12 +221,12 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
    *  data_seed}: a swarm member; 'load_model' {spec}: an ONNX file) answers as 'configure' does
    *  ({config, info, snapshot, ...}). The settings (and the address bar) follow `config(answer)`.
    *  Leaves training paused; on failure the old model stays and training goes on as it was. */
-  async function replaceMain(op, args, config = (result) => result.config) {
+  async function replaceMain(op, args, config = (result) => result.config, runIds = null) {
     await api.ready;
-    return adoptMain(op, args, config);
+    return adoptMain(op, args, config, runIds);
   }
   /** replaceMain without waiting for start-up (boot's `restore` hook runs inside it). */
-  async function adoptMain(op, args, config = (result) => result.config) {
+  async function adoptMain(op, args, config = (result) => result.config, runIds = null) {
     const wasTraining = Boolean(run);
     await stopRun();
     let result;
@@ -243,7 +243,8 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     onHashChange(toHash(settings));
     configuredWith = JSON.stringify(engineConfig(settings));
     setSlice({mainDiverged: false});
-    setRunIds(['main']);
+    if (runIds) setRunIds([]);  // a fresh record per restored run (the old runs' histories end here)
+    setRunIds(runIds ? runIds(result) : ['main']);
     acceptSnapshot(result.snapshot, result);
     setStatus('paused');
     return result;
@@ -257,8 +258,8 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
   /** An ONNX model decoded into a spec (engine op 'load_model'; `dataset` optional: else the one
    *  its sizes fit); resolves with the engine's answer. */
   api.loadSpec = (spec, dataset) => replaceMain('load_model', dataset == null ? {spec} : {spec, dataset});
-  /** A saved run's file (engine op 'load_run'; app/sources/autosave.js). */
-  api.loadRunFile = (file) => replaceMain('load_run', {file});
+  /** A run file's bytes (engine op 'load_run'): the whole session, forks included, trained side by side. */
+  api.loadRunFile = (file) => replaceMain('load_run', {file}, undefined, (result) => result.runs);
 
   async function boot(starting, reason = 'boot') {
     try {
@@ -273,7 +274,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       setStatus('paused');
       // A saved run replaces the fresh model: '#resume=<id>' at start, the last save after a
       // restart (app/sources/autosave.js); it stays paused. A failed restore keeps the fresh model.
-      const restored = restore ? await restore(reason, (file) => adoptMain('load_run', {file})).catch(fail) : null;
+      const restored = restore ? await restore(reason, (file) => adoptMain('load_run', {file}, undefined, (result) => result.runs)).catch(fail) : null;
       if (store.get().settings.autoplay && !restored) startRun(null);
       return api.state();
     } catch (error) {

@@ -121,7 +121,9 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
   async function save(reason, {force = false} = {}) {
     if (!available || (!enabled && !force)) return null;
     if (inFlight) {
-      if (!force) { again = true; return inFlight; }
+      // A pause or a hidden tab while a save is in flight saves once more after it; the interval
+      // does not (it would skip the wait that keeps saving under a tenth of the time).
+      if (!force) { if (reason !== 'interval') again = true; return inFlight; }
       await inFlight.catch(() => {});
       return save(reason, {force});
     }

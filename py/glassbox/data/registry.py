@@ -38,6 +38,10 @@ DATASET_INFO = {
 DATASETS = tuple(DATASET_INFO)
 PACKED_SETS = {name: info['file'] for name, info in DATASET_INFO.items() if info['file']}
 assert set(DATASETS) == set(PACKED_SETS) | set(TOY_SETS)
+# The user's own data (data/user.py): a dataset name a session holds once the page sends the data
+# ('load_data'); it has no file and no generator, so a reload must load it again.
+USER_DATASET = 'user'
+USER_NOT_LOADED = "Your data set isn't loaded in this tab: load it again or open a saved run"
 
 
 # Packed blobs handed over at run time (the browser worker fetches them and registers the
@@ -120,6 +124,8 @@ def load_dataset(name: str = 'digits', seed: int = 0, val_fraction: float = 0.2,
 
     ``n_samples`` and ``noise`` apply to the 2-D toy sets only.
     """
+    if name == USER_DATASET:
+        raise ValueError(USER_NOT_LOADED)
     if name not in DATASETS:
         raise ValueError('unknown dataset %r; choose one of %s' % (name, ', '.join(DATASETS)))
     if name in TOY_SETS:

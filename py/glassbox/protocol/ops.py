@@ -23,6 +23,7 @@ from ..nn.trace import trace
 from .model_ops import MODEL_OPS
 from .runs import Session
 from .accel_ops import ACCEL_OPS
+from .data_ops import DATA_OPS
 from .swarm_ops import SWARM_OPS
 
 
@@ -156,6 +157,7 @@ OPS = {
     **SWARM_OPS,  # swarm controller and member host (swarm_ops.py)
     **ACCEL_OPS,  # the onnxruntime engine's chunks (accel_ops.py)
     **MODEL_OPS,  # ONNX graph specs out and in (model_ops.py)
+    **DATA_OPS,  # the user's own data (data_ops.py)
 }  # type: Dict[str, Tuple[Handler, Dict[str, str], str]]
 
 COMMON_ARGS = ('op', 'run')

@@ -10,6 +10,7 @@ import struct
 import numpy as np
 import pytest
 
+from glassbox.data.registry import USER_NOT_LOADED
 from glassbox.data.user import USER_LIMITS, stratified_split, user_dataset, user_idx
 from glassbox.protocol import Session, handle_request, pack, shared_tables, unpack
 from glassbox.protocol.entry import handle as handle_packed
@@ -147,7 +148,7 @@ def test_a_packed_request_from_the_page_reaches_the_op():
 
 
 def test_the_limits_reach_the_page_through_the_tables():
-    assert shared_tables()['limits']['user_data'] == USER_LIMITS
+    assert shared_tables()['limits']['user_data'] == dict(USER_LIMITS, dataset='user', not_loaded=USER_NOT_LOADED)
     assert 'user' in next(r for r in shared_tables()['config_fields'] if r['key'] == 'dataset')['options']
 
 

@@ -38,6 +38,7 @@ USER_LIMITS = {
     'max_categories': 20,          # one-hot: distinct values of one non-numeric column
     'max_images': 20000,           # files decoded in the page (folder or zip)
     'max_image_pixels': 4096 * 4096,  # one decoded image, width x height
+    'max_image_bytes': 20 * 1000 * 1000,  # one image file (unpacked)
     'image_sizes': [8, 28],        # images become N x N grayscale
     'max_csv_bytes': 50 * 1000 * 1000,
     'max_zip_bytes': 100 * 1000 * 1000,

@@ -205,7 +205,7 @@ def test_too_many_rows_features_or_values_are_refused_with_the_limit(trained):
 
 def test_too_many_classes_are_refused(trained):
     X = np.zeros((202, 2), np.float32)
-    bad(trained, {'X': X, 'y': (np.arange(202) % 101).astype(np.int32)}, '101 classes; at most 100')
+    bad(trained, {'X': X, 'y': (np.arange(202) % 101).astype(np.int32)}, 'labels up to 100; at most 100 classes fit')
 
 
 def test_images_outside_zero_one_or_of_the_wrong_shape_are_named(trained):

@@ -19,10 +19,10 @@ window.glassbox = app;
 const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
-  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}] = await Promise.all([
+  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}, {installUserData}] = await Promise.all([
   import('./ui/controls.js'), import('./views/network/network.js'), import('./views/training/curves.js'), import('./ui/panels.js'),
   import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js'), import('./ui/swarm-ui.js'),
-  import('./ui/model-file-ui.js')]);
+  import('./ui/model-file-ui.js'), import('./ui/user-data-ui.js')]);
 
 const controls = createControls($('controls'), app);
 let network = null;
@@ -35,6 +35,7 @@ installModules(app, {addPanel, network: () => network});
 installHealth(app, {addPanel, provide, views: () => ({network, curves})});
 installSwarm(app, {addPanel});
 installModelFile(app, {controls: $('controls'), networkPanel});
+installUserData(app, {controls: $('controls')});
 
 function ensureViews(state) {
   const info = state.info;

@@ -130,18 +130,23 @@ def user_dataset(X: "Any", y: "Any", class_names: "Optional[Sequence[str]]" = No
     y = y.astype(np.int64)
     if y.min() < 0:
         raise ValueError('%s: labels must be 0 or more; row %d has %d' % (where, int(np.argmin(y)) + 1, int(y.min())))
-    n_classes = int(y.max()) + 1 if class_names is None else len(class_names)
-    if class_names is not None and y.max() >= n_classes:
+    top = int(y.max())
+    if class_names is None and top >= USER_LIMITS['max_classes']:
+        raise ValueError('%s has labels up to %d; at most %d classes fit' % (where, top, USER_LIMITS['max_classes']))
+    n_classes = top + 1 if class_names is None else len(class_names)
+    if class_names is not None and top >= n_classes:
         raise ValueError('%s: row %d has label %d but there are %d class names'
-                         % (where, int(np.argmax(y)) + 1, int(y.max()), n_classes))
+                         % (where, int(np.argmax(y)) + 1, top, n_classes))
+    if n_classes > USER_LIMITS['max_classes']:
+        raise ValueError('%s has %d classes; at most %d fit' % (where, n_classes, USER_LIMITS['max_classes']))
     classes = _names(class_names, n_classes, 'class_names', [str(i) for i in range(n_classes)])
+    # int32 labels: numpy's bincount casts to intp, which is 32 bits in wasm (int64 would be refused).
+    y = y.astype(np.int32)
     counts = np.bincount(y, minlength=n_classes)
     present = int((counts > 0).sum())
     if present < USER_LIMITS['min_classes']:
         raise ValueError('%s has only one class (%r): a classifier needs at least %d different labels'
                          % (where, classes[int(np.argmax(counts))], USER_LIMITS['min_classes']))
-    if n_classes > USER_LIMITS['max_classes']:
-        raise ValueError('%s has %d classes; at most %d fit' % (where, n_classes, USER_LIMITS['max_classes']))
     missing = [classes[c] for c in range(n_classes) if counts[c] == 0]
     if missing:
         raise ValueError('%s: class %r has no rows; drop it from class_names' % (where, missing[0]))

@@ -44,7 +44,7 @@ function fromArrays(source) {
     throw new Error(`X row ${bad + 1} has ${rows[bad] ? rows[bad].length : 0} values but row 1 has ${d}`);
   }
   const flat = rows ? Float32Array.from(rows.flat()) : Float32Array.from(X);
-  const args = {X: {dtype: 'float32', shape: [n, d], data: flat}, y: Int32Array.from(y, Number), source: 'arrays',
+  const args = {X: {dtype: 'float32', shape: [n, d], data: flat}, y: Int32Array.from(y, Number), source: source.source || 'arrays',
     name: source.name || 'your data'};
   if (source.classNames) args.class_names = source.classNames.map(String);
   if (source.featureNames) args.feature_names = source.featureNames.map(String);
@@ -109,7 +109,11 @@ export async function buildData(prepared, options = {}, limits) {
   if (options.seed != null) common.seed = options.seed;
   if (options.valFraction != null) common.val_fraction = options.valFraction;
   const name = options.name || prepared.name;
-  if (prepared.kind === 'arrays') return {args: {...prepared.args, ...common}, preview: {}};
+  if (prepared.kind === 'arrays') {
+    const args = {...prepared.args, ...common, ...(options.name ? {name} : {})};
+    if (options.standardize != null) args.standardize = Boolean(options.standardize);
+    return {args, preview: {}};
+  }
   if (prepared.kind === 'idx') {
     const {summary, ...args} = prepared.args;
     return {args: {...args, name, ...common}, preview: summary};

@@ -6,7 +6,8 @@ name?, seed?, val_fraction?, standardize?, config?} or {idx_images: uint8 (bytes
 file, gzip or not), idx_labels: uint8, idx_files?: [images file name, labels file name], name?,
 seed?, val_fraction?, config?} -> what ``configure`` answers ({'config', 'info', 'run',
 'snapshot', health}) with info['user'] describing the data (data/user.py: rows, features,
-classes and their counts, split seed, standardisation mean/std, bytes held). The main run is
+classes and their counts, split seed, standardisation mean/std, bytes held) and info['memory']
+{dataset_bytes, wasm_heap_bytes: Pyodide's heap after loading, None in CPython}. The main run is
 rebuilt on the data with the current settings (``config`` overrides some), its dataset 'user';
 every other run is dropped. ``seed`` splits the data (stratified, data/user.py); the settings'
 own seed still seeds the network. Every check runs before anything changes: on any error the
@@ -34,6 +35,16 @@ def _blob(value: "Any", what: str) -> bytes:
     raise ValueError('%s must be the bytes of an IDX file (a Uint8Array), got %s' % (what, type(value).__name__))
 
 
+def wasm_heap_bytes() -> "Any":
+    """Bytes of Pyodide's wasm memory (it never shrinks, so this is the session's high-water mark);
+    None outside Pyodide 0.17 (CPython has no such heap)."""
+    try:
+        import js  # Pyodide's bridge to the worker's globals; absent in CPython
+        return int(js.pyodide._module.HEAP8.length)
+    except Exception:  # CPython, or a runtime that does not expose it
+        return None
+
+
 def load_data(session: Session, run: str, r: dict) -> dict:
     if run != 'main':
         raise ValueError("load_data rebuilds the main run (and drops the others); run must be 'main'")
@@ -59,7 +70,9 @@ def load_data(session: Session, run: str, r: dict) -> dict:
     changes = r.get('config') or {}
     if not isinstance(changes, dict):
         raise ValueError('config must be an object of settings, got %r' % (changes,))
-    return session.load_data(data, dict(session.config or DEFAULT_CONFIG, **changes))
+    answer = session.load_data(data, dict(session.config or DEFAULT_CONFIG, **changes))
+    answer['info']['memory'] = {'dataset_bytes': data['user']['bytes'], 'wasm_heap_bytes': wasm_heap_bytes()}
+    return answer
 
 
 DATA_OPS = {

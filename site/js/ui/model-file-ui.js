@@ -120,7 +120,7 @@ export function installModelFile(app, {controls, networkPanel}) {
 
   // Drag and drop: a hint covers the page while a file is dragged over it.
   const overlay = el('div', {className: 'drop-hint', hidden: true});
-  overlay.append(el('div', {textContent: 'Drop an .onnx model to load it into the network, or your data: a CSV, images (a zip or a folder), IDX files'}));
+  overlay.append(el('div', {textContent: 'Drop the .onnx file to load it into the network, or your data: a CSV, images (a zip or a folder), IDX files'}));
   document.body.append(overlay);
   let depth = 0;  // dragenter/dragleave fire for every child element crossed
   const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes('Files');

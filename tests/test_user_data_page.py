@@ -90,6 +90,8 @@ def test_a_csv_is_previewed_in_the_dialog_trained_and_gets_the_input_plane(app, 
     info = page.evaluate('glassbox.store.get().info')
     assert info['user']['split_seed'] == 4 and info['user']['standardized'] and info['feature_names'] == ['width', 'height']
     assert not page.locator('#data-dialog').evaluate('d => d.open')
+    assert page.locator('#data-status').text_content() == 'Training on shapes.csv: 240 rows, 2 features, 2 classes, standardised.'
+    page.locator('#controls').screenshot(path=str(artifacts_dir / 'user-data-controls.png'))
     plane = page.evaluate('glassbox.inputPlane().then((r) => r.prob.shape)')
     assert plane[0] * plane[1] == 64 * 64
     after = page.evaluate('glassbox.train({steps: 150}).then(() => glassbox.request("evaluate"))')
@@ -174,6 +176,7 @@ def test_a_bad_file_is_named_and_the_run_is_untouched(app, case):
     for key in ('step', 'settings', 'layers', 'dataset'):
         assert out['state'][key] == before[0][key], key
     assert out['hash'] == before[1] and out['state']['status'] == 'paused'
+    assert app.locator('#data-status').text_content() == 'Could not use %s: %s' % (name, out['error'])
 
 
 def test_idx_images_and_labels_of_different_counts_are_named(app):
@@ -195,6 +198,7 @@ def test_a_folder_without_class_sub_folders_is_named_in_the_dialog(app, artifact
     text = app.locator('#data-message').text_content()
     assert 'loose has no class sub-folders' in text and 'loose/0.png' in text
     assert app.locator('#data-train').is_disabled()
+    app.wait_for_function("document.querySelector('#data-status').textContent.startsWith('Could not use loose: loose has no class')")
     app.screenshot(path=str(artifacts_dir / 'user-data-error.png'))
     app.click('#data-cancel')
 

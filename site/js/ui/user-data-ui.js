@@ -61,8 +61,14 @@ export function installUserData(app, {controls}) {
   const dataGroup = controls.querySelector('#setting-dataset')?.closest('fieldset') || controls;
   const hint = dataGroup.querySelector('#setting-dataset ~ .hint');
   dataGroup.insertBefore(open, hint ? hint.nextSibling : null);
+  // What the last load did (also through glassbox.loadData, without the dialog), as text.
+  const status = el('div', {id: 'data-status', className: 'hint user-data-status'});
+  dataGroup.insertBefore(status, open.nextSibling);
   const userOption = controls.querySelector(`#setting-dataset option[value="${limits.dataset}"]`);
-  if (userOption) userOption.textContent = 'Your data (load it with “Your data…”)';
+  if (userOption) {
+    userOption.textContent = 'Your data';
+    userOption.title = 'Load it with “Your data…”; it stays in this tab until the page is closed or reloaded';
+  }
 
   const dialog = el('dialog', {id: 'data-dialog', className: 'user-data'});
   dialog.setAttribute('aria-labelledby', 'data-title');
@@ -185,13 +191,25 @@ export function installUserData(app, {controls}) {
       }
       say(prepared.table?.notes?.join(' ') || 'Ready: press “Train on this data”. The current network is replaced; its settings stay.');
       train.disabled = false;
+      if (app.store.get().dataFile.status === 'error') app.store.set({dataFile: {status: 'idle', name: null, message: null, kind: null}});
     } catch (error) {
       if (kind === 'csv') csvOptions(prepared.table, null);
-      say(String(error.message || error), 'error');
+      failed(error);
     }
   }
 
+  let sourceName = null;  // the file or folder being read, for the status line
+  /** A file the dialog cannot use: named in the dialog and on the page (store dataFile). */
+  function failed(error) {
+    const text = String(error.message || error);
+    say(text, 'error');
+    app.store.set({dataFile: {status: 'error', name: sourceName, message: text, kind: null}});
+  }
+
   async function read(source, extra = {}) {
+    const first = Array.isArray(source) ? source[0] : source;
+    const path = first ? String(first.webkitRelativePath || first.path || first.name || '') : '';
+    sourceName = (extra.folderContainer ? path.split('/')[0] : first && first.name) || null;  // the folder, or the file
     if (!dialog.open) dialog.showModal();
     prepared = null; built = null; choices = {};
     train.disabled = true;
@@ -202,8 +220,7 @@ export function installUserData(app, {controls}) {
       prepared = await prepareData(source, limits, extra);
       prepared.source = source;  // IDX files are handed to loadData as they came
     } catch (error) {
-      say(String(error.message || error), 'error');
-      app.store.set({dataFile: {status: 'error', name: null, message: String(error.message || error), kind: null}});
+      failed(error);
       return;
     }
     await rebuild();
@@ -257,6 +274,18 @@ export function installUserData(app, {controls}) {
     open.disabled = state.status === 'loading';
     if (userOption) userOption.disabled = !everLoaded;
     if (busy || loading) train.disabled = true;
+    const file = state.dataFile;
+    const user = state.info?.user;
+    let text = '';
+    if (file.status === 'loading') text = `Reading ${file.name}…`;
+    else if (file.status === 'error') text = `Could not use ${file.name || 'the files'}: ${file.message}`;
+    else if (user && state.info.dataset === limits.dataset) {
+      text = `Training on ${user.name}: ${fmt(user.rows)} rows, ${fmt(user.features)} features, ${user.classes} classes` +
+        (user.standardized ? ', standardised' : '') + '.';
+    }
+    status.textContent = text;
+    status.dataset.kind = file.status === 'error' ? 'error' : 'info';
+    status.setAttribute('role', file.status === 'error' ? 'alert' : 'status');
   }
   app.store.subscribe((state, changed) => {
     if (changed.some((key) => ['dataFile', 'status', 'settings', 'info'].includes(key))) show(state);

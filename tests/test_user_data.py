@@ -235,3 +235,19 @@ def test_idx_files_swapped_or_broken_are_named(trained):
 def test_user_idx_on_the_limit_of_bytes_refuses_before_reading():
     with pytest.raises(ValueError, match='at most 64000000 bytes'):
         user_idx(b'\0' * (USER_LIMITS['max_idx_bytes'] + 1), b'')
+
+
+def test_every_analysis_answers_on_a_user_table():
+    s = Session()
+    s.configure({})
+    X, y = table(n=240, d=5, classes=3)
+    handle_request(s, {'op': 'load_data', 'X': X, 'y': y, 'standardize': True, 'class_names': ['a', 'b', 'c']})
+    handle_request(s, {'op': 'train', 'steps': 30})
+    assert handle_request(s, {'op': 'pour', 'a': 0, 'b': [1, 2], 'n': 20})['layers']
+    assert handle_request(s, {'op': 'project', 'layer': 1, 'n': 50})['coords'].shape == (48, 2)
+    assert handle_request(s, {'op': 'perturb', 'target': {'layer': 0, 'kind': 'bias', 'j': 0}, 'value': 1.0})
+    assert handle_request(s, {'op': 'modules', 'layer': 1, 'n': 40})
+    assert handle_request(s, {'op': 'fork', 'changes': {'lr': 0.01}})['run'] == 'fork-1'
+    assert handle_request(s, {'op': 'morph', 'from': {'class': 0}, 'to': {'class': 2}, 'steps': 4})['x'].shape == (4, 5)
+    with pytest.raises(ValueError, match='2 input features; user has 5'):
+        handle_request(s, {'op': 'input_plane'})

@@ -124,6 +124,12 @@ def test_utf16_gzip_and_zip_files_given_as_csv_are_named():
         assert word in error_of(out)
 
 
+def test_utf16_without_a_byte_order_mark_and_binary_files_are_named():
+    for blob in ('a,label\n1,x\n2,y\n'.encode('utf-16-le'), bytes(range(256))):
+        out = run_js("return csv.readCsv(FILES.f, 'odd.csv', LIMITS);", {'f': blob})
+        assert 'odd.csv is not UTF-8 text: it holds a zero byte at byte' in error_of(out)
+
+
 def test_latin1_text_is_read_with_a_note():
     out = run_js("const t = csv.readCsv(FILES.f, 'l.csv', LIMITS); return {notes: t.notes, header: t.header};",
                  {'f': 'caf\xe9,label\n1,x\n'.encode('latin-1')})
@@ -294,3 +300,10 @@ def test_prepare_and_build_turn_a_csv_file_into_load_data_arguments():
 def test_arrays_are_checked_for_equal_rows():
     message = error_of(run_js("return load.prepareData({X: [[1, 2], [3]], y: [0, 1]}, LIMITS);"))
     assert 'X row 2 has 1 values but row 1 has 2' in message
+
+
+def test_semicolon_and_tab_separated_files_are_read_like_commas():
+    for sep in (';', '\t'):
+        body = sep.join(['a', 'b', 'label']) + '\n' + ''.join(sep.join([str(i), str(i * 2), 'xy'[i % 2]]) + '\n' for i in range(4))
+        out = csv_table(body)
+        assert out['featureNames'] == ['a', 'b'] and out['y'] == [0, 1, 0, 1] and out['X'][:2] == [0, 0]

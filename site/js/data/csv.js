@@ -25,7 +25,10 @@ export function sniffText(bytes, fileName, limits) {
   }
   const head = bytes.subarray(0, 4096);
   const zero = head.indexOf(0);
-  if (zero >= 0) throw new Error(`${fileName} is not text: it holds a zero byte at byte ${zero + 1} (a binary file?)`);
+  if (zero >= 0) {
+    throw new Error(`${fileName} is not UTF-8 text: it holds a zero byte at byte ${fmt(zero + 1)} (UTF-16 text without a ` +
+      'byte-order mark, or a binary file?): save it as "CSV UTF-8"');
+  }
 }
 
 /** bytes -> text: UTF-8 (a BOM is dropped); other bytes are read as Windows-1252 with a note. */

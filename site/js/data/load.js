@@ -108,7 +108,7 @@ export async function buildData(prepared, options = {}, limits) {
   const common = {};
   if (options.seed != null) common.seed = options.seed;
   if (options.valFraction != null) common.val_fraction = options.valFraction;
-  const name = options.name || prepared.name;
+  const name = String(options.name || prepared.name).slice(0, limits.max_name_length);  // a long file name still loads
   if (prepared.kind === 'arrays') {
     const args = {...prepared.args, ...common, ...(options.name ? {name} : {})};
     if (options.standardize != null) args.standardize = Boolean(options.standardize);

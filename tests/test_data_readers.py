@@ -307,3 +307,12 @@ def test_semicolon_and_tab_separated_files_are_read_like_commas():
         body = sep.join(['a', 'b', 'label']) + '\n' + ''.join(sep.join([str(i), str(i * 2), 'xy'[i % 2]]) + '\n' for i in range(4))
         out = csv_table(body)
         assert out['featureNames'] == ['a', 'b'] and out['y'] == [0, 1, 0, 1] and out['X'][:2] == [0, 0]
+
+
+def test_files_given_with_class_paths_are_grouped_whether_or_not_a_folder_holds_them():
+    prepare = ("const p = await load.prepareData(%s.map((path) => ({path, bytes: new Uint8Array(1)})), LIMITS);"
+               "try { images.groupByFolder(p.files, p.name, LIMITS, p.folderContainer); return {name: p.name, ok: true}; }"
+               " catch (e) { return {name: p.name, error: e.message}; }")
+    assert run_js(prepare % json.dumps(['cat/1.png', 'cat/2.png', 'dog/3.png', 'dog/4.png'])) == {'name': 'the images', 'ok': True}
+    assert run_js(prepare % json.dumps(['pets/cat/1.png', 'pets/cat/2.png', 'pets/dog/3.png', 'pets/dog/4.png'])) == {'name': 'pets', 'ok': True}
+    assert 'pets has no class sub-folders' in run_js(prepare % json.dumps(['pets/1.png', 'pets/2.png']))['error']

@@ -237,3 +237,20 @@ def test_a_csv_dropped_on_the_page_opens_the_dialog_and_an_onnx_drop_still_loads
     assert app.locator('.drop-hint').is_hidden()
     app.click('#data-cancel')
     assert app.evaluate('glassbox.state().dataset') == 'digits'  # nothing trains until the student says so
+
+
+def test_jpeg_files_of_a_dropped_folder_load_as_images(app):
+    """JPEGs made by the browser, given as a dropped folder gives them ([{path, file}] under the folder's name)."""
+    state = app.evaluate("""async () => {
+        const files = [];
+        for (const [c, name] of [[0, 'dark'], [1, 'light']]) for (let i = 0; i < 3; i += 1) {
+            const canvas = new OffscreenCanvas(30, 20);
+            const g = canvas.getContext('2d');
+            g.fillStyle = '#000'; g.fillRect(0, 0, 30, 20);
+            g.fillStyle = '#fff'; g.fillRect(c ? 2 : 20, 5 + i, 8, 8);
+            files.push({path: `photos/${name}/${i}.jpg`, file: new File([await canvas.convertToBlob({type: 'image/jpeg'})], `${i}.jpg`)});
+        }
+        await glassbox.loadData(files, {size: 8});
+        return glassbox.state(); }""")
+    assert state['dataset'] == 'user' and state['layers'][0] == 64 and state['layers'][-1] == 2
+    assert app.evaluate('glassbox.store.get().info.class_names') == ['dark', 'light']

@@ -78,8 +78,9 @@ export async function prepareData(source, limits, {folderContainer} = {}) {
     return {kind: 'idx', name: args.name, args, summary: args.summary};
   }
   if (images.length) {
-    const container = folderContainer ?? files.every((f) => f.path.includes('/'));
+    // A folder's files share its name as their first path segment (a picked or dropped folder).
     const top = files[0].path.split('/')[0];
+    const container = folderContainer ?? files.every((f) => f.path.includes('/') && f.path.split('/')[0] === top);
     return {kind: 'images', name: container ? top : 'the images', files, folderContainer: container};
   }
   if (files.length > 1) {

@@ -88,7 +88,7 @@ def test_one_hot_refuses_a_column_with_too_many_categories():
     assert 'column "word" has more than 20 different values' in error_of(csv_table('word,n,label\n' + rows, '{oneHot: true}'))
 
 
-@pytest.mark.parametrize('case, body, words', [
+BAD_CSV = [
     ('empty file', '', ['data.csv is empty (0 bytes)']),
     ('header only', 'a,b,label\n', ['data.csv has a header row but no data rows']),
     ('ragged rows', 'a,b,label\n1,2,x\n3,4\n5,6,y\n', ['data.csv, line 3: 2 values but the header has 3 columns']),
@@ -101,7 +101,10 @@ def test_one_hot_refuses_a_column_with_too_many_categories():
     ('a label with one sample', 'a,label\n1,x\n2,x\n3,y\n4,y\n5,z\n', ['label "z" has only 1 row', 'stratified']),
     ('no numeric features', 'name,label\nann,x\nbob,y\n', ['no numeric feature column', '"name"']),
     ('too many classes', 'a,label\n' + ''.join('%d,c%d\n%d,c%d\n' % (i, i, i, i) for i in range(101)), ['101 different labels']),
-])
+]
+
+
+@pytest.mark.parametrize('case, body, words', BAD_CSV, ids=[c[0] for c in BAD_CSV])
 def test_bad_csv_files_are_named_with_line_and_column(case, body, words):
     message = error_of(csv_table(body))
     for word in words:
@@ -261,7 +264,7 @@ def test_an_idx_pair_in_any_order_gzip_or_not_is_checked_and_passed_on():
     assert out['images'] == len(idx_file(images)) and out['name'] == 'i-idx3-ubyte'
 
 
-@pytest.mark.parametrize('case, files, words', [
+BAD_IDX = [
     ('count mismatch', {'i.idx3-ubyte': idx_file(np.zeros((5, 2, 2))), 'l.idx1-ubyte': idx_file(np.zeros(4))},
      ['i.idx3-ubyte holds 5 images but l.idx1-ubyte holds 4 labels']),
     ('two image files', {'a.idx3-ubyte': idx_file(np.zeros((5, 2, 2))), 'b.idx3-ubyte': idx_file(np.zeros((5, 2, 2)))},
@@ -273,7 +276,10 @@ def test_an_idx_pair_in_any_order_gzip_or_not_is_checked_and_passed_on():
     ('a gzip bomb', {'i.idx3-ubyte.gz': gzip.compress(b'\0' * 70_000_000), 'l.idx1-ubyte': idx_file(np.zeros(5))},
      ['i.idx3-ubyte.gz would unpack to 70,000,000 bytes']),
     ('one file', {'i.idx3-ubyte': idx_file(np.zeros((5, 2, 2)))}, ['needs two files']),
-])
+]
+
+
+@pytest.mark.parametrize('case, files, words', BAD_IDX, ids=[c[0] for c in BAD_IDX])
 def test_bad_idx_files_are_named(case, files, words):
     listing = ', '.join('{name: %s, bytes: FILES[%s]}' % (json.dumps(k), json.dumps(k)) for k in files)
     message = error_of(run_js('return idx.readIdxPair([%s], LIMITS);' % listing, files))

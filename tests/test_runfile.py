@@ -280,3 +280,25 @@ def test_the_save_run_of_an_empty_session_is_refused_by_name():
         save_run('run.zip')
     with pytest.raises(ValueError, match='needs file'):
         handle_request(Session(), {'op': 'load_run'})
+
+
+def test_a_run_on_the_users_own_data_travels_with_its_data_and_stays_user_data():
+    from glassbox.data.user import user_dataset
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(120, 3)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int32)
+    session = Session()
+    session.load_data(user_dataset(X, y, class_names=['no', 'yes'], name='my table', seed=2),
+                      dict(validate_config({}), hidden=[8]))
+    train_chunks(session, 'main', [3, 4])
+    loaded = Session()
+    answer = handle_request(loaded, {'op': 'load_run', 'file': np.frombuffer(save_run(session), dtype=np.uint8)})
+    assert answer['config']['dataset'] == 'user'
+    assert loaded.data['class_names'] == ['no', 'yes'] and loaded.user_data is loaded.data
+    train_chunks(session, 'main', [2, 5])
+    train_chunks(loaded, 'main', [2, 5])
+    for a, b in zip(weights(session), weights(loaded)):
+        assert np.array_equal(a, b)
+    # The loaded session holds the data as the user's: a new architecture rebuilds on it.
+    rebuilt = handle_request(loaded, {'op': 'configure', 'config': dict(loaded.config, hidden=[4])})
+    assert rebuilt['info']['layer_sizes'] == [3, 4, 2] and rebuilt['config']['dataset'] == 'user'

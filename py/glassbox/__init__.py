@@ -18,6 +18,7 @@ answers are listed once, in ``glassbox.protocol.ops``.
 from __future__ import annotations
 
 from .data import DATASETS, TOY_SETS, load_dataset, load_idx, read_idx
+from .data import USER_LIMITS, user_dataset, user_idx  # the user's own data
 from .interop import from_onnx, to_onnx
 from .monitor import PRESETS, RunHealth, detect, summarize
 from .nn import (ACTIVATIONS, INITIALIZERS, LOSSES, MLP, OPTIMIZERS, Dense, get_activation, make_optimizer,
@@ -37,3 +38,4 @@ __all__ = ['ACTIVATIONS', 'CONFIG_FIELDS', 'DATASETS', 'DEFAULT_CONFIG', 'Dense'
            'make_optimizer', 'make_snapshot', 'matmul', 'read_idx', 'run_swarm', 'save_checkpoint', 'save_run',
            'set_limits', 'set_matmul_backend', 'shared_tables',
            'summarize', 'to_onnx', 'trace', 'validate_config']
+__all__ += ['USER_LIMITS', 'user_dataset', 'user_idx']

@@ -20,10 +20,11 @@ window.glassbox = app;
 const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
-  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}, {installRunFile}, {installReplay}, {installSavedRuns}] = await Promise.all([
+  {installInputs}, {installHealth}, {installSwarm}, {installModelFile}, {installRunFile}, {installReplay},
+  {installUserData}, {installSavedRuns}] = await Promise.all([
   import('./ui/controls.js'), import('./views/network/network.js'), import('./views/training/curves.js'), import('./ui/panels.js'),
   import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js'), import('./ui/swarm-ui.js'),
-  import('./ui/model-file-ui.js'), import('./ui/run-file-ui.js'), import('./ui/replay-ui.js'), import('./ui/saved-runs-ui.js')]);
+  import('./ui/model-file-ui.js'), import('./ui/run-file-ui.js'), import('./ui/replay-ui.js'), import('./ui/user-data-ui.js'), import('./ui/saved-runs-ui.js')]);
 
 const controls = createControls($('controls'), app);
 let network = null;
@@ -38,6 +39,7 @@ installSwarm(app, {addPanel});
 installModelFile(app, {controls: $('controls'), networkPanel});
 installRunFile(app, {controls: $('controls')});
 installReplay(app, {curvesPanel});
+installUserData(app, {controls: $('controls')});
 installSavedRuns(app, {button: $('saved-runs-button'), banner: $('saved-runs-banner')});
 
 function ensureViews(state) {

@@ -40,6 +40,10 @@ DATASETS = tuple(DATASET_INFO)
 MAX_TOY_SAMPLES = 100000  # 2-D points: 100k x 2 float32 is under 1 MB, and a chunk stays fast
 PACKED_SETS = {name: info['file'] for name, info in DATASET_INFO.items() if info['file']}
 assert set(DATASETS) == set(PACKED_SETS) | set(TOY_SETS)
+# The user's own data (data/user.py): a dataset name a session holds once the page sends the data
+# ('load_data'); it has no file and no generator, so a reload must load it again.
+USER_DATASET = 'user'
+USER_NOT_LOADED = "Your data set isn't loaded in this tab: load it again or open a saved run"
 
 
 # Packed blobs handed over at run time (the browser worker fetches them and registers the
@@ -148,6 +152,8 @@ def load_dataset(name: str = 'digits', seed: int = 0, val_fraction: float = 0.2,
     the 2-D toy sets only. ``val_fraction`` must be in (0, 1). Each bad argument is a ValueError
     naming it.
     """
+    if name == USER_DATASET:
+        raise ValueError(USER_NOT_LOADED)
     if not isinstance(name, str) or name not in DATASETS:
         raise ValueError('unknown dataset %r; choose one of %s' % (name, ', '.join(DATASETS)))
     seed = size(seed, 'seed', 0)

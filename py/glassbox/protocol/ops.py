@@ -24,6 +24,7 @@ from .model_ops import MODEL_OPS
 from .run_ops import RUN_OPS
 from .runs import Session
 from .accel_ops import ACCEL_OPS
+from .data_ops import DATA_OPS
 from .swarm_ops import SWARM_OPS
 
 
@@ -158,6 +159,7 @@ OPS = {
     **ACCEL_OPS,  # the onnxruntime engine's chunks (accel_ops.py)
     **MODEL_OPS,  # ONNX graph specs out and in (model_ops.py)
     **RUN_OPS,  # run files out and in, replay (run_ops.py)
+    **DATA_OPS,  # the user's own data (data_ops.py)
 }  # type: Dict[str, Tuple[Handler, Dict[str, str], str]]
 
 COMMON_ARGS = ('op', 'run')

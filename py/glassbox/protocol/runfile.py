@@ -42,7 +42,7 @@ from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 
-from ..data.registry import DATASETS, load_dataset
+from ..data.registry import DATASETS, USER_DATASET, load_dataset
 from ..monitor.replay import MAX_ENTRIES, Replay
 from ..train.checkpoint import state_from_bytes, state_to_bytes
 from ..train.config import DEFAULT_CONFIG, validate_config
@@ -324,7 +324,7 @@ def _config(config: "Any", data: "Dict[str, Any]", where: str) -> "Dict[str, Any
     if not isinstance(config, dict):
         raise RunFileError('%s: the settings are not an object' % where)
     try:
-        if config.get('dataset') in DATASETS:
+        if config.get('dataset') in DATASETS or config.get('dataset') == USER_DATASET:
             return validate_config(config)
         checked = validate_config(dict(config, dataset=DEFAULT_CONFIG['dataset']))
     except ValueError as exc:
@@ -386,6 +386,8 @@ def read_run(source: "Any") -> Session:
         runs[rid] = run
     session = Session()
     session.replace(runs['main'].config, data, key, runs)
+    if runs['main'].config['dataset'] == USER_DATASET:  # the user's data travels in the file
+        session.user_data = data
     return session
 
 
@@ -402,6 +404,8 @@ def load_into(session: Session, source: "Any") -> "Dict[str, Any]":
     main = loaded.runs['main']
     state, health, entries = main.trainer.state_dict(), _health_state(main), list(main.replay.entries)
     session.replace(loaded.config, loaded.data, loaded.data_key, loaded.runs)
+    if loaded.user_data is not None:
+        session.user_data = loaded.user_data
     answer = session.configure_answer(main)
     # The answer's snapshot consumed the running train metrics, moved the update-ratio reference and
     # re-recorded the last summary; put them back so the run goes on exactly as the saved one would.

@@ -18,7 +18,8 @@ import numpy as np
 
 from ..analyses.pruning import evaluate, prune_model
 from ..checks import integer, number
-from ..data.registry import load_dataset
+from ..data.registry import USER_DATASET, load_dataset
+from ..data.user import require_user_data
 from ..monitor.replay import Replay
 from ..monitor.watch import RunHealth
 from ..nn.optimizers import make_optimizer
@@ -72,6 +73,7 @@ class Session:
         self.data = None  # type: Optional[Dict[str, Any]]
         self.runs = {}  # type: Dict[str, Run]
         self._data_key = None  # type: Optional[tuple]
+        self.user_data = None  # type: Optional[Dict[str, Any]]  # the user's own data (data/user.py), once loaded
         self.swarm = None  # type: Any   # swarm.Population: the controller, when this worker keeps it
         self.host = None  # type: Any    # swarm.MemberHost: swarm members trained on this worker
 
@@ -116,12 +118,24 @@ class Session:
         """Rebuild 'main' from ``config`` (validated; missing keys take defaults); drops every other run."""
         config = validate_config(config)
         data_key = (config['dataset'], config['seed'])
-        data = self.data if data_key == self._data_key else load_dataset(config['dataset'], seed=config['seed'])
+        if config['dataset'] == USER_DATASET:  # split once, by load_data's own seed
+            data, data_key = require_user_data(self.user_data), (USER_DATASET,)
+        else:
+            data = self.data if data_key == self._data_key else load_dataset(config['dataset'], seed=config['seed'])
         trainer = build_trainer(config, data)  # before anything is dropped: a refused config loses nothing
         self.data, self._data_key = data, data_key
         self.runs = {}
         main = self.add(trainer, config, 'main')
         self.config = config
+        return self.configure_answer(main)
+
+    def load_data(self, data: "Dict[str, Any]", config: "Dict[str, Any]") -> "Dict[str, Any]":
+        """Rebuild 'main' on the user's dataset ``data`` (data/user.py) with ``config`` (its dataset
+        becomes 'user'); drops every other run. Built before anything changes: on error nothing has."""
+        config = validate_config(dict(config, dataset=USER_DATASET))
+        main = Run('main', build_trainer(config, data), config)
+        self.user_data = self.data = data
+        self._data_key, self.config, self.runs = (USER_DATASET,), config, {'main': main}
         return self.configure_answer(main)
 
     def configure_answer(self, main: Run) -> "Dict[str, Any]":
@@ -131,6 +145,8 @@ class Session:
                 'n_train': int(data['X_train'].shape[0]), 'n_val': int(data['X_val'].shape[0]),
                 'image_shape': list(data['image_shape']) if data['image_shape'] else None,
                 'class_names': data['class_names'], 'feature_names': data['feature_names']}
+        if data.get('user'):
+            info['user'] = data['user']
         return self.answer(main, {'config': main.config, 'info': info})
 
     def adopt(self, blob: bytes, config: "Dict[str, Any]", data_seed: "Any" = 0) -> "Dict[str, Any]":

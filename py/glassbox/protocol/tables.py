@@ -13,7 +13,9 @@ URL schema, dataset list, presets and choices. Schema (version 1)::
      'presets': {name: {'label', 'settings', 'detectors', 'within_steps', 'story'}},
      'modules': {'methods': [...], 'similarities': [...], 'max_k': int, 'max_probe': int},
      'limits': {'max_runs': int, 'heap_bytes', 'usable_bytes', 'reserved_bytes', 'einsum_elements',
-                'kept_state_bytes': the browser engine's memory and index limits (train/limits.py)},
+                'kept_state_bytes': the browser engine's memory and index limits (train/limits.py),
+                'user_data': data/user.py USER_LIMITS (rows, features, files...) plus 'dataset' (the
+                name of user data, 'user') and 'not_loaded' (the message when it is missing)},
      'swarm': {'spaces': {preset name: search space}, 'default_space', 'goals': {goal: default weight},
                'goal_labels': {goal: label}, 'options': {option: default}, 'similarities': [...],
                'max_size': int, 'stream_version': int},
@@ -23,7 +25,8 @@ from __future__ import annotations
 
 from ..analyses.module_report import MAX_K, MAX_PROBE
 from ..analyses.modules import METHODS, SIMILARITIES
-from ..data.registry import DATASET_INFO
+from ..data.registry import DATASET_INFO, USER_DATASET, USER_NOT_LOADED
+from ..data.user import USER_LIMITS
 from ..monitor.presets import PRESETS
 from ..train.config import CONFIG_FIELDS
 from ..train.limits import table as limits_table
@@ -42,7 +45,8 @@ def shared_tables() -> dict:
         'presets': {name: dict(p) for name, p in PRESETS.items()},
         'modules': {'methods': list(METHODS), 'similarities': list(SIMILARITIES), 'max_k': MAX_K,
                     'max_probe': MAX_PROBE},
-        'limits': dict(limits_table(), max_runs=MAX_RUNS),
+        'limits': dict(limits_table(), max_runs=MAX_RUNS,
+                       user_data=dict(USER_LIMITS, dataset=USER_DATASET, not_loaded=USER_NOT_LOADED)),
         'swarm': {'spaces': {name: dict(space) for name, space in SPACES.items()}, 'default_space': DEFAULT_SPACE,
                   'goals': dict(GOALS), 'goal_labels': dict(GOAL_LABELS), 'options': dict(OPTIONS),
                   'similarities': list(SWARM_SIMILARITIES), 'max_size': MAX_SIZE, 'stream_version': STREAM_VERSION},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Dict
 
-from ..data.registry import DATASETS
+from ..data.registry import DATASETS, USER_DATASET
 from ..nn.activations import ACTIVATIONS
 from ..nn.initializers import INITIALIZERS
 from ..nn.model import MLP
@@ -22,7 +22,8 @@ from .trainer import Trainer
 MAX_HIDDEN_LAYERS = 8
 MAX_WIDTH = 1024
 CONFIG_FIELDS = (
-    {'key': 'dataset', 'type': 'enum', 'default': 'digits', 'options': list(DATASETS), 'label': 'Dataset'},
+    {'key': 'dataset', 'type': 'enum', 'default': 'digits', 'options': list(DATASETS) + [USER_DATASET],
+     'label': 'Dataset'},
     {'key': 'hidden', 'type': 'intlist', 'default': [32], 'min': 1, 'max': MAX_WIDTH,
      'maxLength': MAX_HIDDEN_LAYERS, 'label': 'Hidden layers'},
     {'key': 'activation', 'type': 'enum', 'default': 'relu', 'options': list(ACTIVATIONS), 'label': 'Activation'},

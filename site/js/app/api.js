@@ -31,6 +31,7 @@ export const API_MEMBERS = [
   ['exportRun', 'exportRun()', 'the whole session (every run with its optimiser state, data order, random state, health and replay history) as the bytes of a run file (a `Uint8Array`, a zip: README "Run files"); the "Download run" button saves the same bytes'],
   ['loadRun', 'loadRun(source)', "replace the session by a run file: its bytes (`Uint8Array`, `ArrayBuffer`), a `File`/`Blob`, or a URL on this site. The whole file is checked first (format, version, members, shapes, data fingerprint, sizes: a zip bomb is refused before it is inflated); then training is paused, the main run and its forks continue exactly where they were saved, and settings, address bar and views follow; resolves with `state()`. A bad file rejects with a message naming the problem (also on the page: store `runFile`) and the current run stays"],
   ['replay', 'replay(step)', "show the main run as it was at a recorded step (the newest one at or before `step`; pauses training): the network view and the replay bar under the curves draw it; resolves `{step, steps}` (every recorded step). `replay('live')` goes back to the live run (so does training). Store `replay`: `{active, step, steps, snapshot, liveStep, error}`"],
+  ['loadData', 'loadData(source, {label, oneHot, standardize, size, seed, valFraction, name})', "train on the student's own data: a CSV `File` (label column `label`, default the last; numeric columns are features, others skipped or one-hot encoded with `oneHot`; `standardize` by the training split, default on), a zip, the files of a folder (`<input webkitdirectory>`) or `[{path, file}]` of PNG/JPEG images in one sub-folder per class (converted to `size`×`size` grayscale, 8 or 28), two IDX files (images and labels, gzip or not), a URL on this site, or arrays `{X, y, classNames, featureNames, imageShape}`. `seed` splits the data (stratified; `valFraction` default 0.2). The main run is rebuilt on it with the current settings (dataset `user`); resolves with `state()`. A bad file rejects with a message naming the file, row and column (also on the page: store `dataFile`) and the current run stays. Limits: `tables.limits.user_data`"],
   ['restartEngine', 'restartEngine()', 'start a fresh worker after a crash and rebuild the current settings'],
   ['state', 'state()', '`{status, step, epoch, loss, accuracy, valLoss, valAccuracy, lr, layers, dataset, settings, runtime, backend, notes, error, timing}`; `layers` are the layer sizes, input first (index 0 is the input layer); `backend`: what trains (`{requested, name: numpy | wasm | webgpu, threads, note}`; choose with `configure({backend})`); `timing`: first step and start-up phases, ms since navigation'],
   ['snapshot', 'snapshot()', 'the latest snapshot (arrays are `{dtype, shape, data}` with typed-array `data`)'],
@@ -63,7 +64,7 @@ export const API_MEMBERS = [
   ['swarm', 'swarm.connect(url)', "follow a live stream (Server-Sent Events, one record per message); status `'live'`"],
   ['swarm', 'swarm.configure({goals, size})', "change the goals' weights and the population size of the running swarm between two rounds (a larger one breeds members in, a smaller one culls the weakest), and of the next one"],
   ['savedRuns', 'savedRuns.list() / open(id) / rename(id, name) / delete(id) / undoDelete() / saveNow() / status()', "runs saved in this browser (IndexedDB; the README's \"Saved runs\"): `list()` resolves `[{id, name, dataset, layers, step, savedAt, bytes, current}]` newest first; `open(id)` continues a save (paused; a copy under a new id when another tab trains it); `rename`, `delete` (`undoDelete()` puts it back); `saveNow()` resolves the save's metadata (`bytes`, `engineMs`, `writeMs`) or rejects naming a full storage; `status()` `{available, reason, current, lastSave, saving, problem, offer, restored}` (store key `saved`); `testHooks.failWrites(name)`, `crashEngine()`, `autosave(on)` for tests"],
-  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, `modelFile` (the last `loadModel`: `{status, name, message}`), `runFile` (the last `loadRun` or run download: `{status, name, message}`), `replay` (see `replay`), and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
+  ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, `modelFile` (the last `loadModel`: `{status, name, message}`), `dataFile` (the last `loadData`: `{status, name, message, kind}`), `runFile` (the last `loadRun` or run download: `{status, name, message}`), `replay` (see `replay`), and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
   ['scheduler', 'scheduler', 'the one engine request queue: `request(op, args, {key, throttleMs, force})`, `busy(key)`, `onBusy(fn)`, `cancel(key)`'],
@@ -89,6 +90,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     firstStepAt: null, training: {runs: ['main'], mainDiverged: false}, backend: null,
     modelFile: {status: 'idle', name: null, message: null},
     runFile: {status: 'idle', name: null, message: null},
+    dataFile: {status: 'idle', name: null, message: null, kind: null},
   });
   const listeners = Object.fromEntries(EVENTS.map((event) => [event, new Set()]));
   const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });
@@ -106,7 +108,8 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
   const scheduler = createScheduler({send: (op, args) => engine.request(op, args)});
   let autosave = null;  // saved runs (app/sources/autosave.js): made once glassbox exists
   const restore = (reason, load) => (autosave ? autosave.restore(reason, load) : null);
-  training = createTrainingSource({store, engine, scheduler, schema, emit, onHashChange, phaseStarts, restore});
+  training = createTrainingSource({store, engine, scheduler, schema, emit, onHashChange, phaseStarts,
+    userData: tables.limits.user_data, restore});
 
   // Test hooks that only exist once the app page's panels are built (ui/*-ui.js provide them).
   const panels = {};
@@ -131,6 +134,23 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
   }
   const runFiles = createRunFiles({store, scheduler, training, ready: () => training.ready});
   const replay = createReplaySource({store, scheduler, pause: () => training.pause(), ready: () => training.ready});
+  // The user's own data: read in the page (site/js/data/load.js, on first use), trained by 'load_data'.
+  async function loadData(source, options = {}) {
+    const name = typeof source === 'string' ? source : (source && (source.name || source[0]?.name)) || 'your data';
+    store.set({dataFile: {status: 'loading', name, message: null, kind: null}});
+    let result;
+    try {
+      const {readData} = await import('../data/load.js');
+      const {args} = await readData(source, options, tables.limits.user_data);
+      result = await training.loadData(args);
+    } catch (error) {
+      store.set({dataFile: {status: 'error', name, message: String(error.message || error), kind: null}});
+      throw error;
+    }
+    store.set({dataFile: {status: 'loaded', name, message: null, kind: result.info.user?.source || null}});
+    await frames(2);
+    return glassbox.state();
+  }
   const frames = (n) => new Promise((done) => { const f = (k) => (k ? requestAnimationFrame(() => f(k - 1)) : done()); f(n); });
 
   const glassbox = {
@@ -150,6 +170,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     exportRun: afterReady(() => runFiles.exportRun()),
     loadRun: afterReady(async (source) => { await runFiles.loadRun(source); await frames(2); return glassbox.state(); }),
     replay: (step) => replay.show(step),
+    loadData: afterReady(loadData),
     restartEngine: () => { scheduler.clear(); return training.restartEngine(); },
     state: () => training.state(),
     snapshot: () => training.snapshot(),

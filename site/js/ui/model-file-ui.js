@@ -120,7 +120,7 @@ export function installModelFile(app, {controls, networkPanel}) {
 
   // Drag and drop: a hint covers the page while a file is dragged over it.
   const overlay = el('div', {className: 'drop-hint', hidden: true});
-  overlay.append(el('div', {textContent: 'Drop the .onnx file to load it into the network'}));
+  overlay.append(el('div', {textContent: 'Drop the .onnx file to load it into the network, or your data: a CSV, images (a zip or a folder), IDX files'}));
   document.body.append(overlay);
   let depth = 0;  // dragenter/dragleave fire for every child element crossed
   const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes('Files');
@@ -144,8 +144,12 @@ export function installModelFile(app, {controls, networkPanel}) {
     event.preventDefault();  // the browser would otherwise open the file in place of the page
     depth = 0;
     overlay.hidden = true;
-    const [file] = event.dataTransfer.files;
-    if (file) open(file);
+    const files = [...event.dataTransfer.files];
+    if (files.length && files.every((file) => /\.onnx$/i.test(file.name))) { open(files[0]); return; }
+    // Anything else is the student's data (ui/user-data-ui.js). Folders come as entries, which
+    // can only be taken during the drop event itself.
+    const entries = [...(event.dataTransfer.items || [])].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()).filter(Boolean);
+    if (files.length) document.dispatchEvent(new CustomEvent('glassbox:data-drop', {detail: {files, entries}}));
   });
 
   app.store.subscribe((state, changed) => {

@@ -9,9 +9,9 @@ const SPEEDS = {1: {chunk: 1, delayMs: 250}, 2: {chunk: 2, delayMs: 60}, 3: {chu
 /**
  * @param {{store, engine, scheduler, schema, emit: (event, value) => void, onHashChange}} deps
  *   engine: the engine client (its 'train' stream and 'pause'); every other engine call goes
- *   through `scheduler`; schema: makeSchema(tables).
+ *   through `scheduler`; schema: makeSchema(tables); userData: tables.limits.user_data.
  */
-export function createTrainingSource({store, engine, scheduler, schema, emit, onHashChange = () => {}, phaseStarts, restore = null}) {
+export function createTrainingSource({store, engine, scheduler, schema, emit, onHashChange = () => {}, phaseStarts, userData, restore = null}) {
   const {coerce, defaults, engineConfig, toHash, withPreset} = schema;
   let run = null;            // promise of the training run in progress
   // The store's `training` slice: {runs: ids trained side by side ('main' first; forks come from
@@ -20,6 +20,18 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
   const setSlice = (partial) => store.set({training: {...slice(), ...partial}});
   const setRunIds = (ids) => { setSlice({runs: ids}); emit('runs', ids.slice()); };
   let configuredWith = null; // engine config the current model was built from
+  // The user's own data lives in the worker only ('load_data'): a fresh worker (a reload, a
+  // restart) does not have it, so settings naming it fall back to the default dataset, with a note.
+  const USER = userData;  // tables.json limits.user_data: {dataset: 'user', not_loaded: message, ...}
+  let userLoaded = false;
+  function withoutUserData() {
+    const settings = store.get().settings;
+    if (settings.dataset !== USER.dataset || userLoaded) return;
+    const fallback = defaults().dataset;
+    const next = {...settings, dataset: fallback};
+    store.set({settings: next, notes: [...store.get().notes, `${USER.not_loaded}. Showing ${fallback} instead; your other settings are kept.`]});
+    onHashChange(toHash(next));
+  }
 
   function setStatus(status, extra = {}) {
     store.set({status, ...extra});
@@ -113,6 +125,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       if (result.error) problems.push(`${key}: ${result.error}`);
       else clean[key] = result.value;
     }
+    if (clean.dataset === USER.dataset && !userLoaded) problems.push(`dataset: ${USER.not_loaded}`);
     if (problems.length) throw new Error('Invalid settings — ' + problems.join('; '));
     return clean;
   }
@@ -173,6 +186,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     async restartEngine() {
       run = null;
       configuredWith = null;
+      userLoaded = false;
       setStatus('loading', {error: null});
       api.ready = boot(engine.restart(), 'restart');
       return api.ready;
@@ -260,12 +274,20 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
   api.loadSpec = (spec, dataset) => replaceMain('load_model', dataset == null ? {spec} : {spec, dataset});
   /** A run file's bytes (engine op 'load_run'): the whole session, forks included, trained side by side. */
   api.loadRunFile = (file) => replaceMain('load_run', {file}, undefined, (result) => result.runs);
+  /** The user's own data (engine op 'load_data', arguments from site/js/data/load.js): the main run
+   *  trains on it with the current settings; the settings' dataset becomes 'user'. */
+  api.loadData = async (args) => {
+    const result = await replaceMain('load_data', args);
+    userLoaded = true;
+    return result;
+  };
 
   async function boot(starting, reason = 'boot') {
     try {
       const runtime = await starting;
       phaseStarts.ready = performance.now();
       store.set({runtime, progress: null});
+      withoutUserData();
       // Not awaited: numpy trains the first chunks while onnxruntime-web loads, and the worker
       // switches at a chunk boundary once it is up (the engine's run is the same either way).
       applyBackend().catch(fail);

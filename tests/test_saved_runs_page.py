@@ -139,17 +139,23 @@ def test_the_list_renames_deletes_with_undo_and_shows_names_as_text(tab, artifac
     assert not tab.evaluate("document.getElementById('saved-runs-dialog').open")
 
 
-def test_restarting_a_crashed_engine_restores_the_last_save(tab):
+def test_restarting_a_crashed_engine_restores_the_last_save_with_the_users_data(tab):
+    # The user's own data lives in the worker only: the save carries it back to a fresh one.
+    csv = 'a,b,label\n' + '\n'.join('%g,%g,%d' % ((i % 7) / 7, (i % 5) / 5, i % 2) for i in range(200))
+    assert tab.evaluate('(csv) => glassbox.loadData(new File([csv], "mine.csv")).then((s) => s.dataset)', csv) == 'user'
     tab.evaluate('glassbox.savedRuns.testHooks.autosave(false)')   # the save below stays the last
     save = tab.evaluate('glassbox.train({steps: 10}).then(() => glassbox.savedRuns.saveNow())')
+    assert save['dataset'] == 'user' and save['layers'] == [2, 32, 2]
     tab.evaluate('glassbox.train({steps: 10})')
     tab.evaluate('glassbox.savedRuns.testHooks.crashEngine()')
     tab.wait_for_selector('#error-restart:not([hidden])')
     tab.click('#error-restart')
     tab.wait_for_function('(step) => glassbox.state().status === "paused" && glassbox.state().step === step', arg=save['step'])
-    assert f"Restored from the save at step {save['step']:,}." in tab.text_content('#notes-list')
+    assert tab.evaluate('glassbox.state().notes') == [f"Restored from the save at step {save['step']:,}."]
+    assert tab.text_content('#notes-list') == f"Restored from the save at step {save['step']:,}."
     assert tab.evaluate('glassbox.savedRuns.status().current.id') == save['id']
     assert tab.evaluate('glassbox.train({steps: 5})')['step'] == save['step'] + 5
+    assert tab.evaluate("glassbox.configure({dataset: 'user', hidden: [4]}).then((s) => s.layers)") == [2, 4, 2]
     tab.evaluate('glassbox.savedRuns.testHooks.autosave(true)')
 
 

@@ -254,6 +254,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     const fromRun = Object.fromEntries(Object.entries(config(result) || {}).filter(([key]) => engineKeys.has(key)));
     const settings = {...store.get().settings, ...fromRun, ...('preset' in store.get().settings ? {preset: 'none'} : {})};
     store.set({settings, info: result.info, error: null});
+    if (settings.dataset === USER.dataset && op === 'load_run') userLoaded = true;  // the file carries its data
     onHashChange(toHash(settings));
     configuredWith = JSON.stringify(engineConfig(settings));
     setSlice({mainDiverged: false});
@@ -297,6 +298,9 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       // A saved run replaces the fresh model: '#resume=<id>' at start, the last save after a
       // restart (app/sources/autosave.js); it stays paused. A failed restore keeps the fresh model.
       const restored = restore ? await restore(reason, (file) => adoptMain('load_run', {file}, undefined, (result) => result.runs)).catch(fail) : null;
+      if (restored && userLoaded) {  // the save brought the user's data back: the fallback note is moot
+        store.set({notes: store.get().notes.filter((note) => !note.startsWith(USER.not_loaded))});
+      }
       if (store.get().settings.autoplay && !restored) startRun(null);
       return api.state();
     } catch (error) {

@@ -9,7 +9,9 @@
  *        is dist/runtime.json as written by build.py; siteRoot the built site's root URL (the
  *        engine zip, data/ and the Pyodide folder are resolved against it); dataFiles
  *        {dataset: packed file name} from dist/tables.json 'datasets' (the engine declares them)
- *   {type: 'request', id, op, packages?, ...args}   one engine call, answered by 'response'.
+ *   {type: 'request', id, op, packages?, args}       one engine call, answered by 'response';
+ *        args: the op's arguments, nested so that none of them (type, id, op) can clobber the
+ *        message's own fields (the engine gets {...args, op}).
  *   {type: 'request', id, op, packages?, blob}       the same call when its arguments hold arrays
  *        (typed arrays or {dtype, shape, data}, e.g. 'load_model' {spec}): blob is an ArrayBuffer,
  *        transferred, holding the whole request {op, ...args} in the glassbox.wire layout (packed by
@@ -54,9 +56,23 @@
  *        failed mid-chunk: numpy trained that chunk and trains from now on; status.note says why)
  *   {type: 'fatal', message, phase}                 start-up failed or the runtime crashed;
  *        the page may terminate this worker and start a new one
+ *   {type: 'beat'}                                  every second, from a JS timer: it fires only
+ *        while the event loop is free (between chunks and requests), so silence means stuck or dead
+ *   {type: 'busy', op, allowS}                      sent just before a synchronous call that may
+ *        take long (an engine op, a training chunk, package loading): no beat comes until it
+ *        returns; allowS is how long it may take before the page calls the engine stuck (60 s
+ *        for an op, 300 s for t-SNE and package loading, a training chunk max(5 s, 3x the last
+ *        chunk)). The page's side: site/js/engine/heartbeat.js (5 s of silence otherwise).
  * Every buffer is transferred, never copied; no Python proxy leaves this file.
  */
 'use strict';
+
+// The heartbeat (see the protocol above and site/js/engine/heartbeat.js).
+setInterval(() => postMessage({type: 'beat'}), 1000);
+const OP_ALLOW_S = 60;
+const LONG_ALLOW_S = 300;     // t-SNE, package loading
+let lastChunkMs = null;       // how long the last training chunk took (null: unknown, e.g. a new model)
+const busy = (op, allowS) => postMessage({type: 'busy', op, allowS});
 
 let pyodide = null;
 let handlePy = null;          // glassbox.protocol.handle(request_json, blob?) -> packed uint8 array
@@ -149,8 +165,10 @@ async function ensurePackages(names) {
   const missing = (names || []).filter((name) => !loadedPackages.has(name));
   if (!missing.length) return;
   progress('packages', `Loading ${missing.join(', ')} (first use only)`, 0.5);
+  busy('loading ' + missing.join(', '), LONG_ALLOW_S);
   await pyodide.loadPackage(missing);
   for (const name of missing) {
+    busy('loading ' + name, LONG_ALLOW_S);
     for (const module of WARM_UP_IMPORTS[name] || []) pyodide.runPython('import ' + module);
     loadedPackages.add(name);
   }
@@ -196,9 +214,12 @@ async function train({id, steps, chunk, delayMs, runs}) {
     const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - progress[next].done));
     // Requests arriving while onnxruntime trains wait for the chunk's end (see request()), as
     // they wait for a numpy chunk, so none sees or changes a run halfway through a chunk.
+    busy('train', lastChunkMs == null ? OP_ALLOW_S : Math.max(5, Math.ceil(3 * lastChunkMs / 1000)));
+    const chunkStart = performance.now();
     inFlight = trainChunk(next, n);
     let buffer;
     try { buffer = await inFlight; } finally { inFlight = null; }
+    lastChunkMs = performance.now() - chunkStart;
     const header = peekHeader(buffer);
     if (!header.ok) {
       postMessage({type: 'response', id, buffer}, [buffer]);
@@ -253,10 +274,10 @@ function packJson(body) {
 }
 
 async function request(message) {
-  const {id, type, blob, packages, ...rest} = message;
+  const {id, blob, packages, op} = message;
   try {
     // A packed request's header holds its op and settings (arrays appear as placeholders).
-    const args = blob ? peekHeader(blob) : rest;
+    const args = blob ? peekHeader(blob) : {...(message.args || {}), op};
     if (args.op === 'configure' && training) training.stop = 'replaced';
     // Any op that builds a trainer names its dataset: 'configure' {config}, the swarm's member
     // ops {config} and 'swarm_start' {dataset}; its packed file is registered first.
@@ -264,6 +285,8 @@ async function request(message) {
     for (const dataset of datasets) await ensureData(dataset);
     if (packages) await ensurePackages(packages);
     while (inFlight) await inFlight.catch(() => {});
+    if (/^(configure|adopt|load_model|undo_configure)$/.test(args.op)) lastChunkMs = null;
+    busy(args.op, args.method === 'tsne' ? LONG_ALLOW_S : OP_ALLOW_S);
     const buffer = callEngine(args, blob);
     postMessage({type: 'response', id, buffer}, [buffer]);
   } catch (error) {

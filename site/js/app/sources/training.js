@@ -357,7 +357,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
         const s = store.get().settings;
         const fallback = accepted || {...s, ...engineConfig(defaults()), ...('preset' in s ? {preset: 'none'} : {})};
         store.set({settings: fallback, notes: [...store.get().notes,
-          `The engine refused these settings: ${String(error.message || error)} ` +
+          `The engine refused these settings: ${String(error.message || error).replace(/([^.!?])$/, '$1.')} ` +
           `${accepted ? 'The last accepted settings' : 'The default model settings'} are used instead.`]});
         onHashChange(toHash(fallback));
         await rebuild(fallback);

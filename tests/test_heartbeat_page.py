@@ -32,7 +32,7 @@ def fresh(browser, site_url):
     context.add_init_script(REFUSING_WORKER)
     page = collect_errors(context.new_page())
     page.set_default_timeout(60_000)
-    open_app(page, site_url, '#hidden=777,16&lr=0.05&autoplay=true&speed=3')
+    open_app(page, site_url, '#hidden=777,16&lr=0.05&autoplay=true&speed=3&mode=gradient&probe=999')
     yield page
     context.close()
 
@@ -43,7 +43,10 @@ def test_a_link_the_engine_refuses_at_boot_falls_back_names_why_and_fixes_the_ad
     assert state['status'] in ('training', 'paused') and state['error'] is None
     assert state['layers'] == [64, 32, 10] and state['settings']['hidden'] == [32]
     assert any('The engine refused these settings' in note and 'simulated_limit' in note for note in state['notes'])
-    assert 'hidden' not in page.evaluate('location.hash')   # the address bar says what runs
+    # The address bar says what runs: the invalid probe and the refused engine settings are gone,
+    # the page's own valid choice (mode) stays.
+    assert page.evaluate('location.hash') == '#mode=gradient'
+    assert any(note.startswith('Ignored probe=999') for note in state['notes'])
     page.wait_for_selector('#notes:not([hidden])')
     assert 'simulated_limit' in page.inner_text('#notes-list')
     page.screenshot(path=str(artifacts_dir / 'heartbeat-boot-refused.png'))

@@ -92,10 +92,74 @@ def test_restart_engine_while_loading_settles_ready_and_the_page_trains_again(fr
         await new Promise((r) => setTimeout(r, 300));
         const second = glassbox.restartEngine();     // ...and is restarted while it loads
         const same = first === second && glassbox.ready === first;
+        // Calls made while it loads wait for it, then run.
+        const during = Promise.all([glassbox.train({steps: 3}).then((s) => s.status, (e) => e.message),
+                                    glassbox.request('runtime').then((r) => typeof r.numpy, (e) => e.message)]);
         const state = await Promise.race([first, new Promise((_, no) => setTimeout(() => no(new Error('ready hung')), 120000))]);
-        return {same, status: state.status, step: state.step, layers: state.layers};
+        return {same, status: state.status, step: state.step, layers: state.layers, during: await during};
     }""")
     assert out['same'] and out['status'] in ('paused', 'training') and out['step'] == 0 and out['layers'] == [64, 32, 10]
+    assert out['during'] == ['paused', 'string']
     before = page.evaluate('glassbox.pause().then((s) => s.step)')   # the link autoplays
     assert page.evaluate('glassbox.train({steps: 5}).then((s) => s.step)') == before + 5
     assert page.evaluate('glassbox.state().error') is None
+
+
+# ---- site/js/engine/heartbeat.js alone, in node, on a clock the test moves (checks every 500 ms,
+# as its timer does).
+HEARTBEAT_JS = """
+import {createHeartbeat} from '%s';
+const log = [];
+let t = 0;
+const hb = createHeartbeat({now: () => t, onStuck: (info) => log.push({at: t, stuck: info}),
+                            onBusy: (busy) => log.push({at: t, busy})});
+const until = (ms) => { while (t < ms) { t += 500; hb.check(); } };
+hb.start();
+const out = (() => { %s })();
+hb.stop();
+console.log(JSON.stringify(out));
+"""
+
+
+def run_heartbeat(body):
+    import json
+    import shutil
+    import subprocess
+    from conftest import ROOT
+    if shutil.which('node') is None:
+        pytest.skip('node is not installed')
+    script = HEARTBEAT_JS % ((ROOT / 'site' / 'js' / 'engine' / 'heartbeat.js').as_uri(), body)
+    result = subprocess.run(['node', '--input-type=module', '-e', script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_heartbeat_names_a_silent_worker_after_five_seconds_but_not_before():
+    log = run_heartbeat("hb.running(); until(5000); const early = log.length; until(6000); return {early, log};")
+    assert log['early'] == 0
+    assert log['log'] == [{'at': 5500, 'stuck': {'silentS': 5.5, 'op': None, 'starting': False}}]
+
+
+def test_heartbeat_beats_keep_it_alive_and_starting_gets_a_longer_allowance():
+    log = run_heartbeat("""until(100000); const starting = log.length;   // loading Pyodide: 120 s allowed
+        hb.heard({type: 'ready'}); hb.running();
+        for (let k = 0; k < 60; k++) { until(t + 1000); hb.heard({type: 'beat'}); }
+        return {starting, log};""")
+    assert log == {'starting': 0, 'log': []}
+
+
+def test_heartbeat_shows_a_declared_long_call_and_allows_it_its_stated_time():
+    log = run_heartbeat("""hb.running(); hb.heard({type: 'busy', op: 'project', allowS: 300});
+        until(12000); const shown = log.filter((e) => e.busy).map((e) => e.busy);
+        until(299000); const stuckEarly = log.some((e) => e.stuck);
+        hb.heard({type: 'response'}); const cleared = log[log.length - 1];
+        hb.heard({type: 'busy', op: 'train', allowS: 5}); until(t + 6000);
+        return {first: shown[0], last: shown[shown.length - 1], stuckEarly, cleared, end: log[log.length - 1]};""")
+    assert log['first'] == {'op': 'project', 'seconds': 4} and log['last'] == {'op': 'project', 'seconds': 12}
+    assert log['stuckEarly'] is False and log['cleared']['busy'] is None
+    assert log['end']['stuck']['op'] == 'train'
+
+
+def test_heartbeat_does_not_count_time_the_page_itself_was_frozen():
+    log = run_heartbeat("hb.running(); t = 30000; hb.check(); until(33000); return log;")
+    assert log == []

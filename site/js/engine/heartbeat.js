@@ -23,7 +23,7 @@ const TICK_MS = 500;
 /**
  * @param {{onStuck: (info: {silentS: number, op: string|null, starting: boolean}) => void,
  *          onBusy?: (busy: null | {op: string, seconds: number}) => void, now?: () => number}} options
- * @returns {{start(): void, running(): void, heard(message: object): void, stop(): void}}
+ * @returns {{start(): void, running(): void, heard(message: object): void, stop(): void, check(): void}}
  */
 export function createHeartbeat({onStuck, onBusy = () => {}, now = () => performance.now()}) {
   let timer = null;
@@ -34,6 +34,7 @@ export function createHeartbeat({onStuck, onBusy = () => {}, now = () => perform
   let shown = false;
 
   function tick() {
+    if (!timer) return;  // stopped: the worker was given up on, or replaced
     const t = now();
     const frozen = t - lastTick - TICK_MS;   // this tick came late: the page could not run
     if (frozen > 250) lastHeard += frozen;
@@ -76,5 +77,7 @@ export function createHeartbeat({onStuck, onBusy = () => {}, now = () => perform
       }
     },
     stop,
+    /** One check now (the timer calls it every TICK_MS; tests call it with their own clock). */
+    check: tick,
   };
 }

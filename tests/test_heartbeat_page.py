@@ -59,12 +59,16 @@ def test_a_worker_that_dies_silently_mid_training_is_named_within_seconds_and_no
     page = fresh
     page.evaluate('glassbox.play()')
     page.wait_for_function('glassbox.state().step > 20', timeout=30_000)
-    pending = page.evaluate("""() => {
+    # Killed between the page's requests (only a training chunk may be running): a worker that
+    # dies inside a call it announced is named after that call's allowance (60 s for an op).
+    pending = page.evaluate("""async () => {
+        await new Promise((resolve) => { const idle = () => (glassbox.scheduler.busy() ? setTimeout(idle, 5) : resolve()); idle(); });
         window.__settled = {};
-        glassbox.request('runtime').then(() => { window.__settled.request = 'resolved'; },
-                                          (e) => { window.__settled.request = e.message; });
         window.__killedAt = performance.now();
         glassbox.debug.killEngine();
+        // Sent to the dead worker (the page does not know yet): must settle once it is named.
+        glassbox.request('runtime').then(() => { window.__settled.request = 'resolved'; },
+                                          (e) => { window.__settled.request = e.message; });
         return true; }""")
     assert pending
     started = time.monotonic()
@@ -79,6 +83,7 @@ def test_a_worker_that_dies_silently_mid_training_is_named_within_seconds_and_no
                                               new Promise((r) => setTimeout(() => r('hung'), 5000))])""")
     assert out.startswith('The engine stopped responding'), out
     page.wait_for_function('window.__settled.request !== undefined', timeout=5_000)
+    assert page.evaluate('window.__settled.request').startswith('The engine stopped responding')
     page.wait_for_selector('#error-restart:not([hidden])')
     assert 'stopped responding' in page.inner_text('#error-text')
     page.screenshot(path=str(artifacts_dir / 'heartbeat-not-responding.png'))

@@ -71,8 +71,10 @@
 setInterval(() => postMessage({type: 'beat'}), 1000);
 const OP_ALLOW_S = 60;
 const LONG_ALLOW_S = 300;     // t-SNE, package loading
+let inChunk = false;          // a training chunk runs (set before it starts: its first call is synchronous)
 let lastChunkMs = null;       // how long the last training chunk took (null: unknown, e.g. a new model)
 const busy = (op, allowS) => postMessage({type: 'busy', op, allowS});
+const chunkAllowS = () => (lastChunkMs == null ? OP_ALLOW_S : Math.max(5, Math.ceil(3 * lastChunkMs / 1000)));
 
 let pyodide = null;
 let handlePy = null;          // glassbox.protocol.handle(request_json, blob?) -> packed uint8 array
@@ -150,6 +152,7 @@ async function ensureData(dataset) {
   if (!file || registeredData.has(file)) return;
   progress('data', `Loading the ${dataset} dataset`, 0.9);
   const blob = new Uint8Array(await (await fetchOk(new URL('data/' + file, siteRoot).href, `the ${dataset} dataset`)).arrayBuffer());
+  busy(`loading the ${dataset} dataset`, OP_ALLOW_S);
   registerDataPy(file, blob);
   registeredData.add(file);
 }
@@ -177,7 +180,10 @@ async function ensurePackages(names) {
 
 /** Call the engine; returns the packed response as a transferable ArrayBuffer. `blob`: the
  *  request packed by the page (then `request` only steers this worker and is not sent). */
-function callEngine(request, blob) {
+function callEngine(request, blob, allowS) {
+  // No beat can come until it returns. Inside a training chunk (onnxruntime's accel_* calls
+  // included) the chunk's allowance applies, else an op's.
+  busy((request && request.op) || 'a packed request', allowS || (inChunk ? chunkAllowS() : OP_ALLOW_S));
   const packed = blob ? handlePy('', new Uint8Array(blob)) : handlePy(JSON.stringify(request));
   const view = packed.getBuffer();
   try {
@@ -214,11 +220,12 @@ async function train({id, steps, chunk, delayMs, runs}) {
     const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - progress[next].done));
     // Requests arriving while onnxruntime trains wait for the chunk's end (see request()), as
     // they wait for a numpy chunk, so none sees or changes a run halfway through a chunk.
-    busy('train', lastChunkMs == null ? OP_ALLOW_S : Math.max(5, Math.ceil(3 * lastChunkMs / 1000)));
+    busy('train', chunkAllowS());  // onnxruntime's chunks block the event loop too
     const chunkStart = performance.now();
+    inChunk = true;
     inFlight = trainChunk(next, n);
     let buffer;
-    try { buffer = await inFlight; } finally { inFlight = null; }
+    try { buffer = await inFlight; } finally { inFlight = null; inChunk = false; }
     lastChunkMs = performance.now() - chunkStart;
     const header = peekHeader(buffer);
     if (!header.ok) {
@@ -286,8 +293,7 @@ async function request(message) {
     if (packages) await ensurePackages(packages);
     while (inFlight) await inFlight.catch(() => {});
     if (/^(configure|adopt|load_model|undo_configure)$/.test(args.op)) lastChunkMs = null;
-    busy(args.op, args.method === 'tsne' ? LONG_ALLOW_S : OP_ALLOW_S);
-    const buffer = callEngine(args, blob);
+    const buffer = callEngine(args, blob, args.method === 'tsne' ? LONG_ALLOW_S : OP_ALLOW_S);
     postMessage({type: 'response', id, buffer}, [buffer]);
   } catch (error) {
     const body = new TextEncoder().encode(JSON.stringify({ok: false, error: String(error.message || error), kind: 'WorkerError'}));

@@ -139,3 +139,25 @@ def test_readme_lists_every_op_of_the_ops_table_with_its_arguments():
     text = (ROOT / 'README.md').read_text()
     listed = text[text.index('<!-- ops:begin -->') + len('<!-- ops:begin -->'):text.index('<!-- ops:end -->')]
     assert listed.strip() == ops_markdown(), 'README.md needs this ops table:\n' + ops_markdown()
+
+
+def test_undo_configure_brings_back_the_replaced_main_run_exactly_and_a_second_undo_redoes():
+    s = Session()
+    s.configure({'hidden': [8], 'dataset': 'digits'})
+    s.train(30)
+    weights = [layer.W.copy() for layer in s.trainer.model.layers]
+    s.configure({'hidden': [4, 4], 'dataset': 'xor'})  # another architecture and dataset
+    back = OPS['undo_configure'][0](s, 'main', {})
+    assert back['snapshot']['step'] == 30 and back['info']['dataset'] == 'digits' and back['config']['hidden'] == [8]
+    assert all(np.array_equal(a, layer.W) for a, layer in zip(weights, s.trainer.model.layers))
+    s.train(1)  # it trains on, on its own data
+    assert s.trainer.step_count == 31 and s.data['name'] == 'digits'
+    again = OPS['undo_configure'][0](s, 'main', {})
+    assert again['info']['dataset'] == 'xor' and again['snapshot']['step'] == 0
+
+
+def test_undo_configure_without_an_earlier_run_is_named():
+    s = Session()
+    s.configure({})
+    with pytest.raises(ValueError, match='nothing to undo'):
+        OPS['undo_configure'][0](s, 'main', {})

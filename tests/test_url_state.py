@@ -88,3 +88,91 @@ def test_engine_settings_match_the_python_session_defaults():
     rows = {row['key']: row for row in out['schema']}
     for key, options in CHOICES.items():
         assert rows[key]['options'] == list(options)
+
+
+# ---- Hostile and careless links (issue 13): each falls back to the default with a note naming
+# the key, and the address the page then writes (toHash of what runs) no longer holds the value.
+
+def parsed_with_address(hash_):
+    return run_js("const p = u.parseHash(%s); return {...p, address: u.toHash(p.state), defaults: u.defaults()};"
+                  % json.dumps(hash_))
+
+
+@pytest.mark.parametrize('hash_, key', [
+    ('#lr=NaN', 'lr'), ('#lr=Infinity', 'lr'), ('#lr=-Infinity', 'lr'), ('#lr=1e309', 'lr'), ('#l2=-1e309', 'l2'),
+    ('#batch_size=NaN', 'batch_size'), ('#batch_size=1e309', 'batch_size'),
+])
+def test_nan_and_infinite_numbers_in_the_link_are_refused_and_dropped_from_the_address(hash_, key):
+    out = parsed_with_address(hash_)
+    assert out['state'] == out['defaults'] and out['address'] == ''
+    assert len(out['notes']) == 1 and out['notes'][0].startswith('Ignored %s=' % key)
+
+
+@pytest.mark.parametrize('hash_, key', [
+    ('#hidden=0', 'hidden'), ('#hidden=-5', 'hidden'), ('#hidden=32,0', 'hidden'), ('#batch_size=0', 'batch_size'),
+    ('#batch_size=-32', 'batch_size'), ('#hidden=100000', 'hidden'), ('#probe=-1', 'probe'), ('#speed=0', 'speed'),
+])
+def test_negative_zero_and_huge_sizes_in_the_link_are_refused(hash_, key):
+    out = parsed_with_address(hash_)
+    assert out['state'] == out['defaults'] and out['address'] == ''
+    assert key in out['notes'][0]
+
+
+def test_two_hundred_layers_in_the_link_are_refused_naming_the_count():
+    out = parsed_with_address('#hidden=' + ','.join(['8'] * 200))
+    assert out['state']['hidden'] == [32] and out['address'] == ''
+    assert '200 entries' in out['notes'][0] and 'up to 8' in out['notes'][0]
+
+
+@pytest.mark.parametrize('key', ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'colour'])
+def test_unknown_and_prototype_keys_are_named_as_unknown_settings(key):
+    out = parsed_with_address('#%s=1&lr=0.2' % key)
+    assert out['state']['lr'] == 0.2 and out['address'] == '#lr=0.2'
+    assert out['notes'] == ['Ignored %s=1: unknown setting "%s"; using the default.' % (key, key)]
+    assert 'unknown type' not in out['notes'][0]
+
+
+def test_html_in_a_value_comes_back_verbatim_as_text_in_the_note():
+    out = parsed_with_address('#dataset=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E')
+    assert out['state']['dataset'] == 'digits' and out['address'] == ''
+    # The note holds the characters themselves (the page shows notes with textContent, never as HTML).
+    assert '<img src=x onerror=alert(1)>' in out['notes'][0]
+
+
+def test_a_100_kB_hash_is_ignored_as_a_whole_with_a_note():
+    out = run_js("const p = u.parseHash('#lr=0.5&hidden=' + '8,'.repeat(50000)); return {...p, address: u.toHash(p.state)};")
+    assert out['state']['lr'] == 0.1 and out['address'] == ''
+    assert out['notes'] == ["The link's settings were too long (100014 characters) and were ignored."]
+
+
+def test_a_key_given_twice_takes_the_last_value_with_a_note():
+    out = parsed_with_address('#lr=0.2&hidden=8&lr=0.3&lr=0.4')
+    assert out['state']['lr'] == 0.4 and out['state']['hidden'] == [8] and out['address'] == '#hidden=8&lr=0.4'
+    assert out['notes'] == ['lr was given more than once; the last value (0.4) is used.']
+    # The last one wins even when it is the bad one: it falls back to the default, named.
+    out = parsed_with_address('#lr=0.2&lr=fast')
+    assert out['state']['lr'] == 0.1 and out['address'] == '' and len(out['notes']) == 2
+
+
+def test_empty_values_fall_back_except_an_empty_layer_list_which_means_no_hidden_layer():
+    out = parsed_with_address('#lr=&batch_size=&dataset=&autoplay=')
+    assert out['state'] == out['defaults'] and out['address'] == ''
+    assert [note.split('=')[0] for note in out['notes']] == ['Ignored lr', 'Ignored batch_size', 'Ignored dataset',
+                                                             'Ignored autoplay']
+    out = parsed_with_address('#hidden=')
+    assert out['state']['hidden'] == [] and out['notes'] == []
+
+
+@pytest.mark.parametrize('value, problem', [
+    ('[64,,32]', 'entry 2 is empty'), ('[64, true]', 'entry 2 is not a number'), ("['64']", 'entry 1 is not a number'),
+    ('[NaN]', 'entry 1 is out of range'), ('[Infinity]', 'entry 1 is out of range'), ('[1e309]', 'entry 1 is out of range'),
+    ('[64.5]', 'entry 1 is out of range'), ('Array(9).fill(8)', '9 entries'), ('{0: 8, length: 1}', 'it is not a list'),
+])
+def test_api_layer_lists_are_checked_entry_by_entry_as_the_engine_does(value, problem):
+    out = run_js("return u.coerce('hidden', %s);" % value)
+    assert 'value' not in out and problem in out['error'], out
+
+
+def test_api_numbers_refuse_bools_null_and_objects():
+    out = run_js("return [true, null, {}, [0.1], '0x10'].map((v) => u.coerce('lr', v));")
+    assert all('error' in o and o['error'].startswith('Learning rate must be a number') for o in out), out

@@ -93,6 +93,7 @@ function renderChrome(state, changed) {
   const snap = state.snapshot;
   $('status').textContent = snap && state.status !== 'loading'
     ? `${statusText} · step ${snap.step} · epoch ${snap.epoch.toFixed(2)}` : statusText;
+  if (state.engineBusy) $('status').textContent += ` · Engine busy with ${state.engineBusy.op} for ${state.engineBusy.seconds} s…`;
   if (state.progress && state.progress.phase === 'packages' && state.progress.fraction < 1) {
     $('status').textContent += ` · ${state.progress.label}…`;
   }

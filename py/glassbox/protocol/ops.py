@@ -104,6 +104,8 @@ OPS = {
     'runtime': (lambda s, run, r: runtime_info(), {}, 'Versions of Python, numpy, scipy, scikit-learn.'),
     'configure': (_configure, {'config': 'settings (train.config.CONFIG_FIELDS); missing keys take defaults'},
                   "Build the main run from settings; drops every other run."),
+    'undo_configure': (lambda s, run, r: s.undo_configure(), {},
+                       'Bring back the main run the last configure replaced (swap; again = redo).'),
     'train': (lambda s, run, r: s.train(r.get('steps', 1), run), {'steps': 'optimiser steps (1..100000)'},
               'Train one run, answer its snapshot and health.'),
     'set_lr': (lambda s, run, r: s.set_lr(r.get('lr'), run), {'lr': 'new learning rate'},

@@ -76,6 +76,7 @@ class Session:
         self.user_data = None  # type: Optional[Dict[str, Any]]  # the user's own data (data/user.py), once loaded
         self.swarm = None  # type: Any   # swarm.Population: the controller, when this worker keeps it
         self.host = None  # type: Any    # swarm.MemberHost: swarm members trained on this worker
+        self.previous = None  # type: Optional[tuple]  # (main Run, data, data key, config) configure replaced
 
     @property
     def trainer(self) -> "Optional[Trainer]":
@@ -117,6 +118,7 @@ class Session:
     def configure(self, config: "Dict[str, Any]") -> "Dict[str, Any]":
         """Rebuild 'main' from ``config`` (validated; missing keys take defaults); drops every other run."""
         config = validate_config(config)
+        previous = (self.runs['main'], self.data, self._data_key, self.config) if 'main' in self.runs else None
         data_key = (config['dataset'], config['seed'])
         if config['dataset'] == USER_DATASET:  # split once, by load_data's own seed
             data, data_key = require_user_data(self.user_data), (USER_DATASET,)
@@ -127,6 +129,18 @@ class Session:
         self.runs = {}
         main = self.add(trainer, config, 'main')
         self.config = config
+        self.previous = previous
+        return self.configure_answer(main)
+
+    def undo_configure(self) -> "Dict[str, Any]":
+        """Swap 'main' (its exact state, data and settings) with the one the last configure replaced;
+        a second call swaps back. Forks the configure dropped stay dropped. Answers as configure."""
+        if self.previous is None:
+            raise ValueError('nothing to undo: no earlier main run was replaced')
+        current = (self.runs['main'], self.data, self._data_key, self.config)
+        main, self.data, self._data_key, self.config = self.previous
+        self.previous = current
+        self.runs = {'main': main}
         return self.configure_answer(main)
 
     def load_data(self, data: "Dict[str, Any]", config: "Dict[str, Any]") -> "Dict[str, Any]":

@@ -16,27 +16,29 @@ import {createReplaySource} from './sources/replay.js';
 import {createAutosave} from './sources/autosave.js';
 import {createStore} from '../state/store.js';
 import {makeSchema} from '../state/url-state.js';
+import {MAX_API_STEPS, classArgs, listener, perturbArgs, projectArgs, requestArgs} from './guard.js';
 
 /** Every member of window.glassbox: [name, signature, one-line description]. */
 export const API_MEMBERS = [
   ['ready', 'ready', 'promise: resolves once the runtime is loaded and the first model is built'],
   ['configure', 'configure({...})', 'change settings; keys and limits are the URL keys (`schema` lists them; engine rows come from `tables.json`). Rebuilds the model only when needed; a new `lr` applies mid-training. Rejects with a message naming each bad key'],
-  ['train', 'train({steps})', 'train `steps` steps; resolves with `state()` when done. Without `steps`: train until paused'],
+  ['train', 'train({steps})', `train \`steps\` steps (a whole number from 1 to ${MAX_API_STEPS.toLocaleString('en')}; \`train(100)\` is the same as \`train({steps: 100})\`); resolves with \`state()\` when done. Without \`steps\` (\`train()\`, \`train({})\`): train until paused. Anything else (\`null\`, \`'x'\`, \`NaN\`, \`-1\`, an unknown option) rejects naming \`steps\` and its range`],
   ['play', 'play()', 'train until paused'],
   ['pause', 'pause()', 'stop training after the current chunk; resolves with `state()`'],
   ['step', 'step()', 'train one step'],
-  ['reset', 'reset()', 'rebuild the model with fresh weights (same settings)'],
+  ['reset', 'reset()', 'rebuild the model with fresh weights (same settings); undoable with `undo()`'],
+  ['undo', 'undo()', "bring back the trained main run the last `reset()` or rebuilding `configure()` replaced (the page's Reset, R key and settings form offer it for 10 s): its exact weights, optimiser state, step and settings; resolves with `state()`. Store `undo`: `{what, step, id}` while one is possible"],
   ['exportModel', "exportModel('onnx', {run})", "the current network (or run `run`) as the bytes of an ONNX model file (a `Uint8Array`; input `input` [batch, inputs], output `logits`); the page's \"Download .onnx\" button saves the same bytes"],
   ['loadModel', 'loadModel(source, {dataset})', "replace the network by an ONNX model: its bytes (`Uint8Array`, `ArrayBuffer`), a `File`/`Blob`, or a URL on this site. The engine checks it is an MLP it can train on one of the datasets (`dataset`, else the one its input and output sizes fit), then the settings, address bar and every view follow it (training paused); resolves with `state()`. A file it cannot use rejects with a message naming the problem (also shown on the page: store `modelFile`), and the current network stays"],
   ['exportRun', 'exportRun()', 'the whole session (every run with its optimiser state, data order, random state, health and replay history) as the bytes of a run file (a `Uint8Array`, a zip: README "Run files"); the "Download run" button saves the same bytes'],
   ['loadRun', 'loadRun(source)', "replace the session by a run file: its bytes (`Uint8Array`, `ArrayBuffer`), a `File`/`Blob`, or a URL on this site. The whole file is checked first (format, version, members, shapes, data fingerprint, sizes: a zip bomb is refused before it is inflated); then training is paused, the main run and its forks continue exactly where they were saved, and settings, address bar and views follow; resolves with `state()`. A bad file rejects with a message naming the problem (also on the page: store `runFile`) and the current run stays"],
   ['replay', 'replay(step)', "show the main run as it was at a recorded step (the newest one at or before `step`; pauses training): the network view and the replay bar under the curves draw it; resolves `{step, steps}` (every recorded step). `replay('live')` goes back to the live run (so does training). Store `replay`: `{active, step, steps, snapshot, liveStep, error}`"],
   ['loadData', 'loadData(source, {label, oneHot, standardize, size, seed, valFraction, name})', "train on the student's own data: a CSV `File` (label column `label`, default the last; numeric columns are features, others skipped or one-hot encoded with `oneHot`; `standardize` by the training split, default on), a zip, the files of a folder (`<input webkitdirectory>`) or `[{path, file}]` of PNG/JPEG images in one sub-folder per class (converted to `size`×`size` grayscale, 8 or 28), two IDX files (images and labels, gzip or not), a URL on this site, or arrays `{X, y, classNames, featureNames, imageShape}`. `seed` splits the data (stratified; `valFraction` default 0.2). The main run is rebuilt on it with the current settings (dataset `user`); resolves with `state()`. A bad file rejects with a message naming the file, row and column (also on the page: store `dataFile`) and the current run stays. Limits: `tables.limits.user_data`"],
-  ['restartEngine', 'restartEngine()', 'start a fresh worker after a crash and rebuild the current settings'],
+  ['restartEngine', 'restartEngine()', "start a fresh worker after a crash (or while one is stuck or still loading) and rebuild the current settings; `ready` settles with it. The page calls the engine stuck when it sends nothing for 5 s (it beats every second), or past the allowance of a long call it announced (store `engineBusy`: `{op, seconds}`); everything waiting then rejects with \"The engine stopped responding…\""],
   ['state', 'state()', '`{status, step, epoch, loss, accuracy, valLoss, valAccuracy, lr, layers, dataset, settings, runtime, backend, notes, error, timing}`; `layers` are the layer sizes, input first (index 0 is the input layer); `backend`: what trains (`{requested, name: numpy | wasm | webgpu, threads, note}`; choose with `configure({backend})`); `timing`: first step and start-up phases, ms since navigation'],
   ['snapshot', 'snapshot()', 'the latest snapshot (arrays are `{dtype, shape, data}` with typed-array `data`)'],
   ['on', 'on(event, fn)', "subscribe to `'snapshot'`, `'status'`, `'error'`, `'run'` (each run's engine answer) or `'runs'`; returns an unsubscribe function"],
-  ['request', 'request(op, args)', "call any engine op (`tables.json` 'ops' lists them) through the page's one scheduler; `args.packages` loads e.g. `['scikit-learn']` first"],
+  ['request', 'request(op, args)', "call any engine op (`tables.json` 'ops' lists them) through the page's one scheduler; `args.packages` loads e.g. `['scikit-learn']` first. Ops that replace the main run (`configure`, `load_model`, `adopt`, `load_run`, `load_data`, `undo_configure`, `set_lr`) are refused, naming the member to use instead"],
   ['runs', 'runs()', "run ids trained side by side (`'main'` first)"],
   ['setRuns', 'setRuns(ids)', 'train these runs from now on (main is always kept)'],
   ['rollback', 'rollback({run, to})', "a diverged run back to its last finite state (`to: 'last_finite'`) or to before the trouble (`'healthy'`)"],
@@ -63,13 +65,14 @@ export const API_MEMBERS = [
   ['swarm', 'swarm.load(textOrUrl)', "show a recorded swarm stream (JSON lines): its text or a URL; an error names the bad line and what was shown stays"],
   ['swarm', 'swarm.connect(url)', "follow a live stream (Server-Sent Events, one record per message); status `'live'`"],
   ['swarm', 'swarm.configure({goals, size})', "change the goals' weights and the population size of the running swarm between two rounds (a larger one breeds members in, a smaller one culls the weakest), and of the next one"],
-  ['savedRuns', 'savedRuns.list() / open(id) / rename(id, name) / delete(id) / undoDelete() / saveNow() / status()', "runs saved in this browser (IndexedDB; the README's \"Saved runs\"): `list()` resolves `[{id, name, dataset, layers, step, savedAt, bytes, current}]` newest first; `open(id)` continues a save (paused; a copy under a new id when another tab trains it); `rename`, `delete` (`undoDelete()` puts it back); `saveNow()` resolves the save's metadata (`bytes`, `engineMs`, `writeMs`) or rejects naming a full storage; `status()` `{available, reason, current, lastSave, saving, problem, offer, restored}` (store key `saved`); `testHooks.failWrites(name)`, `crashEngine()`, `autosave(on)` for tests"],
+  ['savedRuns', 'savedRuns.list() / open(id) / rename(id, name) / delete(id) / undoDelete() / saveNow() / status()', "runs saved in this browser (IndexedDB; the README's \"Saved runs\"): `list()` resolves `[{id, name, dataset, layers, step, savedAt, bytes, current}]` newest first; `open(id)` continues a save (paused; a copy under a new id when another tab trains it); `rename`, `delete` (`undoDelete()` puts it back); `saveNow()` resolves the save's metadata (`bytes`, `engineMs`, `writeMs`) or rejects naming a full storage; `status()` `{available, reason, current, lastSave, saving, problem, offer, restored}` (store key `saved`); `testHooks.failWrites(name)`, `autosave(on)` for tests"],
   ['store', 'store', 'the one store: `get()`, `set(partial)`, `subscribe(fn)`; keys `settings`, `status`, `snapshot`, `info`, `runtime`, `progress`, `notes`, `error`, `modelFile` (the last `loadModel`: `{status, name, message}`), `dataFile` (the last `loadData`: `{status, name, message, kind}`), `runFile` (the last `loadRun` or run download: `{status, name, message}`), `replay` (see `replay`), and one slice per data source: `training` (`runs` trained side by side, `mainDiverged`), `health` (every run\'s summaries, alerts, divergence), `inputs` (open tab, each tab\'s request and result), `modules` (result, comparison, selection), `swarm` (status, state, selected, error, workers, stats)'],
   ['schema', 'schema', 'the URL schema rows `{key, type, default, options | min, max, label, engine}`'],
   ['tables', 'tables', "the engine's shared tables (`dist/tables.json`): config fields, datasets, presets, module choices, limits, ops"],
   ['scheduler', 'scheduler', 'the one engine request queue: `request(op, args, {key, throttleMs, force})`, `busy(key)`, `onBusy(fn)`, `cancel(key)`'],
   ['healthStore', 'healthStore', "every run's health (summaries, alerts, divergence, cost) as the health views read it"],
   ['healthViews', 'healthViews', 'the health panels (test hook)'],
+  ['debug', 'debug.killEngine()', 'test hook: the engine worker dies silently (terminated, no error event), as a crashed worker would; the heartbeat names it within about 5 s'],
   ['inputsViews', 'inputsViews', 'the Explore-inputs tab views (test hook)'],
 ];
 
@@ -91,7 +94,11 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     modelFile: {status: 'idle', name: null, message: null},
     runFile: {status: 'idle', name: null, message: null},
     dataFile: {status: 'idle', name: null, message: null, kind: null},
+    undo: null, engineBusy: null,
   });
+  // Values the link could not use were replaced by defaults (see notes): the address bar says
+  // what runs, so copying it reproduces this page.
+  if (parsed.notes.length) onHashChange(schema.toHash(parsed.state));
   const listeners = Object.fromEntries(EVENTS.map((event) => [event, new Set()]));
   const emit = (event, value) => listeners[event].forEach((fn) => { try { fn(value); } catch (e) { console.error(e); } });
   const phaseStarts = {};  // start-up phase -> ms since navigation (core, numpy, engine, data, ...)
@@ -104,6 +111,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     },
     onFatal: (error) => training.onFatal(error),
     onBackend: (status) => store.set({backend: status}),
+    onBusy: (engineBusy) => store.set({engineBusy}),
   });
   const scheduler = createScheduler({send: (op, args) => engine.request(op, args)});
   let autosave = null;  // saved runs (app/sources/autosave.js): made once glassbox exists
@@ -161,6 +169,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     pause: () => training.pause(),
     step: () => training.step(),
     reset: () => training.reset(),
+    undo: () => training.undo(),
     exportModel: afterReady(async (format = 'onnx', {run = 'main'} = {}) => {
       if (format !== 'onnx') throw new Error(`unknown model format "${format}"; use 'onnx'`);
       const [{encodeModel}, {spec}] = await Promise.all([codec(), scheduler.request('export_model', {run})]);
@@ -175,11 +184,11 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     state: () => training.state(),
     snapshot: () => training.snapshot(),
     on(event, fn) {
-      if (!listeners[event]) throw new Error(`unknown event "${event}"; use snapshot, status, error, run or runs`);
-      listeners[event].add(fn);
+      if (!Object.prototype.hasOwnProperty.call(listeners, event)) throw new Error(`unknown event "${event}"; use snapshot, status, error, run or runs`);
+      listeners[event].add(listener(fn));
       return () => listeners[event].delete(fn);
     },
-    async request(op, args = {}) { await training.ready; return scheduler.request(op, args); },
+    async request(op, args) { const checked = requestArgs(op, args, tables.ops); await training.ready; return scheduler.request(op, checked); },
     runs: () => training.runs(),
     setRuns: (ids) => training.setRuns(ids),
     rollback: (options) => training.rollback(options),
@@ -189,10 +198,10 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     dropRun: async (id) => { await glassbox.ready; return healthSourceFor(glassbox).drop(id); },
     prune: async (options) => { await glassbox.ready; return healthSourceFor(glassbox).prune(options); },
     // inputs (app/sources/inputs.js; ui/inputs-ui.js shows it)
-    morph: afterReady((args = {}) => inputs().run('morph', args)),
-    pour: afterReady((args = {}) => inputs().run('pour', args)),
-    perturb: afterReady((args = {}) => inputs().run('perturb', args)),
-    project: afterReady((args = {}) => inputs().run('hidden', args)),
+    morph: afterReady((args) => inputs().run('morph', classArgs('morph', args, ['from', 'to'], nClasses()))),
+    pour: afterReady((args) => inputs().run('pour', classArgs('pour', args, ['a', 'b'], nClasses()))),
+    perturb: afterReady((args) => inputs().run('perturb', perturbArgs(args))),
+    project: afterReady((args) => inputs().run('hidden', projectArgs(args, glassbox.state().layers))),
     inputPlane: afterReady((args = {}) => inputs().run('plane', args)),
     classify: afterReady((input) => inputs().classify(input)),
     draw: afterReady((pixels) => inputs().draw(Array.from(pixels))),
@@ -227,7 +236,9 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
     get healthStore() { return healthSourceFor(glassbox); },
     get healthViews() { return panels.health?.views; },
     get inputsViews() { return panels.inputs?.views; },
+    debug: Object.freeze({killEngine: () => engine.kill()}),
   };
+  const nClasses = () => (store.get().info?.class_names?.length ?? glassbox.state().layers.slice(-1)[0]);
 
   /** Page-internal wiring (not part of window.glassbox): what features and views need. */
   const internals = {
@@ -237,7 +248,7 @@ export function createGlassbox({tables, hash = '', onHashChange = () => {}, save
   };
   provideAdopt(glassbox, (state, config, dataSeed) => training.adopt(state, config, dataSeed));
   autosave = createAutosave({glassbox, store, scheduler, schema, onHashChange, auto: saveRuns,
-    loadFile: (file) => training.loadRunFile(file), crashEngine: (message) => { engine.pause(); training.onFatal(new Error(message)); }});
+    loadFile: (file) => training.loadRunFile(file)});
   training.start();
   return {glassbox, internals};
 }

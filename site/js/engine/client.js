@@ -2,6 +2,7 @@
 // Turns messages into promises; a crashed worker is reported and can be restarted.
 import {hasArrays, pack, unpack} from './wire.js';
 import {SITE_ROOT, dataFiles, loadRuntime, loadTables} from './boot.js';
+import {createHeartbeat} from './heartbeat.js';
 
 export class EngineError extends Error {
   constructor(message, kind) {
@@ -13,11 +14,34 @@ export class EngineError extends Error {
 // Resolved against this module, not the page, so pages in other folders (embeds, benchmarks) work.
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
 
-export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = WORKER_URL} = {}) {
+export function createEngineClient({onProgress, onFatal, onBackend, onBusy, workerUrl = WORKER_URL} = {}) {
   let worker = null;
   let nextId = 1;
   const pending = new Map();       // id -> {resolve, reject, onSnapshot}
   let readyPromise = null;
+  let generation = 0;              // which spawn is current (a restart makes older ones stale)
+  let failStart = null;            // rejects the current spawn's promise while it is pending
+  let dead = null;                 // the error that stopped the current worker, once it stopped
+
+  /** The worker stopped answering (engine/heartbeat.js): it is thrown away, everything waiting is told. */
+  const heartbeat = createHeartbeat({
+    onBusy: (busy) => onBusy && onBusy(busy),
+    onStuck({silentS, op, starting}) {
+      const doing = op ? `while busy with ${op}` : starting ? 'while starting' : 'while idle or training';
+      stopWorker(new EngineError(`The engine stopped responding (no word from it for ${silentS} s ${doing}). ` +
+        'Press "Restart engine" to start it again; your settings are kept.', 'NotResponding'));
+    },
+  });
+
+  /** Stop the current worker for good with `error`: every pending call and the start reject. */
+  function stopWorker(error) {
+    heartbeat.stop();
+    if (worker) worker.terminate();
+    dead = error;
+    if (failStart) failStart(error);
+    rejectAll(error);
+    if (onFatal) onFatal(error, 'stuck');
+  }
 
   function rejectAll(error) {
     for (const {reject} of pending.values()) reject(error);
@@ -25,18 +49,29 @@ export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = 
   }
 
   function spawn() {
+    const mine = ++generation;
+    dead = null;
     readyPromise = Promise.all([loadRuntime().catch((e) => { throw new EngineError(e.message, 'Fatal'); }), loadTables()])
       .then(([runtimeFile, tables]) => new Promise((resolve, reject) => {
+      if (mine !== generation) throw new EngineError('The engine was restarted', 'Restarted');
+      failStart = reject;
       // Pyodide 314 needs a module worker, Pyodide 0.17 a classic one (see worker.js).
       const runtime = {...runtimeFile};
       worker = new Worker(workerUrl, {type: runtime.name === 'modern' ? 'module' : 'classic'});
+      heartbeat.start();
       worker.onmessage = (event) => {
         const message = event.data;
-        if (message.type === 'progress') {
+        heartbeat.heard(message);
+        if (message.type === 'beat' || message.type === 'busy') {
+          // signs of life only (engine/heartbeat.js)
+        } else if (message.type === 'progress') {
           if (onProgress) onProgress(message);
         } else if (message.type === 'ready') {
+          failStart = null;
+          heartbeat.running();
           resolve(message.runtime);
         } else if (message.type === 'fatal') {
+          heartbeat.stop();
           const error = new EngineError(message.message, 'Fatal');
           reject(error);
           rejectAll(error);
@@ -58,6 +93,7 @@ export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = 
       };
       worker.onerror = (event) => {
         event.preventDefault();
+        heartbeat.stop();
         const error = new EngineError('The engine worker crashed: ' + (event.message || 'unknown error'), 'Fatal');
         reject(error);
         rejectAll(error);
@@ -71,6 +107,10 @@ export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = 
   function send(message, onSnapshot, transfer = []) {
     const id = nextId++;
     return new Promise((resolve, reject) => {
+      if (dead || !worker) {
+        reject(dead || new EngineError('the engine is still loading', 'NotReady'));
+        return;
+      }
       pending.set(id, {resolve, reject, onSnapshot});
       worker.postMessage({...message, id}, transfer);
     });
@@ -82,9 +122,11 @@ export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = 
     /** One engine call (ops: py/glassbox/protocol; tables.json 'ops' lists them). */
     request(op, args = {}) {
       // Arrays cannot cross as JSON: such a request travels packed, as one transferred buffer.
-      if (!hasArrays(args)) return send({type: 'request', op, ...args});
-      const {packages, ...rest} = args;
-      const blob = pack({op, ...rest});
+      // The arguments travel nested (`args`), so none of them (type, id, op) can clobber the
+      // message's own fields; `packages` steers the worker and is not an engine argument.
+      const {packages, ...rest} = args || {};
+      if (!hasArrays(rest)) return send({type: 'request', op, packages, args: rest});
+      const blob = pack({...rest, op});
       return send({type: 'request', op, packages, blob}, undefined, [blob]);
     },
     /** Train `runs` (default ['main']); onSnapshot(snapshot, answer) gets each snapshot and the
@@ -97,10 +139,17 @@ export function createEngineClient({onProgress, onFatal, onBackend, workerUrl = 
     setBackend(backend) { return send({type: 'backend', backend}); },
     /** Throw the worker away and start a fresh one (after a crash). */
     restart() {
+      heartbeat.stop();
       if (worker) worker.terminate();
       worker = null;
-      rejectAll(new EngineError('The engine was restarted', 'Restarted'));
+      const error = new EngineError('The engine was restarted', 'Restarted');
+      if (failStart) failStart(error);
+      failStart = null;
+      rejectAll(error);
       return spawn();
     },
+    /** Test hook: the worker dies silently (terminated, no error event), as a crashed tab
+     *  process or a killed worker would; only the heartbeat can notice. */
+    kill() { if (worker) worker.terminate(); },
   };
 }

@@ -9,7 +9,9 @@
  *        is dist/runtime.json as written by build.py; siteRoot the built site's root URL (the
  *        engine zip, data/ and the Pyodide folder are resolved against it); dataFiles
  *        {dataset: packed file name} from dist/tables.json 'datasets' (the engine declares them)
- *   {type: 'request', id, op, packages?, ...args}   one engine call, answered by 'response'.
+ *   {type: 'request', id, op, packages?, args}       one engine call, answered by 'response';
+ *        args: the op's arguments, nested so that none of them (type, id, op) can clobber the
+ *        message's own fields (the engine gets {...args, op}).
  *   {type: 'request', id, op, packages?, blob}       the same call when its arguments hold arrays
  *        (typed arrays or {dtype, shape, data}, e.g. 'load_model' {spec}): blob is an ArrayBuffer,
  *        transferred, holding the whole request {op, ...args} in the glassbox.wire layout (packed by
@@ -55,9 +57,25 @@
  *        failed mid-chunk: numpy trained that chunk and trains from now on; status.note says why)
  *   {type: 'fatal', message, phase}                 start-up failed or the runtime crashed;
  *        the page may terminate this worker and start a new one
+ *   {type: 'beat'}                                  every second, from a JS timer: it fires only
+ *        while the event loop is free (between chunks and requests), so silence means stuck or dead
+ *   {type: 'busy', op, allowS}                      sent just before a synchronous call that may
+ *        take long (an engine op, a training chunk, package loading): no beat comes until it
+ *        returns; allowS is how long it may take before the page calls the engine stuck (60 s
+ *        for an op, 300 s for t-SNE and package loading, a training chunk max(5 s, 3x the last
+ *        chunk)). The page's side: site/js/engine/heartbeat.js (5 s of silence otherwise).
  * Every buffer is transferred, never copied; no Python proxy leaves this file.
  */
 'use strict';
+
+// The heartbeat (see the protocol above and site/js/engine/heartbeat.js).
+setInterval(() => postMessage({type: 'beat'}), 1000);
+const OP_ALLOW_S = 60;
+const LONG_ALLOW_S = 300;     // t-SNE, package loading
+let inChunk = false;          // a training chunk runs (set before it starts: its first call is synchronous)
+let lastChunkMs = null;       // how long the last training chunk took (null: unknown, e.g. a new model)
+const busy = (op, allowS) => postMessage({type: 'busy', op, allowS});
+const chunkAllowS = () => (lastChunkMs == null ? OP_ALLOW_S : Math.max(5, Math.ceil(3 * lastChunkMs / 1000)));
 
 let pyodide = null;
 let handlePy = null;          // glassbox.protocol.handle(request_json, blob?) -> packed uint8 array
@@ -135,6 +153,7 @@ async function ensureData(dataset) {
   if (!file || registeredData.has(file)) return;
   progress('data', `Loading the ${dataset} dataset`, 0.9);
   const blob = new Uint8Array(await (await fetchOk(new URL('data/' + file, siteRoot).href, `the ${dataset} dataset`)).arrayBuffer());
+  busy(`loading the ${dataset} dataset`, OP_ALLOW_S);
   registerDataPy(file, blob);
   registeredData.add(file);
 }
@@ -150,8 +169,10 @@ async function ensurePackages(names) {
   const missing = (names || []).filter((name) => !loadedPackages.has(name));
   if (!missing.length) return;
   progress('packages', `Loading ${missing.join(', ')} (first use only)`, 0.5);
+  busy('loading ' + missing.join(', '), LONG_ALLOW_S);
   await pyodide.loadPackage(missing);
   for (const name of missing) {
+    busy('loading ' + name, LONG_ALLOW_S);
     for (const module of WARM_UP_IMPORTS[name] || []) pyodide.runPython('import ' + module);
     loadedPackages.add(name);
   }
@@ -160,7 +181,10 @@ async function ensurePackages(names) {
 
 /** Call the engine; returns the packed response as a transferable ArrayBuffer. `blob`: the
  *  request packed by the page (then `request` only steers this worker and is not sent). */
-function callEngine(request, blob) {
+function callEngine(request, blob, allowS) {
+  // No beat can come until it returns. Inside a training chunk (onnxruntime's accel_* calls
+  // included) the chunk's allowance applies, else an op's.
+  busy((request && request.op) || 'a packed request', allowS || (inChunk ? chunkAllowS() : OP_ALLOW_S));
   const packed = blob ? handlePy('', new Uint8Array(blob)) : handlePy(JSON.stringify(request));
   const view = packed.getBuffer();
   try {
@@ -197,9 +221,13 @@ async function train({id, steps, chunk, delayMs, runs}) {
     const n = Math.max(1, Math.min(chunk || 10, steps == null ? Infinity : steps - progress[next].done));
     // Requests arriving while onnxruntime trains wait for the chunk's end (see request()), as
     // they wait for a numpy chunk, so none sees or changes a run halfway through a chunk.
+    busy('train', chunkAllowS());  // onnxruntime's chunks block the event loop too
+    const chunkStart = performance.now();
+    inChunk = true;
     inFlight = trainChunk(next, n);
     let buffer;
-    try { buffer = await inFlight; } finally { inFlight = null; }
+    try { buffer = await inFlight; } finally { inFlight = null; inChunk = false; }
+    lastChunkMs = performance.now() - chunkStart;
     const header = peekHeader(buffer);
     if (!header.ok) {
       postMessage({type: 'response', id, buffer}, [buffer]);
@@ -254,10 +282,10 @@ function packJson(body) {
 }
 
 async function request(message) {
-  const {id, type, blob, packages, ...rest} = message;
+  const {id, blob, packages, op} = message;
   try {
     // A packed request's header holds its op and settings (arrays appear as placeholders).
-    const args = blob ? peekHeader(blob) : rest;
+    const args = blob ? peekHeader(blob) : {...(message.args || {}), op};
     if (args.op === 'configure' && training) training.stop = 'replaced';
     // Any op that builds a trainer names its dataset: 'configure' {config}, the swarm's member
     // ops {config} and 'swarm_start' {dataset}; its packed file is registered first.
@@ -265,7 +293,8 @@ async function request(message) {
     for (const dataset of datasets) await ensureData(dataset);
     if (packages) await ensurePackages(packages);
     while (inFlight) await inFlight.catch(() => {});
-    const buffer = callEngine(args, blob);
+    if (/^(configure|adopt|load_model|load_run|load_data|undo_configure)$/.test(args.op)) lastChunkMs = null;
+    const buffer = callEngine(args, blob, args.method === 'tsne' ? LONG_ALLOW_S : OP_ALLOW_S);
     postMessage({type: 'response', id, buffer}, [buffer]);
   } catch (error) {
     const body = new TextEncoder().encode(JSON.stringify({ok: false, error: String(error.message || error), kind: 'WorkerError'}));

@@ -56,7 +56,8 @@ export function pageRows(tables) {
  */
 export function makeSchema(tables) {
   const SCHEMA = [...tables.config_fields.map((row) => ({...row, engine: true})), ...pageRows(tables)];
-  const BY_KEY = Object.fromEntries(SCHEMA.map((row) => [row.key, row]));
+  // A Map, not a plain object: keys such as __proto__, constructor or toString are just unknown.
+  const BY_KEY = new Map(SCHEMA.map((row) => [row.key, row]));
   const presets = tables.presets;
   const engineKeys = SCHEMA.filter((row) => row.engine).map((row) => row.key);
   const MAX_HASH_LENGTH = 2000;
@@ -75,38 +76,71 @@ export function makeSchema(tables) {
     return `${row.min} to ${row.max}`;
   }
 
-  /** Check one value (a string from the URL, or any value from the API). Returns {value} or {error}. */
+  /** A value as text for a message: arrays show their holes ("64,,32"), long text is cut. */
+  function got(raw) {
+    if (Array.isArray(raw)) return shown('[' + Array.from({length: raw.length}, (_, i) => (i in raw ? String(raw[i]) : '')).join(',') + ']');
+    if (typeof raw === 'string') return shown(JSON.stringify(raw));
+    return shown(raw);
+  }
+
+  /** A number from the URL (text) or the API (a number); anything else (bool, null, object) is NaN. */
+  function numberFrom(text) {
+    if (typeof text === 'number') return text;
+    return typeof text === 'string' && /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : NaN;
+  }
+
+  /** The entries of an intlist: text "64,32" from the URL or the form, or an array of whole
+   *  numbers from the API (holes, strings, bools, NaN, ±Infinity refused, as the engine does). */
+  function listFrom(text) {
+    if (Array.isArray(text)) {
+      // Index by index: .every/.map skip the holes of a sparse array such as [64,,32].
+      const values = [];
+      for (let i = 0; i < text.length; i++) {
+        if (!(i in text)) return {error: `entry ${i + 1} is empty`};
+        if (typeof text[i] !== 'number') return {error: `entry ${i + 1} is not a number`};
+        values.push(text[i]);
+      }
+      return {values};
+    }
+    if (typeof text !== 'string') return {error: 'it is not a list'};
+    const parts = text === '' ? [] : text.split(',');
+    return {values: parts.map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : NaN))};
+  }
+
+  /** Check one value (a string from the URL, or any value from the API). Returns {value} or {error}.
+   *  Accepts exactly what the engine's check_field (train/config.py) accepts for engine rows. */
   function coerce(key, raw) {
-    const row = BY_KEY[key];
+    const row = typeof key === 'string' ? BY_KEY.get(key) : undefined;
     if (!row) return {error: `unknown setting "${shown(key)}"`};
     const text = typeof raw === 'string' ? raw.trim() : raw;
     switch (row.type) {
       case 'enum':
-        return row.options.includes(text) ? {value: text} : {error: `${row.label} must be one of ${row.options.join(', ')}`};
+        return row.options.includes(text) ? {value: text} : {error: `${row.label} must be one of ${row.options.join(', ')}, got ${got(raw)}`};
       case 'bool':
         if (text === true || text === 'true' || text === '1') return {value: true};
         if (text === false || text === 'false' || text === '0') return {value: false};
-        return {error: `${row.label} must be true or false`};
+        return {error: `${row.label} must be true or false, got ${got(raw)}`};
       case 'int':
       case 'number': {
-        const number = typeof text === 'number' ? text : (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : NaN);
+        const number = numberFrom(text);
         const whole = row.type === 'int' ? Number.isInteger(number) : true;
         if (!Number.isFinite(number) || !whole || number < row.min || number > row.max) {
-          return {error: `${row.label} must be ${row.type === 'int' ? 'a whole number' : 'a number'} from ${rangeText(row)}`};
+          return {error: `${row.label} must be ${row.type === 'int' ? 'a whole number' : 'a number'} from ${rangeText(row)}, got ${got(raw)}`};
         }
         return {value: number};
       }
       case 'intlist': {
-        const parts = Array.isArray(text) ? text : (text === '' ? [] : String(text).split(','));
-        const values = parts.map((part) => (typeof part === 'number' ? part : (/^\s*\d+\s*$/.test(part) ? Number(part) : NaN)));
-        const ok = values.length <= row.maxLength && values.every((v) => Number.isInteger(v) && v >= row.min && v <= row.max);
-        return ok ? {value: values} : {error: `${row.label} must be up to ${row.maxLength} comma-separated widths from ${rangeText(row)}`};
+        const {values, error} = listFrom(text);
+        const bad = error || (values.length > row.maxLength ? `${values.length} entries` : null) ||
+          values.map((v, i) => (Number.isInteger(v) && v >= row.min && v <= row.max ? null : `entry ${i + 1} is out of range`)).find(Boolean);
+        return bad ? {error: `${row.label} must be up to ${row.maxLength} comma-separated widths from ${rangeText(row)} (${bad}), got ${got(raw)}`}
+          : {value: values};
       }
       case 'probe': {
         if (text === 'mean') return {value: 'mean'};
-        const index = typeof text === 'number' ? text : (/^\d+$/.test(text) ? Number(text) : NaN);
+        const index = typeof text === 'number' ? text : (typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : NaN);
         return Number.isInteger(index) && index >= row.min && index <= row.max
-          ? {value: index} : {error: `${row.label} must be "mean" or a sample number from ${rangeText(row)}`};
+          ? {value: index} : {error: `${row.label} must be "mean" or a sample number from ${rangeText(row)}, got ${got(raw)}`};
       }
       case 'runid':  // a saved run's id (letters, digits, - and _), or '' for none
         return typeof text === 'string' && /^[A-Za-z0-9_-]{0,80}$/.test(text)
@@ -132,12 +166,19 @@ export function makeSchema(tables) {
       notes.push('The link\'s settings could not be read and were ignored.');
       return {state, notes};
     }
+    // A key given twice: the last one wins (as URLSearchParams.set would leave it), with a note.
+    const last = new Map();
     for (const [key, raw] of params) {
+      if (last.has(key) && !notes.some((note) => note.startsWith(`${shown(key)} was given`))) notes.push(`${shown(key)} was given more than once; the last value (${shown(params.getAll(key).pop())}) is used.`);
+      last.delete(key);
+      last.set(key, raw);
+    }
+    for (const [key, raw] of last) {
       const result = coerce(key, raw);
       if (result.error) notes.push(`Ignored ${shown(key)}=${shown(raw)}: ${result.error}; using the default.`);
       else state[key] = result.value;
     }
-    return {state: withPreset(state, [...params.keys()], defaults()), notes};
+    return {state: withPreset(state, [...last.keys()], defaults()), notes};
   }
 
   /** Expand or clear the `preset` key (site/js/state/presets.js) given the keys just set. */

@@ -1,5 +1,7 @@
 // Controls panel: transport buttons plus one form field per URL-schema row, generated from
 // the schema table so a new setting needs no new wiring. Drives the app through its API.
+// Reset and rebuilding settings changes made here are undoable for a while (ui/undo-ui.js).
+import {createUndoToast} from './undo-ui.js';
 
 const GROUPS = [
   {title: 'Experiment', keys: ['preset']},
@@ -79,6 +81,7 @@ export function createControls(container, app) {
     buttons[name] = button;
   }
   container.append(transport);
+  const undoToast = createUndoToast(container, app);
 
   // Choices the engine declares (tables.json) are labelled from the same tables: presets, datasets.
   const presets = app.tables.presets, datasets = app.tables.datasets;
@@ -108,7 +111,7 @@ export function createControls(container, app) {
       input.addEventListener('change', async () => {
         message.textContent = '';
         try {
-          await app.configure({[key]: input.value});
+          await undoToast.after(() => app.configure({[key]: input.value}));
         } catch (error) {
           // Keep what the student typed visible next to the reason, and the old model running.
           message.textContent = String(error.message || error).replace(/^Invalid settings — \w+: /, '');
@@ -120,7 +123,7 @@ export function createControls(container, app) {
 
   buttons.play.addEventListener('click', () => togglePlay());
   buttons.step.addEventListener('click', () => app.step().catch(() => {}));
-  buttons.reset.addEventListener('click', () => app.reset().catch(() => {}));
+  buttons.reset.addEventListener('click', () => undoToast.after(() => app.reset()).catch(() => {}));
 
   function togglePlay() {
     const status = app.store.get().status;
@@ -129,11 +132,14 @@ export function createControls(container, app) {
   }
 
   document.addEventListener('keydown', (event) => {
-    const tag = (event.target && event.target.tagName) || '';
+    const target = event.target && event.target.nodeType === 1 ? event.target : null;
+    const tag = (target && target.tagName) || '';
     if (/INPUT|SELECT|TEXTAREA|BUTTON/.test(tag) || event.ctrlKey || event.metaKey || event.altKey) return;
+    // Widgets with keys of their own (the draw pad: role application; canvases; editable text).
+    if (target && (target.isContentEditable || target.closest('[role="application"], canvas, [contenteditable="true"]'))) return;
     if (event.key === ' ') { event.preventDefault(); togglePlay(); }
     else if (event.key === 's' || event.key === 'S') app.step().catch(() => {});
-    else if (event.key === 'r' || event.key === 'R') app.reset().catch(() => {});
+    else if (event.key === 'r' || event.key === 'R') undoToast.after(() => app.reset()).catch(() => {});
   });
 
   let probeLabelsFor = null;

@@ -32,14 +32,14 @@ const ownBytes = (file) => (file && file.data ? file.data : file).slice();
 
 /**
  * @param {{glassbox, store, scheduler, schema, onHashChange, loadFile: (bytes) => Promise,
- *   crashEngine: (message) => void, db?, now?: () => number}} deps
+ *   auto?: boolean, db?, now?: () => number}} deps
  *   loadFile: the main run becomes a run file (engine op 'load_run'), once the engine is ready;
- *   crashEngine: a test hook (the page behaves as if the worker died); auto: save by itself and
+ *   auto: save by itself and
  *   offer a save at start (the app page), else only saveNow(), open() and restarts; db: openSavedRuns().
  * @returns {{api, restore(reason, load)}}  api: window.glassbox.savedRuns; restore: the training
  *   source's hook at start-up ('boot') and after restartEngine() ('restart').
  */
-export function createAutosave({glassbox, store, scheduler, schema, onHashChange, loadFile, crashEngine,
+export function createAutosave({glassbox, store, scheduler, schema, onHashChange, loadFile,
   auto = true, db = openSavedRuns(), now = () => Date.now()}) {
   const slice = () => store.get().saved;
   const setSlice = (partial) => store.set({saved: {...slice(), ...partial}});
@@ -302,11 +302,10 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
     },
     estimate: () => db.estimate(),
     /** Test hooks: failWrites(name) makes every IndexedDB write throw a DOMException of that name
-     *  (null: stop); crashEngine() makes the page act as if the worker died; autosave(on) turns
-     *  autosave off and on (to measure what it costs). */
+     *  (null: stop); autosave(on) turns autosave off and on (to measure what it costs). A dead
+     *  worker for restart tests: glassbox.debug.killEngine(). */
     testHooks: Object.freeze({
       failWrites: (name) => db.failWrites(name),
-      crashEngine: (message = 'The engine worker crashed (test hook)') => crashEngine(message),
       autosave: (on) => { enabled = Boolean(on); return enabled; },
     }),
   };

@@ -3,6 +3,8 @@
 // members of window.glassbox; nothing else calls the engine's 'train' stream.
 
 /** speed setting -> steps per snapshot and pause between chunks (1 = watch every step). */
+import {trainSteps} from '../guard.js';
+
 const SPEEDS = {1: {chunk: 1, delayMs: 250}, 2: {chunk: 2, delayMs: 60}, 3: {chunk: 10, delayMs: 0},
   4: {chunk: 25, delayMs: 0}, 5: {chunk: 100, delayMs: 0}};
 
@@ -32,6 +34,11 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     store.set({settings: next, notes: [...store.get().notes, `${USER.not_loaded}. Showing ${fallback} instead; your other settings are kept.`]});
     onHashChange(toHash(next));
   }
+  let accepted = null;       // the settings the engine last accepted: a refused configure returns to them
+  // The main run the last rebuild replaced, kept by the engine (op 'undo_configure'):
+  // {what, step, settings}; null when there is nothing worth undoing (it was at step 0).
+  let undoable = null;
+  let undoCount = 0;
 
   function setStatus(status, extra = {}) {
     store.set({status, ...extra});
@@ -105,11 +112,17 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     return status;
   }
 
-  async function rebuild() {
-    const config = engineConfig(store.get().settings);
+  /** Build the main run from `settings`; `what` names the action for its undo ('Reset', ...). */
+  async function rebuild(settings = store.get().settings, what = null) {
+    const config = engineConfig(settings);
+    const step = store.get().snapshot && store.get().info ? store.get().snapshot.step : 0;
+    const previous = accepted;
     const result = await scheduler.request('configure', {config});
     configuredWith = JSON.stringify(config);
-    store.set({info: result.info, error: null});
+    accepted = settings;
+    // The engine keeps the run it just replaced: worth an undo when it had trained.
+    undoable = what && previous && step > 0 ? {what, step, settings: previous} : null;
+    store.set({info: result.info, error: null, undo: undoable && {what, step, id: ++undoCount}});
     setSlice({mainDiverged: false});
     setRunIds(['main']);  // configure drops every fork
     acceptSnapshot(result.snapshot, result);
@@ -118,6 +131,9 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
 
   /** Validate a partial settings object; throws one Error naming every bad key. */
   function validated(partial) {
+    if (partial == null || typeof partial !== 'object' || Array.isArray(partial)) {
+      throw new Error(`configure(settings): expected an object of settings such as {lr: 0.05}, got ${String(partial)}`);
+    }
     const clean = {};
     const problems = [];
     for (const [key, value] of Object.entries(partial || {})) {
@@ -130,46 +146,86 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     return clean;
   }
 
-  const api = {
-    ready: null,
+  // Engine syncs run one at a time; a call that finds a newer one already covering it joins it.
+  let syncChain = Promise.resolve();
+  let asked = 0, covered = 0, lastSync = null;
+  let backendAsked = false;  // a configure named `backend` since the last sync
+  function syncEngine() {
+    const ticket = ++asked;
+    const mine = syncChain.then(() => {
+      if (covered >= ticket) return lastSync;
+      covered = asked;
+      lastSync = syncOnce(store.get().settings);
+      return lastSync;
+    });
+    syncChain = mine.catch(() => {});
+    return mine;
+  }
 
-    /** Change settings (same keys as the URL hash). Rebuilds the model only when it must. */
-    async configure(partial) {
-      const clean = validated(partial);
-      const settings = withPreset({...store.get().settings, ...clean}, Object.keys(clean), defaults());
-      store.set({settings});
-      onHashChange(toHash(settings));
-      if (store.get().status === 'loading' || store.get().status === 'error') return api.state();
-      if ('backend' in clean && (!store.get().backend || store.get().backend.requested !== settings.backend)) {
-        const wasTraining = Boolean(run);
+  /** Bring the engine to `settings` (backend, lr alone, or a rebuild). */
+  async function syncOnce(settings) {
+    const wasTraining = Boolean(run);
+    try {
+      const newBackend = backendAsked && (!store.get().backend || store.get().backend.requested !== settings.backend);
+      backendAsked = false;
+      if (newBackend) {
         await stopRun();
         await applyBackend();
-        if (wasTraining) startRun(null);
+        if (wasTraining && !run) startRun(null);
       }
       const config = JSON.stringify(engineConfig(settings));
-      if (config === configuredWith) return api.state();
+      if (config === configuredWith) { accepted = settings; return; }
       const previous = JSON.parse(configuredWith || '{}');
       const next = engineConfig(settings);
       const onlyLr = configuredWith && Object.keys(next).every((k) => k === 'lr' || JSON.stringify(previous[k]) === JSON.stringify(next[k]));
       if (onlyLr && store.get().status !== 'diverged' && !slice().mainDiverged) {
         await scheduler.request('set_lr', {lr: settings.lr});
         configuredWith = config;
-        return api.state();
+        accepted = settings;
+        return;
       }
-      const wasTraining = Boolean(run);
+      const what = previous.dataset !== next.dataset ? 'Switched the dataset'
+        : JSON.stringify(previous.hidden) !== JSON.stringify(next.hidden) ? 'Changed the architecture' : 'Rebuilt with new settings';
       await stopRun();
-      await rebuild();
+      await rebuild(settings, what);
       if (wasTraining) startRun(null);
       else setStatus('paused');
+    } catch (error) {
+      // Refused: the store, address bar and form go back to what the engine runs; so does training.
+      if (accepted) {
+        store.set({settings: {...accepted}});
+        onHashChange(toHash(accepted));
+      }
+      if (wasTraining && !run && store.get().status !== 'error') startRun(null);
+      throw error;
+    }
+  }
+
+  const api = {
+    ready: null,
+
+    /** Change settings (same keys as the URL hash). Rebuilds the model only when it must.
+     *  Calls made before the engine caught up merge: the last value of each key wins, and the
+     *  engine is brought up to date once. If the engine refuses, the store, address bar and form
+     *  go back to the settings it last accepted (and the current run goes on). */
+    async configure(partial) {
+      const clean = validated(partial);
+      const settings = withPreset({...store.get().settings, ...clean}, Object.keys(clean), defaults());
+      store.set({settings});
+      onHashChange(toHash(settings));
+      if ('backend' in clean) backendAsked = true;
+      if (store.get().status === 'loading' || store.get().status === 'error') return api.state();
+      await syncEngine();
       return api.state();
     },
 
     /** Train `steps` steps (resolves when done), or until paused when steps is omitted. */
-    async train({steps} = {}) {
+    async train(options) {
+      const steps = trainSteps(options);
       await api.ready;
       await stopRun();
       if (steps == null) { startRun(null); return api.state(); }
-      await startRun(Math.max(1, Math.floor(steps)));
+      await startRun(steps);
       return api.state();
     },
     play() { return api.train(); },
@@ -179,17 +235,40 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
       await api.ready;
       const wasTraining = Boolean(run);
       await stopRun();
-      await rebuild();
+      await rebuild(store.get().settings, 'Reset');
       if (wasTraining) startRun(null); else setStatus('paused');
       return api.state();
     },
-    async restartEngine() {
+    /** A fresh worker, then the current settings rebuilt (at step 0). `glassbox.ready` stays
+     *  the same promise when a restart comes while it is still pending (it settles with this boot). */
+    restartEngine() {
       run = null;
       configuredWith = null;
       userLoaded = false;
       setStatus('loading', {error: null});
-      api.ready = boot(engine.restart(), 'restart');
-      return api.ready;
+      return startBoot(engine.restart(), 'restart');
+    },
+
+    /** Bring back the main run the last Reset or settings change replaced (engine op
+     *  'undo_configure'): its exact state, step and settings. */
+    async undo() {
+      await api.ready;
+      if (!undoable) throw new Error('undo(): nothing to undo (no trained run was replaced since the last undo)');
+      const entry = undoable;
+      const wasTraining = Boolean(run);
+      await stopRun();
+      const result = await scheduler.request('undo_configure', {});
+      undoable = null;
+      const settings = {...store.get().settings, ...engineConfig(entry.settings), preset: entry.settings.preset};
+      store.set({settings, info: result.info, error: null, undo: null});
+      onHashChange(toHash(settings));
+      configuredWith = JSON.stringify(engineConfig(settings));
+      accepted = settings;
+      setSlice({mainDiverged: false});
+      setRunIds(['main']);
+      acceptSnapshot(result.snapshot, result);
+      if (wasTraining) startRun(null); else setStatus('paused');
+      return api.state();
     },
 
     /** A plain summary; `layers` are the layer sizes, input first (index 0 = input layer). */
@@ -253,10 +332,12 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     const engineKeys = new Set(schema.SCHEMA.filter((row) => row.engine).map((row) => row.key));
     const fromRun = Object.fromEntries(Object.entries(config(result) || {}).filter(([key]) => engineKeys.has(key)));
     const settings = {...store.get().settings, ...fromRun, ...('preset' in store.get().settings ? {preset: 'none'} : {})};
-    store.set({settings, info: result.info, error: null});
+    undoable = null;  // the engine's kept run is now the one this replaced, not the one an undo names
+    store.set({settings, info: result.info, error: null, undo: null});
     if (settings.dataset === USER.dataset && op === 'load_run') userLoaded = true;  // the file carries its data
     onHashChange(toHash(settings));
     configuredWith = JSON.stringify(engineConfig(settings));
+    accepted = settings;
     setSlice({mainDiverged: false});
     if (runIds) setRunIds([]);  // a fresh record per restored run (the old runs' histories end here)
     setRunIds(runIds ? runIds(result) : ['main']);
@@ -283,38 +364,71 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     return result;
   };
 
-  async function boot(starting, reason = 'boot') {
+  /** The engine refused the settings it was asked for (not a crash): a named ValueError or MemoryError. */
+  const refused = (error) => error && /^(ValueError|MemoryError|OutOfMemory)$/.test(error.kind || '');
+
+  async function boot(starting, mine, reason = 'boot') {
+    const stale = () => mine !== bootGeneration;
     try {
       const runtime = await starting;
+      if (stale()) return undefined;
       phaseStarts.ready = performance.now();
       store.set({runtime, progress: null});
       withoutUserData();
       // Not awaited: numpy trains the first chunks while onnxruntime-web loads, and the worker
       // switches at a chunk boundary once it is up (the engine's run is the same either way).
       applyBackend().catch(fail);
-      await rebuild();
+      try {
+        await rebuild(store.get().settings);
+      } catch (error) {
+        if (stale() || !refused(error)) throw error;
+        // The link's settings are refused by the engine: say why, fall back to the last accepted
+        // (or the default) engine settings, fix the address bar, and go on.
+        const s = store.get().settings;
+        const fallback = accepted || {...s, ...engineConfig(defaults()), ...('preset' in s ? {preset: 'none'} : {})};
+        store.set({settings: fallback, notes: [...store.get().notes,
+          `The engine refused these settings: ${String(error.message || error).replace(/([^.!?])$/, '$1.')} ` +
+          `${accepted ? 'The last accepted settings' : 'The default model settings'} are used instead.`]});
+        onHashChange(toHash(fallback));
+        await rebuild(fallback);
+      }
+      if (stale()) return undefined;
       phaseStarts.firstSnapshot = performance.now();
       setStatus('paused');
       // A saved run replaces the fresh model: '#resume=<id>' at start, the last save after a
       // restart (app/sources/autosave.js); it stays paused. A failed restore keeps the fresh model.
       const restored = restore ? await restore(reason, (file) => adoptMain('load_run', {file}, undefined, (result) => result.runs)).catch(fail) : null;
+      if (stale()) return undefined;
       if (restored && userLoaded) {  // the save brought the user's data back: the fallback note is moot
         store.set({notes: store.get().notes.filter((note) => !note.startsWith(USER.not_loaded))});
       }
       if (store.get().settings.autoplay && !restored) startRun(null);
       return api.state();
     } catch (error) {
+      if (stale()) return undefined;
       setStatus('error', {error: String(error.message || error)});
       emit('error', String(error.message || error));
       throw error;
     }
   }
 
-  api.start = () => {
-    api.ready = boot(engine.start());
-    api.ready.catch(() => {});  // failures are shown on the page; callers may still await it
+  // glassbox.ready: one promise per start; a restart while it is pending settles it instead.
+  let bootGeneration = 0;
+  let settleReady = null;
+  function startBoot(starting, reason = 'boot') {
+    const mine = ++bootGeneration;
+    if (!settleReady) {
+      api.ready = new Promise((resolve, reject) => { settleReady = {resolve, reject}; });
+      api.ready.catch(() => {});  // failures are shown on the page; callers may still await it
+    }
+    const settle = settleReady;
+    boot(starting, mine, reason).then(
+      (value) => { if (mine === bootGeneration) { settleReady = null; settle.resolve(value); } },
+      (error) => { if (mine === bootGeneration) { settleReady = null; settle.reject(error); } });
     return api.ready;
-  };
+  }
+
+  api.start = () => startBoot(engine.start());
   api.onFatal = onFatal;
   return api;
 }

@@ -8,6 +8,7 @@ case needs (Pyodide starts in a few seconds on an idle machine)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -114,7 +115,7 @@ def test_storage_full_is_named_and_loses_nothing(tab, artifacts_dir):
     assert tab.is_hidden('#saved-problem')
 
 
-def test_the_list_renames_deletes_with_undo_and_shows_names_as_text(tab, artifacts_dir):
+def test_the_list_renames_deletes_with_undo_and_shows_names_as_text_and_names_a_missing_run(tab, artifacts_dir):
     runs = tab.evaluate('glassbox.savedRuns.list()')
     other = [r for r in runs if not r['current']][0]
     tab.click('#saved-runs-button')
@@ -137,6 +138,9 @@ def test_the_list_renames_deletes_with_undo_and_shows_names_as_text(tab, artifac
     assert [r['step'] for r in tab.evaluate('glassbox.savedRuns.list()') if r['id'] == other['id']] == [other['step']]
     tab.keyboard.press('Escape')   # a modal dialog closes with Escape
     assert not tab.evaluate("document.getElementById('saved-runs-dialog').open")
+    missing = tab.evaluate("glassbox.savedRuns.open('run-gone').then(() => null, (e) => e.message)")
+    assert missing.startswith('there is no saved run "run-gone" in this browser')
+    assert tab.evaluate("glassbox.savedRuns.open('<b>').then(() => null, (e) => e.message)") == '"<b>" is not a saved run id'
 
 
 def test_restarting_a_crashed_engine_restores_the_last_save_with_the_users_data(tab):
@@ -182,22 +186,29 @@ def test_a_page_without_storage_says_so_once_and_trains(browser, site_url, artif
         context.close()
 
 
-def test_offer_text_and_sizes_read_as_a_student_expects():
+def test_offer_text_sizes_and_the_resume_key_read_as_a_student_expects(dist_dir):
     script = """
     import {offerText, ago} from './site/js/ui/saved-runs-ui.js';
     import {formatBytes, hashOf} from './site/js/state/saved-runs.js';
+    import {makeSchema} from './site/js/state/url-state.js';
+    import fs from 'fs';
+    const u = makeSchema(JSON.parse(fs.readFileSync(process.env.TABLES, 'utf8')));
     const now = Date.UTC(2026, 0, 1);
     const meta = {name: 'digits 64-32-10', dataset: 'digits', layers: [64, 32, 10], step: 1510, savedAt: now - 120000};
     console.log(JSON.stringify({
       offer: offerText(meta, now), renamed: offerText({...meta, name: 'Mine'}, now),
       ago: [ago(now - 2000, now), ago(now - 40000, now), ago(now - 7200000, now)],
       bytes: [formatBytes(812), formatBytes(74252), formatBytes(3.2e6)],
-      hash: [hashOf({a: 1}) === hashOf({a: 1}), hashOf({a: 1}) === hashOf({a: 2})]}));
+      hash: [hashOf({a: 1}) === hashOf({a: 1}), hashOf({a: 1}) === hashOf({a: 2})],
+      resume: [u.parseHash('#resume=run-mx5y9end-y3j2bc').state.resume, u.parseHash('#resume=%3Cb%3E').notes]}));
     """
+    env = {**os.environ, 'TABLES': str(dist_dir / 'tables.json')}
     out = json.loads(subprocess.run(['node', '--input-type=module', '-e', script], cwd=ROOT, check=True,
-                                    capture_output=True, text=True).stdout)
+                                    capture_output=True, text=True, env=env).stdout)
     assert out['offer'] == 'Resume your run from step 1,510 (digits 64-32-10, saved 2 min ago)?'
     assert out['renamed'] == 'Resume “Mine” from step 1,510 (digits 64-32-10, saved 2 min ago)?'
     assert out['ago'] == ['just now', '40 s ago', '2 h ago']
     assert out['bytes'] == ['812 B', '74 kB', '3.2 MB']
     assert out['hash'] == [True, False]
+    assert out['resume'][0] == 'run-mx5y9end-y3j2bc'
+    assert out['resume'][1] == ["Ignored resume=<b>: Resume saved run must be a saved run's id (letters, digits, - and _); using the default."]

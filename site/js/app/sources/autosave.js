@@ -226,7 +226,8 @@ export function createAutosave({glassbox, store, scheduler, schema, onHashChange
     try {
       return await resume(id, load);
     } catch (error) {
-      setSlice({problem: {kind: 'resume', message: `${error.message} A new run started instead.`}});
+      const text = String(error.message).replace(/([^.!?])$/, '$1.');
+      setSlice({problem: {kind: 'resume', message: `${text.startsWith('Could not') ? '' : 'Could not resume: '}${text} A new run started instead.`}});
       return null;
     }
   }

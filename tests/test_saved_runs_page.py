@@ -101,6 +101,10 @@ def test_storage_full_is_named_and_loses_nothing(tab, artifacts_dir):
         assert tab.text_content('#saved-problem-text') == message
         assert tab.is_visible('#saved-problem-list') and tab.is_visible('#saved-problem-download')
         tab.screenshot(path=str(artifacts_dir / 'saved-runs-quota.png'))
+        with tab.expect_download() as download:   # the other way to keep the run: its file
+            tab.click('#saved-problem-download')
+        assert download.value.suggested_filename.endswith('.glassbox-run.zip')
+        assert open(download.value.path(), 'rb').read(2) == b'PK'   # a zip
         tab.click('#saved-problem-list')   # the list, with what the browser allows (navigator.storage.estimate)
         tab.wait_for_selector('#saved-runs-table tbody tr')
         assert 'this browser allows it' in tab.text_content('#saved-runs-usage')

@@ -86,7 +86,7 @@ export function installSavedRuns(app, {button: openButton, banner}) {
     getFile.disabled = true;
     try {
       const s = app.state();
-      download(await saved.runFile(), `glassbox-${String(s.dataset).replace(/[^A-Za-z0-9_-]+/g, '_')}-${s.layers.join('-')}-step${s.step}.zip`);
+      download(await saved.runFile(), `glassbox-${String(s.dataset).replace(/[^A-Za-z0-9_-]+/g, '_')}-${s.layers.join('-')}-step${s.step}.glassbox-run.zip`);
     } catch (error) {
       problemText.textContent = `The run file could not be made: ${error.message}`;
     }

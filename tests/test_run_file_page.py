@@ -140,11 +140,14 @@ def test_the_replay_bar_shows_an_earlier_step_and_live_returns(app, artifacts_di
     page.focus('#replay-slider')
     page.keyboard.press('ArrowRight')
     page.wait_for_function("glassbox.store.get().replay.step === 30", timeout=READY_MS)
+    # The curves mark the replayed step with a cursor, labelled on the loss chart.
+    page.wait_for_function("document.querySelector('#curves-view text.gb-replay-cursor')?.textContent === 'replay: step 30'")
     page.locator('#replay-bar').scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / 'run-file-replay.png'))
     page.keyboard.press('Escape')
     page.wait_for_function("!glassbox.store.get().replay.active")
     assert page.locator('#replay-step').inner_text() == 'Live · step 60'
+    page.wait_for_function("!document.querySelector('#curves-view .gb-replay-cursor')")
     page.evaluate('glassbox.replay(0)')
     page.evaluate('glassbox.train({steps: 5})')  # training goes back to live
     assert not page.evaluate('glassbox.store.get().replay.active') and page.evaluate('glassbox.state().step') == 65

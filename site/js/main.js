@@ -129,6 +129,10 @@ app.store.subscribe((state, changed) => {
   if (changed.includes('settings') && network) {
     network.setOptions({probe: state.settings.probe, mode: state.settings.mode});
   }
+  if (changed.includes('replay') && curves) {
+    const replay = state.replay;
+    curves.setOptions({cursor: replay && replay.active ? replay.step : null});
+  }
   if (changed.includes('snapshot') || changed.includes('info') || changed.includes('replay')) scheduleDraw();
 });
 renderChrome(app.store.get(), ['notes']);

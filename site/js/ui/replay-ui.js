@@ -65,8 +65,8 @@ export function installReplay(app, {curvesPanel}) {
       slider.setAttribute('aria-valuetext', `step ${r.step}`);
       const s = r.snapshot;
       label.textContent = `Step ${r.step} of ${r.liveStep} · loss ${fmt(s.train.loss)} (val ${fmt(s.val.loss)}) · accuracy ${pct(s.train.accuracy)} (val ${pct(s.val.accuracy)})`;
-      note.textContent = `${steps.length} steps are recorded (older ones more thinly). The Network view shows step ${r.step}; ` +
-        'Explore inputs, Modules, Health and the curves stay on the live network. Live or Play goes back.';
+      note.textContent = `${steps.length} steps are recorded (older ones more thinly). The Network view shows step ${r.step} ` +
+        '(a dashed line marks it on the curves); Explore inputs, Modules and Health stay on the live network. Live or Play goes back.';
     } else {
       slider.max = '1';
       slider.value = '1';

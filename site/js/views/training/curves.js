@@ -8,7 +8,7 @@ import { exportSVG, exportPNG } from '../common/export-image.js';
 export const TRAIN_COLOR = '#0072B2';      // Okabe-Ito blue, solid line
 export const VALIDATION_COLOR = '#D55E00'; // Okabe-Ito vermillion, dashed line
 export const PRIMARY_RUN = 'current';
-const DEFAULTS = { logLoss: false, height: null, lossCapFactor: 5 };
+const DEFAULTS = { logLoss: false, height: null, lossCapFactor: 5, cursor: null };
 const SERIES = [
   { key: 'trainLoss', chart: 'loss', split: 'train', color: TRAIN_COLOR },
   { key: 'valLoss', chart: 'loss', split: 'val', color: VALIDATION_COLOR },
@@ -180,6 +180,15 @@ export function createCurvesView(container, options = {}) {
     marker.select('text').attr('x', (r) => x(r.divergedAt) + (x(r.divergedAt) > chart.innerW * 0.6 ? -6 : 6)).attr('y', 14)
       .attr('text-anchor', (r) => (x(r.divergedAt) > chart.innerW * 0.6 ? 'end' : 'start'))
       .text((r) => `diverged at step ${r.divergedAt}`);
+    // Replay (option `cursor`: a step, or null): a dashed line where the network view is now.
+    const cursor = opts.cursor == null ? [] : [opts.cursor];
+    chart.markers.selectAll('line.gb-replay-cursor').data(cursor).join('line').attr('class', 'gb-replay-cursor')
+      .attr('x1', (t) => x(t)).attr('x2', (t) => x(t)).attr('y1', 0).attr('y2', chart.innerH)
+      .attr('stroke', '#8a5a00').attr('stroke-width', 1.5).attr('stroke-dasharray', '4 3');
+    chart.markers.selectAll('text.gb-replay-cursor').data(chart.name === 'loss' ? cursor : []).join('text')
+      .attr('class', 'gb-replay-cursor').attr('fill', '#8a5a00').attr('y', chart.innerH - 6)
+      .attr('x', (t) => x(t) + (x(t) > chart.innerW * 0.6 ? -5 : 5))
+      .attr('text-anchor', (t) => (x(t) > chart.innerW * 0.6 ? 'end' : 'start')).text((t) => `replay: step ${t}`);
     chart.empty.text(runs.some((r) => r.step.length) ? '' : 'waiting for training to start…');
     chart.current.text(currentText(chart.name));
   }
@@ -224,7 +233,8 @@ export function createCurvesView(container, options = {}) {
     const latestText = (name) => currentText(name).replace(/^step \d+ · /, '');
     return `Loss and accuracy curves: ${run.step.length} points up to step ${run.step[run.step.length - 1]}. ` +
       `Latest loss ${latestText('loss')}; accuracy ${latestText('accuracy')}.` +
-      (run.divergedAt != null ? ` Training diverged at step ${run.divergedAt}.` : '');
+      (run.divergedAt != null ? ` Training diverged at step ${run.divergedAt}.` : '') +
+      (opts.cursor != null ? ` The replay cursor marks step ${opts.cursor}.` : '');
   }
 
   function setOptions(partial = {}) {

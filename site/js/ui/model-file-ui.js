@@ -3,6 +3,7 @@
 // did is the store's `modelFile` slice, shown here as text (file names and the engine's messages
 // may hold markup: never innerHTML).
 
+import {download} from '../views/common/export-image.js';
 const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
 
 /** The file name a download gets: what it learnt, its layer sizes and step, e.g.
@@ -12,15 +13,7 @@ function fileName(state) {
   return `glassbox-${safe(state.dataset)}-${state.layers.join('-')}-step${state.step}.onnx`;
 }
 
-function save(bytes, name) {
-  const url = URL.createObjectURL(new Blob([bytes], {type: 'application/octet-stream'}));
-  const link = el('a', {href: url, download: name});
-  link.style.display = 'none';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 2000);  // revoking at once can cancel the download
-}
+const save = (bytes, name) => download(new Blob([bytes], {type: 'application/octet-stream'}), name);
 
 /**
  * @param app window.glassbox

@@ -2,19 +2,12 @@
 // open one. Everything goes through window.glassbox (exportRun, loadRun); what the last one did is
 // the store's `runFile` slice, shown here as text (file names, run ids and the engine's messages
 // may hold markup: never innerHTML).
+import {download} from '../views/common/export-image.js';
 import {runFileName} from '../app/sources/run-file.js';
 
 const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
 
-function save(bytes, name) {
-  const url = URL.createObjectURL(new Blob([bytes], {type: 'application/zip'}));
-  const link = el('a', {href: url, download: name});
-  link.style.display = 'none';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 2000);  // revoking at once can cancel the download
-}
+const save = (bytes, name) => download(new Blob([bytes], {type: 'application/zip'}), name);
 
 /**
  * @param app window.glassbox

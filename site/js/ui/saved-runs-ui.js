@@ -2,6 +2,8 @@
 // (storage full, unavailable, opened in another tab) and the list of saved runs (a dialog: open,
 // rename, delete with undo). Everything goes through window.glassbox.savedRuns; what it says
 // comes from the store's `saved` slice. Names are the user's text: set as textContent, never HTML.
+import {download} from '../views/common/export-image.js';
+import {runFileName} from '../app/sources/run-file.js';
 import {formatBytes} from '../state/saved-runs.js';
 
 const el = (tag, props = {}, ...children) => {
@@ -30,15 +32,7 @@ export function offerText(meta, now = Date.now()) {
   return `Resume ${who} from step ${steps(meta.step)} (${shape(meta)}, saved ${ago(meta.savedAt, now)})?`;
 }
 
-function download(bytes, name) {
-  const url = URL.createObjectURL(new Blob([bytes], {type: 'application/zip'}));
-  const link = el('a', {href: url, download: name});
-  link.style.display = 'none';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 2000);
-}
+const downloadBytes = (bytes, name) => download(new Blob([bytes], {type: 'application/zip'}), name);
 
 /**
  * @param app window.glassbox
@@ -85,8 +79,7 @@ export function installSavedRuns(app, {button: openButton, banner}) {
   getFile.addEventListener('click', async () => {
     getFile.disabled = true;
     try {
-      const s = app.state();
-      download(await saved.runFile(), `glassbox-${String(s.dataset).replace(/[^A-Za-z0-9_-]+/g, '_')}-${s.layers.join('-')}-step${s.step}.glassbox-run.zip`);
+      downloadBytes(await saved.runFile(), runFileName(app.state()));
     } catch (error) {
       problemText.textContent = `The run file could not be made: ${error.message}`;
     }

@@ -2,11 +2,8 @@
 // runs trained side by side) and every snapshot into the store. api.js turns its methods into
 // members of window.glassbox; nothing else calls the engine's 'train' stream.
 
-/** speed setting -> steps per snapshot and pause between chunks (1 = watch every step). */
 import {trainSteps} from '../guard.js';
-
-const SPEEDS = {1: {chunk: 1, delayMs: 250}, 2: {chunk: 2, delayMs: 60}, 3: {chunk: 10, delayMs: 0},
-  4: {chunk: 25, delayMs: 0}, 5: {chunk: 100, delayMs: 0}};
+import {SPEEDS, checkSettings, stateSummary} from './training-state.js';
 
 /**
  * @param {{store, engine, scheduler, schema, emit: (event, value) => void, onHashChange}} deps
@@ -130,21 +127,8 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
   }
 
   /** Validate a partial settings object; throws one Error naming every bad key. */
-  function validated(partial) {
-    if (partial == null || typeof partial !== 'object' || Array.isArray(partial)) {
-      throw new Error(`configure(settings): expected an object of settings such as {lr: 0.05}, got ${String(partial)}`);
-    }
-    const clean = {};
-    const problems = [];
-    for (const [key, value] of Object.entries(partial || {})) {
-      const result = coerce(key, value);
-      if (result.error) problems.push(`${key}: ${result.error}`);
-      else clean[key] = result.value;
-    }
-    if (clean.dataset === USER.dataset && !userLoaded) problems.push(`dataset: ${USER.not_loaded}`);
-    if (problems.length) throw new Error('Invalid settings — ' + problems.join('; '));
-    return clean;
-  }
+  const validated = (partial) => checkSettings(partial, coerce,
+    (clean) => (clean.dataset === USER.dataset && !userLoaded ? `dataset: ${USER.not_loaded}` : null));
 
   // Engine syncs run one at a time; a call that finds a newer one already covering it joins it.
   let syncChain = Promise.resolve();
@@ -272,20 +256,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     },
 
     /** A plain summary; `layers` are the layer sizes, input first (index 0 = input layer). */
-    state() {
-      const s = store.get();
-      const snap = s.snapshot;
-      return {
-        status: s.status, step: snap ? snap.step : 0, epoch: snap ? snap.epoch : 0,
-        loss: snap ? snap.train.loss : null, accuracy: snap ? snap.train.accuracy : null,
-        valLoss: snap ? snap.val.loss : null, valAccuracy: snap ? snap.val.accuracy : null,
-        lr: s.settings.lr, layers: s.info ? s.info.layer_sizes.slice() : [],
-        dataset: s.info ? s.info.dataset : s.settings.dataset, settings: {...s.settings},
-        runtime: s.runtime, backend: s.backend, notes: s.notes.slice(), error: s.error,
-        timing: {firstStepMs: s.firstStepAt == null ? null : s.firstStepAt - s.startedAt, appStartMs: s.startedAt,
-          firstStepSinceNavigationMs: s.firstStepAt, phases: {...phaseStarts}},
-      };
-    },
+    state() { return stateSummary(store.get(), phaseStarts); },
     snapshot() { return store.get().snapshot; },
     /** Run ids trained side by side ('main' first). */
     runs() { return slice().runs.slice(); },

@@ -81,7 +81,8 @@ export function svgToString(target, { background = '#ffffff' } = {}) {
   return new XMLSerializer().serializeToString(clone);
 }
 
-function download(blob, filename) {
+/** Save a Blob as a file named `filename` (the browser's download). */
+export function download(blob, filename) {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;

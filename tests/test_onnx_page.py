@@ -329,10 +329,10 @@ def test_load_model_through_the_file_picker_a_url_and_a_drop(app, artifacts_dir)
     assert {'input 64', 'hidden 1', 'hidden 2', 'output 10', '20 · relu', '12 · relu'} <= set(labels), labels
     assert 'Loaded two-hidden.onnx' in message(page)
     assert "node 'softmax' (Softmax) at the end was dropped" in message(page)  # the engine's note
-    page.locator('.controls .model-file').scroll_into_view_if_needed()
+    page.locator('.controls .model-file:not(.run-file)').scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / 'onnx-loaded.png'))
-    page.click('.model-file-message button')  # Dismiss
-    assert not page.locator('.model-file-message').is_visible()
+    page.click('.model-file:not(.run-file) .model-file-message button')  # Dismiss
+    assert not page.locator('.model-file:not(.run-file) .model-file-message').is_visible()
 
     page.route('**/models/small.onnx', lambda route: route.fulfill(status=200, body=mlp([64, 9, 10])[0].SerializeToString()))
     try:
@@ -405,6 +405,6 @@ def test_markup_in_a_model_is_shown_as_text(app, artifacts_dir):
     assert page.evaluate("document.querySelectorAll('#model-file-message *').length") == 0
     assert page.evaluate('window.injected') is None
     assert page.evaluate(FINGERPRINT) == before
-    page.locator('.controls .model-file').scroll_into_view_if_needed()
+    page.locator('.controls .model-file:not(.run-file)').scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / 'onnx-error.png'))
     assert not page.errors, page.errors

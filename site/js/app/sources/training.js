@@ -207,6 +207,7 @@ export function createTrainingSource({store, engine, scheduler, schema, emit, on
     async train(options) {
       const steps = trainSteps(options);
       await api.ready;
+      await syncChain;  // settings just changed (e.g. lr) reach the engine before training does
       await stopRun();
       if (steps == null) { startRun(null); return api.state(); }
       await startRun(steps);

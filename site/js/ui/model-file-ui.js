@@ -4,6 +4,7 @@
 // may hold markup: never innerHTML).
 
 import {download} from '../views/common/export-image.js';
+import {fileGroup} from './file-group.js';
 const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
 
 /** The file name a download gets: what it learnt, its layer sizes and step, e.g.
@@ -22,25 +23,16 @@ const save = (bytes, name) => download(new Blob([bytes], {type: 'application/oct
  *   beside its SVG/PNG exports).
  */
 export function installModelFile(app, {controls, networkPanel}) {
-  const fieldset = el('fieldset', {className: 'model-file'});
-  fieldset.append(el('legend', {textContent: 'Model file (ONNX)'}));
-  const buttons = el('div', {className: 'model-file-buttons'});
-  const download = el('button', {type: 'button', id: 'model-download', textContent: 'Download .onnx',
-    title: 'Save this network with its current weights as an ONNX model (runs in onnxruntime, opens in Netron)'});
-  const load = el('button', {type: 'button', id: 'model-load', textContent: 'Load ONNX…',
-    title: 'Replace this network by an .onnx model: a multi-layer perceptron whose input fits one of the datasets'});
-  const picker = el('input', {type: 'file', id: 'model-file-input', accept: '.onnx,application/octet-stream', hidden: true});
-  picker.setAttribute('aria-label', 'ONNX model file to load');
-  const hint = el('div', {className: 'hint', id: 'model-file-hint', textContent: 'Or drop an .onnx file anywhere on the page.'});
-  load.setAttribute('aria-describedby', hint.id);
-  const box = el('div', {className: 'model-file-message'});
-  const message = el('span', {id: 'model-file-message'});
-  message.setAttribute('role', 'status');
-  message.setAttribute('aria-live', 'polite');
-  const dismiss = el('button', {type: 'button', className: 'link', textContent: 'Dismiss'});
-  box.append(message, dismiss);
-  buttons.append(download, load);
-  fieldset.append(buttons, picker, hint, box);
+  const {fieldset, download, open: load, picker, message, dismiss, say} = fileGroup({
+    className: 'model-file', legend: 'Model file (ONNX)', messageId: 'model-file-message',
+    download: {id: 'model-download', text: 'Download .onnx',
+      title: 'Save this network with its current weights as an ONNX model (runs in onnxruntime, opens in Netron)'},
+    open: {id: 'model-load', text: 'Load ONNX…',
+      title: 'Replace this network by an .onnx model: a multi-layer perceptron whose input fits one of the datasets'},
+    picker: {id: 'model-file-input', accept: '.onnx,application/octet-stream', label: 'ONNX model file to load'},
+    hint: {id: 'model-file-hint', text: 'Or drop an .onnx file anywhere on the page.'},
+    onOpen: (file) => open(file),
+  });
   const modelGroup = controls.querySelector('#setting-hidden')?.closest('fieldset');
   controls.insertBefore(fieldset, modelGroup ? modelGroup.nextSibling : null);
 
@@ -61,10 +53,7 @@ export function installModelFile(app, {controls, networkPanel}) {
       text = `Loaded ${file.name}: layers ${state.info.layer_sizes.join(' → ')} on ${state.info.dataset}. ` +
         'Training is paused; Play trains it further.' + notes.map((line) => '\n• ' + line).join('');
     }
-    message.textContent = text;
-    box.hidden = !text;
-    box.dataset.kind = kind;
-    message.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    say(text, kind);
     const busy = state.status === 'loading' || state.status === 'error' || file.status === 'loading';
     download.disabled = busy;
     load.disabled = busy;
@@ -95,12 +84,6 @@ export function installModelFile(app, {controls, networkPanel}) {
     show(app.store.get());
   });
   download.addEventListener('click', exportFile);
-  load.addEventListener('click', () => picker.click());
-  picker.addEventListener('change', () => {
-    const [file] = picker.files;
-    picker.value = '';  // choosing the same file again still loads it
-    if (file) open(file);
-  });
 
   if (networkPanel) {
     const actions = networkPanel.panel.querySelector('.panel-actions');

@@ -158,20 +158,11 @@ def lying_sizes(blob: bytes, size: int) -> bytes:
     """The zip with every member's declared uncompressed size replaced by ``size`` (local headers
     and the central directory), as a hostile file could."""
     out = bytearray(blob)
-    at = 0
-    while True:
-        at = out.find(b'PK\x03\x04', at)
-        if at < 0:
-            break
-        struct.pack_into('<I', out, at + 22, size)
-        at += 4
-    at = 0
-    while True:
-        at = out.find(b'PK\x01\x02', at)
-        if at < 0:
-            break
-        struct.pack_into('<I', out, at + 24, size)
-        at += 4
+    for signature, offset in ((b'PK\x03\x04', 22), (b'PK\x01\x02', 24)):  # local header, directory entry
+        at = out.find(signature)
+        while at >= 0:
+            struct.pack_into('<I', out, at + offset, size)
+            at = out.find(signature, at + 4)
     return bytes(out)
 
 

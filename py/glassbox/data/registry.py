@@ -73,8 +73,34 @@ def check_val_fraction(val_fraction: "object") -> float:
     return float(val_fraction)
 
 
+def split_indices(y: np.ndarray, seed: int, val_fraction: float, keep_one: bool = False):
+    """(train_idx, val_idx): per class, a seeded permutation gives its first ``round(val_fraction *
+    count)`` members to validation (with ``keep_one``: clipped to [1, count - 1], so each class is on
+    both sides); both index arrays are then shuffled so classes interleave (the probe batch takes
+    the first samples). Without ``keep_one``, ValueError when a class would have no training sample."""
+    rng = np.random.default_rng(seed)
+    val_idx = []
+    train_idx = []
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        members = members[rng.permutation(len(members))]
+        n_val = int(round(val_fraction * len(members)))
+        if keep_one:
+            n_val = min(len(members) - 1, max(1, n_val))
+        elif n_val >= len(members):
+            raise ValueError('val_fraction %g leaves class %s (%d sample%s) with no training sample: lower '
+                             'val_fraction or add samples of that class' % (val_fraction, label, len(members),
+                                                                           '' if len(members) == 1 else 's'))
+        val_idx.append(members[:n_val])
+        train_idx.append(members[n_val:])
+    train = np.concatenate(train_idx)
+    val = np.concatenate(val_idx)
+    return train[rng.permutation(len(train))], val[rng.permutation(len(val))]
+
+
 def split(X: np.ndarray, y: np.ndarray, seed: int, val_fraction: float = 0.2):
-    """Stratified, seeded split: each class contributes ``round(val_fraction * count)`` to validation.
+    """Stratified, seeded split (``split_indices``): each class contributes ``round(val_fraction *
+    count)`` to validation.
 
     ValueError when X and y differ in length, ``val_fraction`` is not in (0, 1), a class would
     have no training sample, or the validation set would be empty (each named with its numbers).
@@ -84,27 +110,10 @@ def split(X: np.ndarray, y: np.ndarray, seed: int, val_fraction: float = 0.2):
     X, y = np.asarray(X), np.asarray(y)
     if y.ndim != 1 or len(X) != len(y):
         raise ValueError('split needs one label per row: X has %d rows, y has shape %s' % (len(X), y.shape))
-    rng = np.random.default_rng(seed)
-    val_idx = []
-    train_idx = []
-    for label in np.unique(y):
-        members = np.flatnonzero(y == label)
-        members = members[rng.permutation(len(members))]
-        n_val = int(round(val_fraction * len(members)))
-        if n_val >= len(members):
-            raise ValueError('val_fraction %g leaves class %s (%d sample%s) with no training sample: lower '
-                             'val_fraction or add samples of that class' % (val_fraction, label, len(members),
-                                                                           '' if len(members) == 1 else 's'))
-        val_idx.append(members[:n_val])
-        train_idx.append(members[n_val:])
-    # Shuffle again so classes are interleaved (the probe batch takes the first samples).
-    train = np.concatenate(train_idx)
-    val = np.concatenate(val_idx)
+    train, val = split_indices(y, seed, val_fraction)
     if len(val) == 0:
         raise ValueError('val_fraction %g of %d samples leaves the validation set empty: raise val_fraction '
                          'or add samples' % (val_fraction, len(y)))
-    train = train[rng.permutation(len(train))]
-    val = val[rng.permutation(len(val))]
     return X[train], y[train], X[val], y[val]
 
 

@@ -24,7 +24,7 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from .idx import read_idx
-from .registry import USER_DATASET, USER_NOT_LOADED, bundle
+from .registry import USER_DATASET, USER_NOT_LOADED, bundle, split_indices
 
 # THE limits on the user's data (the page reads them from tables.json 'limits.user_data').
 # 70,000 x 784 is all of MNIST; rows x features is capped at that too (the engine keeps the data
@@ -57,18 +57,9 @@ def require_user_data(data: "Optional[dict]") -> dict:
 
 
 def stratified_split(y: "np.ndarray", seed: int, val_fraction: float):
-    """(train_idx, val_idx) int arrays: per class, a seeded permutation gives
-    clip(round(val_fraction * n_c), 1, n_c - 1) samples to validation; both then shuffled."""
-    rng = np.random.default_rng(seed)
-    train, val = [], []
-    for label in np.unique(y):
-        members = np.flatnonzero(y == label)
-        members = members[rng.permutation(len(members))]
-        n_val = min(len(members) - 1, max(1, int(round(val_fraction * len(members)))))
-        val.append(members[:n_val])
-        train.append(members[n_val:])
-    train_idx, val_idx = np.concatenate(train), np.concatenate(val)
-    return train_idx[rng.permutation(len(train_idx))], val_idx[rng.permutation(len(val_idx))]
+    """(train_idx, val_idx): ``registry.split_indices`` with every class on both sides: per class,
+    clip(round(val_fraction * n_c), 1, n_c - 1) samples go to validation."""
+    return split_indices(y, seed, val_fraction, keep_one=True)
 
 
 def _names(values: "Any", count: int, what: str, default: "Sequence[str]") -> "list":

@@ -138,9 +138,9 @@ class Session:
         if self.previous is None:
             raise ValueError('nothing to undo: no earlier main run was replaced')
         current = (self.runs['main'], self.data, self._data_key, self.config)
-        main, self.data, self._data_key, self.config = self.previous
+        main, data, data_key, config = self.previous
         self.previous = current
-        self.runs = {'main': main}
+        self.replace(config, data, data_key, {'main': main})
         return self.configure_answer(main)
 
     def load_data(self, data: "Dict[str, Any]", config: "Dict[str, Any]") -> "Dict[str, Any]":
@@ -148,8 +148,8 @@ class Session:
         becomes 'user'); drops every other run. Built before anything changes: on error nothing has."""
         config = validate_config(dict(config, dataset=USER_DATASET))
         main = Run('main', build_trainer(config, data), config)
-        self.user_data = self.data = data
-        self._data_key, self.config, self.runs = (USER_DATASET,), config, {'main': main}
+        self.user_data = data
+        self.replace(config, data, (USER_DATASET,), {'main': main})
         return self.configure_answer(main)
 
     def configure_answer(self, main: Run) -> "Dict[str, Any]":

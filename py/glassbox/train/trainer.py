@@ -165,12 +165,7 @@ class Trainer:
     @batch_size.setter
     def batch_size(self, value: int) -> None:
         """A whole number >= 1, capped at the training set; refused when the run would not fit."""
-        old, self._batch_size = self._batch_size, min(size(value, "batch_size"), len(self.X_train))
-        try:
-            check_trainer(self)
-        except ValueError:
-            self._batch_size = old
-            raise
+        self._set_if_it_fits("_batch_size", min(size(value, "batch_size"), len(self.X_train)))
 
     @property
     def optimizer(self) -> Optimizer:
@@ -181,11 +176,16 @@ class Trainer:
         """An ``Optimizer``; refused when its buffers would not fit (the old one stays)."""
         if not isinstance(value, Optimizer):
             raise ValueError("optimizer must be an Optimizer (see make_optimizer), got %r" % (value,))
-        old, self._optimizer = self._optimizer, value
+        self._set_if_it_fits("_optimizer", value)
+
+    def _set_if_it_fits(self, attribute: str, value: "Any") -> None:
+        """Set ``attribute``; when the run then would not fit (check_trainer), put the old value back."""
+        old = getattr(self, attribute)
+        setattr(self, attribute, value)
         try:
             check_trainer(self)
         except ValueError:
-            self._optimizer = old
+            setattr(self, attribute, old)
             raise
 
     @property

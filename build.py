@@ -35,7 +35,7 @@ MODERN_CORE_FILES = ('pyodide.js', 'pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.as
                      'python_stdlib.zip', 'pyodide-lock.json')
 # numpy first: it is all the first training step needs; the rest loads on demand.
 RUNTIME_PACKAGES = ('numpy', 'scikit-learn')
-TEST_PIP_PACKAGES = ('numpy', 'scikit-learn', 'pytest', 'playwright', 'torch==2.13.0', 'ray', 'onnx', 'onnxruntime')
+TEST_PIP_PACKAGES = ('numpy', 'scikit-learn', 'pytest', 'playwright', 'torch==2.13.0', 'ray', 'onnx', 'onnxruntime', 'markdown-it-py')
 WHEEL_TIMEOUT_S = 8
 
 
@@ -269,6 +269,20 @@ def build_tables(out: Path) -> None:
     (out / 'tables.json').write_text(json.dumps(shared_tables(), indent=1))
 
 
+def build_lesson_pages(out: Path) -> None:
+    """dist/lessons/<slug>.html and index.html from lessons/*.md (lessons/render.py); a bad block
+    stops the build with the file and line."""
+    sys.path.insert(0, str(ROOT / 'py'))
+    sys.path.insert(0, str(ROOT))
+    from glassbox.protocol import shared_tables
+    from lessons.render import build_lessons, LessonError
+    try:
+        words = build_lessons(out, shared_tables())
+    except LessonError as error:
+        sys.exit('lessons: ' + str(error))
+    log('lessons: %d pages (%s words)' % (len(words), ', '.join(str(w) for w in words.values())))
+
+
 DEMO_SWARM = {'size': 12, 'space': 'digits', 'rounds': 12, 'steps_per_round': 600, 'seed': 0}
 
 
@@ -289,6 +303,7 @@ def build(runtime: str = 'auto', out: Path = DIST) -> dict:
     started = time.time()
     ensure_npm_packages()
     ensure_python_modules({'numpy': 'numpy', 'sklearn': 'scikit-learn'})
+    ensure_python_modules({'markdown_it': 'markdown-it-py'})
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
@@ -299,6 +314,7 @@ def build(runtime: str = 'auto', out: Path = DIST) -> dict:
     build_data(out)
     build_engine(out)
     build_tables(out)
+    build_lesson_pages(out)
     build_swarm_demo(out)
 
     if runtime == 'offline':

@@ -41,7 +41,7 @@ def course(browser, site_url, http_server, tmp_path_factory):
     context.close()
 
 
-def test_play_in_one_element_trains_what_every_element_shows(course):
+def test_play_in_one_element_trains_what_every_element_shows(course, artifacts_dir):
     """Both views follow the one shared engine: Play in the network's controls moves the curves too."""
     page = course
     assert page.evaluate("document.getElementById('net').app === window.glassbox")
@@ -56,6 +56,7 @@ def test_play_in_one_element_trains_what_every_element_shows(course):
     status = page.inner_text('#net .gb-embed-status')
     assert status.startswith('step ') and int(status.split()[1]) >= 40 and 'loss' in status
     assert len(page.workers) == 1                   # one worker for the whole page
+    page.screenshot(path=str(artifacts_dir / 'embed-course-page.png'), full_page=True)
 
 
 def test_attributes_are_url_keys_and_hidden_layers_do_not_hide_the_element(course):

@@ -351,6 +351,13 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             # Cross-origin isolation enables threads; the site must also work without it.
             self.send_header('Cross-Origin-Opener-Policy', 'same-origin')
             self.send_header('Cross-Origin-Embedder-Policy', 'require-corp')
+        # Embeds (README "Embedding Glassbox in a course page"): course pages on other origins load
+        # js/glassbox-embed.js, its modules, the worker and the data (module scripts and fetches
+        # are CORS requests), and a sandboxed iframe's origin is null, so every one of its requests
+        # is cross-origin. The site is public and sends no cookies: any origin may read it, and
+        # documents under COEP (ours or the course page's) may embed it.
+        self.send_header('Access-Control-Allow-Origin', '*')
+        self.send_header('Cross-Origin-Resource-Policy', 'cross-origin')
         self.send_header('Cache-Control', self.cache_control)
         super().end_headers()
 

@@ -14,6 +14,28 @@ export class EngineError extends Error {
 // Resolved against this module, not the page, so pages in other folders (embeds, benchmarks) work.
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
 
+/**
+ * A Worker running the script at `url`. A page may only start a worker from its own origin: a
+ * course page that loads Glassbox from another site, or a sandboxed iframe (origin null, every URL
+ * is cross-origin), gets a SecurityError from new Worker(url). There the worker starts from a
+ * blob: URL made here whose only line loads the script by its absolute URL (importScripts for a
+ * classic worker, import for a module one), so the script's own relative URLs still resolve
+ * against the site. The server must allow that load (CORS: Access-Control-Allow-Origin, see
+ * build.py Handler).
+ */
+export function startWorker(url, type = 'classic') {
+  const here = globalThis.location ? globalThis.location.origin : 'null';
+  if (new URL(url).origin === here && here !== 'null') return new Worker(url, {type});
+  const line = type === 'module' ? `import ${JSON.stringify(url)};` : `importScripts(${JSON.stringify(url)});`;
+  const blobUrl = URL.createObjectURL(new Blob([line + '\n'], {type: 'text/javascript'}));
+  try {
+    return new Worker(blobUrl, {type});
+  } finally {
+    // The worker holds its script once it started loading; the URL is not needed after this turn.
+    setTimeout(() => URL.revokeObjectURL(blobUrl), 60000);
+  }
+}
+
 export function createEngineClient({onProgress, onFatal, onBackend, onBusy, workerUrl = WORKER_URL} = {}) {
   let worker = null;
   let nextId = 1;
@@ -57,7 +79,7 @@ export function createEngineClient({onProgress, onFatal, onBackend, onBusy, work
       failStart = reject;
       // Pyodide 314 needs a module worker, Pyodide 0.17 a classic one (see worker.js).
       const runtime = {...runtimeFile};
-      worker = new Worker(workerUrl, {type: runtime.name === 'modern' ? 'module' : 'classic'});
+      worker = startWorker(workerUrl, runtime.name === 'modern' ? 'module' : 'classic');
       heartbeat.start();
       worker.onmessage = (event) => {
         const message = event.data;

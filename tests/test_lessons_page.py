@@ -1,0 +1,81 @@
+"""Lesson pages in Chromium: the index lists every lesson, live views draw, a "try this" task
+ticks when the engine meets its condition, and a screenshot of each lesson for review."""
+import json
+
+import pytest
+
+from conftest import DRAWN, READY_MS, collect_errors
+
+
+
+def lesson_slugs(dist_dir):
+    return sorted(p.stem for p in (dist_dir / 'lessons').glob('*.html') if p.stem != 'index')
+
+
+@pytest.fixture()
+def lesson_page(browser):
+    context = browser.new_context(viewport={'width': 1280, 'height': 720})
+    page = collect_errors(context.new_page())
+    yield page
+    context.close()
+
+
+def open_lesson(page, site_url, slug):
+    page.goto(site_url + 'lessons/%s.html' % slug)
+    page.wait_for_function('document.body.dataset.lessonReady === "true"', timeout=READY_MS)
+    return page
+
+
+def test_the_index_lists_every_lesson_with_its_summary(lesson_page, site_url, dist_dir):
+    slugs = lesson_slugs(dist_dir)
+    assert len(slugs) >= 7
+    lesson_page.goto(site_url + 'lessons/index.html')
+    items = lesson_page.eval_on_selector_all('.lesson-list li', """(lis) => lis.map((li) => ({
+        href: li.querySelector('a').getAttribute('href'), summary: li.querySelector('p').textContent,
+        minutes: li.querySelector('.lesson-minutes').textContent}))""")
+    assert [item['href'] for item in items] == [slug + '.html' for slug in slugs]
+    assert all(item['summary'] and item['minutes'].endswith('min') for item in items)
+    lesson_page.click('.lesson-list a >> nth=0')
+    lesson_page.wait_for_selector('main.lesson h1')
+    assert lesson_page.url.endswith(slugs[0] + '.html')
+
+
+def test_a_lesson_view_draws_and_the_bar_trains_it(lesson_page, site_url, dist_dir, artifacts_dir):
+    page = open_lesson(lesson_page, site_url, '01-one-neuron')
+    network = page.locator('glassbox-view[view="network"]')
+    page.wait_for_function('(el) => (%s)(el) > 5' % DRAWN, arg=network.element_handle(), timeout=READY_MS)
+    assert page.evaluate('window.glassbox.state().settings.hidden') == [1]
+    page.click('.lesson-bar [data-act="step"]')
+    page.wait_for_function('window.glassbox.state().step >= 10', timeout=READY_MS)
+    page.wait_for_function('document.querySelector(".lesson-state").textContent.startsWith("step 10")', timeout=READY_MS)
+    assert not [e for e in page.errors if 'favicon' not in e], page.errors
+
+
+def test_the_vanishing_task_ticks_when_the_alert_fires(lesson_page, site_url, artifacts_dir):
+    page = open_lesson(lesson_page, site_url, '03-gradient-pathologies')
+    task = page.locator('.lesson-task[data-condition="alert:vanishing_gradients"]')
+    assert task.locator('.task-label').text_content() == 'Try this'
+    assert 'done' not in (task.get_attribute('class') or '')
+    page.click('text=Load the "vanishing" preset')
+    page.wait_for_function("window.glassbox.state().settings.activation === 'sigmoid' && "
+                           "window.glassbox.state().layers.length === 7", timeout=READY_MS)
+    page.evaluate('window.glassbox.train({steps: 60})')
+    page.wait_for_function("window.glassbox.health('main').some((a) => a.kind === 'vanishing_gradients')", timeout=READY_MS)
+    page.wait_for_function('(el) => el.classList.contains("done")', arg=task.element_handle(), timeout=10_000)
+    assert task.locator('.task-label').text_content() == 'Done'
+    status = task.locator('[role="status"]')
+    assert status.get_attribute('aria-live') == 'polite'
+    assert status.text_content().startswith('Done — the signal reaching the first hidden layer')
+    # Tasks for other alerts have not ticked: each watches its own condition.
+    assert 'done' not in (page.locator('.lesson-task[data-condition="alert:dead_relu"]').get_attribute('class') or '')
+    task.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / 'lesson-task-done.png'))
+
+
+@pytest.mark.parametrize('slug', ['01-one-neuron', '02-forward-and-backward', '03-gradient-pathologies',
+                                  '04-pouring-two-classes', '05-morphing-digits', '06-modules', '07-swarms'])
+def test_screenshot_of_each_lesson(lesson_page, site_url, artifacts_dir, slug):
+    page = open_lesson(lesson_page, site_url, slug)
+    first = page.locator('glassbox-view').first
+    page.wait_for_function('(el) => (%s)(el) > 0' % DRAWN, arg=first.element_handle(), timeout=READY_MS)
+    page.screenshot(path=str(artifacts_dir / ('lesson-%s.png' % slug)), full_page=True)

@@ -237,6 +237,7 @@ PAGE = '''<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{title} — Glassbox lessons</title>
+  <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='6' fill='%232563eb'/%3E%3C/svg%3E">
   <link rel="stylesheet" href="../css/style.css">
   <link rel="stylesheet" href="../css/views.css">
   <link rel="stylesheet" href="../css/lessons.css">
@@ -269,6 +270,7 @@ INDEX = '''<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Lessons — Glassbox</title>
+  <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='6' fill='%232563eb'/%3E%3C/svg%3E">
   <link rel="stylesheet" href="../css/style.css">
   <link rel="stylesheet" href="../css/lessons.css">
 </head>

@@ -20,6 +20,11 @@ def lesson_page(browser):
     context.close()
 
 
+# A view counts as shown when its element has a real box on the page and drew something in it.
+SHOWN = """(el) => el.getBoundingClientRect().height > 100 && el.getBoundingClientRect().width > 200
+    && (%s)(el) > 0""" % DRAWN
+
+
 def open_lesson(page, site_url, slug):
     page.goto(site_url + 'lessons/%s.html' % slug)
     page.wait_for_function('document.body.dataset.lessonReady === "true"', timeout=READY_MS)
@@ -43,7 +48,7 @@ def test_the_index_lists_every_lesson_with_its_summary(lesson_page, site_url, di
 def test_a_lesson_view_draws_and_the_bar_trains_it(lesson_page, site_url, dist_dir, artifacts_dir):
     page = open_lesson(lesson_page, site_url, '01-one-neuron')
     network = page.locator('glassbox-view[view="network"]')
-    page.wait_for_function('(el) => (%s)(el) > 5' % DRAWN, arg=network.element_handle(), timeout=READY_MS)
+    page.wait_for_function('(el) => (%s)(el) && (%s)(el) > 5' % (SHOWN, DRAWN), arg=network.element_handle(), timeout=READY_MS)
     assert page.evaluate('window.glassbox.state().settings.hidden') == [1]
     page.click('.lesson-bar [data-act="step"]')
     page.wait_for_function('window.glassbox.state().step >= 10', timeout=READY_MS)
@@ -76,6 +81,5 @@ def test_the_vanishing_task_ticks_when_the_alert_fires(lesson_page, site_url, ar
                                   '04-pouring-two-classes', '05-morphing-digits', '06-modules', '07-swarms'])
 def test_screenshot_of_each_lesson(lesson_page, site_url, artifacts_dir, slug):
     page = open_lesson(lesson_page, site_url, slug)
-    first = page.locator('glassbox-view').first
-    page.wait_for_function('(el) => (%s)(el) > 0' % DRAWN, arg=first.element_handle(), timeout=READY_MS)
+    page.wait_for_function('() => [...document.querySelectorAll("glassbox-view")].every(%s)' % SHOWN, timeout=READY_MS)
     page.screenshot(path=str(artifacts_dir / ('lesson-%s.png' % slug)), full_page=True)

@@ -119,6 +119,7 @@ def test_raw_html_in_markdown_is_escaped(tmp_path, tables):
     ('```task\ncondition: acuracy>=0.9\ndone: x\nDo it.\n```', 7, 'unknown metric "acuracy"'),
     ('```task\ncondition: steps>=5\nDo it.\n```', 6, 'needs "done: ..."'),
     ('```button\nlabel: x\naction: fly\n```', 8, 'unknown action "fly"'),
+    ('```task\ncondition: modules:found & stepz>=3\ndone: x\nDo it.\n```', 7, 'unknown metric "stepz"'),
     ('```button\nlabel: x\nhidden: 0\n```', 8, 'Hidden layers must be'),
 ])
 def test_a_bad_block_fails_the_build_naming_file_and_line(tmp_path, tables, block, line, message):

@@ -67,7 +67,7 @@ def test_the_vanishing_task_ticks_when_the_alert_fires(lesson_page, site_url, ar
     page.evaluate('window.glassbox.train({steps: 60})')
     page.wait_for_function("window.glassbox.health('main').some((a) => a.kind === 'vanishing_gradients')", timeout=READY_MS)
     page.wait_for_function('(el) => el.classList.contains("done")', arg=task.element_handle(), timeout=10_000)
-    assert task.locator('.task-label').text_content() == 'Done'
+    assert task.locator('.task-mark').text_content() == '✓'
     status = task.locator('[role="status"]')
     assert status.get_attribute('aria-live') == 'polite'
     assert status.text_content().startswith('Done — the signal reaching the first hidden layer')

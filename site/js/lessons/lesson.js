@@ -88,7 +88,7 @@ function wireTasks(app, schema) {
     return {box, condition, when, done: false};
   });
   if (!tasks.length) return;
-  const needs = new Set(tasks.map((task) => task.condition.needs));
+  const needs = new Set(tasks.flatMap((task) => task.condition.needs || []));
   if (needs.has('health')) app.health('main');  // makes the health source, so alerts are followed from now on
   let queued = false;
   const check = () => {
@@ -109,7 +109,6 @@ function wireTasks(app, schema) {
 function markDone(task) {
   task.done = true;
   task.box.classList.add('done');
-  task.box.querySelector('.task-label').textContent = 'Done';
   task.box.querySelector('.task-mark').textContent = '✓';
   task.box.querySelector('.task-status').textContent = `Done — ${task.box.dataset.done}`;
 }

@@ -14,6 +14,7 @@
 //   modules:found       a hidden layer splits into at least two functional modules
 //   swarm:round         a swarm trains in this page and has finished a round
 //   swarm:selected      a member of this page's swarm was opened in the main views
+//   A & B               both (e.g. modules:found & steps>=300: modules of a trained network)
 
 const METRICS = {
   steps: (state) => state.step,
@@ -52,26 +53,38 @@ export function alertKinds(tables) {
 }
 
 /**
- * parseCondition(id, tables) -> {check(ctx) -> boolean, needs: 'health' | 'pour' | 'morph' |
- * 'modules' | 'swarm' | null} or {error}. ctx: {state: glassbox.state(), store: store.get(),
- * alerts: glassbox.health('main'), runs: glassbox.runs(), swarm: glassbox.swarm.state()}.
+ * parseCondition(id, tables) -> {check(ctx) -> boolean, needs: [what the check reads: 'health',
+ * 'pour', 'morph', 'modules', 'swarm']} or {error}. ctx: {state: glassbox.state(), store:
+ * store.get(), alerts: glassbox.health('main'), runs: glassbox.runs(), swarm: glassbox.swarm.state()}.
  */
 export function parseCondition(id, tables) {
-  if (typeof id !== 'string' || !id) return {error: 'a task needs a condition id'};
+  if (typeof id !== 'string' || !id.trim()) return {error: 'a task needs a condition id'};
+  const parts = id.split('&').map((part) => part.trim());
+  if (parts.length > 1) {
+    const parsed = parts.map((part) => parseOne(part, tables));
+    const bad = parsed.find((p) => p.error);
+    if (bad) return bad;
+    return {needs: parsed.flatMap((p) => p.needs), check: (ctx) => parsed.every((p) => p.check(ctx))};
+  }
+  return parseOne(id.trim(), tables);
+}
+
+function parseOne(id, tables) {
+  if (!id) return {error: 'an empty part in a condition joined by &'};
   const metric = /^([a-z_]+)\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)$/.exec(id);
   if (metric) {
     const [, name, op, number] = metric;
     const read = METRICS[name];
     if (!read) return {error: `unknown metric "${name}" in condition "${id}"; use ${Object.keys(METRICS).join(', ')}`};
     const limit = Number(number);
-    return {needs: null, check: (ctx) => Number.isFinite(read(ctx.state)) && OPS[op](read(ctx.state), limit)};
+    return {needs: [], check: (ctx) => Number.isFinite(read(ctx.state)) && OPS[op](read(ctx.state), limit)};
   }
   if (id.startsWith('alert:')) {
     const kind = id.slice('alert:'.length), kinds = alertKinds(tables);
     if (!kinds.includes(kind)) return {error: `unknown alert "${kind}" in condition "${id}"; use alert:${kinds.join(', alert:')}`};
-    return {needs: 'health', check: (ctx) => (ctx.alerts || []).some((alert) => alert.kind === kind)};
+    return {needs: ['health'], check: (ctx) => (ctx.alerts || []).some((alert) => alert.kind === kind)};
   }
-  if (Object.hasOwn(EVENTS, id)) return {needs: id.split(':')[0].replace('fork', 'health'), check: EVENTS[id]};
+  if (Object.hasOwn(EVENTS, id)) return {needs: [id.split(':')[0].replace('fork', 'health')], check: EVENTS[id]};
   return {error: `unknown condition "${id}"; use METRIC>=NUMBER (${Object.keys(METRICS).join(', ')}), ` +
-    `alert:KIND or one of ${Object.keys(EVENTS).join(', ')}`};
+    `alert:KIND or one of ${Object.keys(EVENTS).join(', ')} (join two with &)`};
 }

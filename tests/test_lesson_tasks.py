@@ -71,6 +71,15 @@ def test_pour_selective_reads_hidden_layers_only():
     assert [a['value'] for a in answers] == [True, False, True, False]
 
 
+def test_a_pour_counts_only_for_the_class_sets_the_settings_name():
+    def pour(a, b, settings_a, settings_b):
+        return ctx(store={'settings': {'pour_a': settings_a, 'pour_b': settings_b},
+                          'inputs': {'pour': {'result': {'a': a, 'b': b, 'layers': [{'selectivity': [0.99]}, {'selectivity': [1]}]}}}})
+    answers = judge([['pour:done', pour([1], [7], [1], [7])], ['pour:done', pour([3], [8], [1], [7])],
+                     ['pour:selective', pour([3], [8], [1], [7])]])
+    assert [a['value'] for a in answers] == [True, False, False]
+
+
 def test_modules_swarm_and_fork_conditions():
     modules = ctx(store={'modules': {'result': {'layers': [{'modules': [{}, {}]}]}}}, state={'step': 400})
     answers = judge([['modules:found & steps>=300', modules], ['modules:found & steps>=500', modules],

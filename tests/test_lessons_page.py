@@ -83,3 +83,25 @@ def test_screenshot_of_each_lesson(lesson_page, site_url, artifacts_dir, slug):
     page = open_lesson(lesson_page, site_url, slug)
     page.wait_for_function('() => [...document.querySelectorAll("glassbox-view")].every(%s)' % SHOWN, timeout=READY_MS)
     page.screenshot(path=str(artifacts_dir / ('lesson-%s.png' % slug)), full_page=True)
+
+
+def test_a_pour_button_pours_its_classes_and_ticks_its_task(lesson_page, site_url):
+    page = open_lesson(lesson_page, site_url, '04-pouring-two-classes')
+    page.wait_for_function('window.glassbox.store.get().inputs.pour.result', timeout=READY_MS)
+    task = page.locator('.lesson-task[data-condition="pour:done"]')
+    assert 'done' not in (task.get_attribute('class') or '')  # 3 against 8 is shown, the task asks for 1 and 7
+    page.click('text=Pour 1s against 7s')
+    page.wait_for_function('(el) => el.classList.contains("done")', arg=task.element_handle(), timeout=READY_MS)
+    shown = page.evaluate('(() => { const r = window.glassbox.store.get().inputs.pour.result; return [r.a, r.b]; })()')
+    assert shown == [[1], [7]]
+    assert page.evaluate('window.glassbox.store.get().settings.pour_a') == [1]
+
+
+def test_without_the_custom_element_views_are_mounted_directly(lesson_page, site_url):
+    # A site built without js/glassbox-embed.js (or a failed load): lesson.js mounts with mountView.
+    lesson_page.route('**/js/glassbox-embed.js', lambda route: route.fulfill(status=404, body='not here'))
+    page = open_lesson(lesson_page, site_url, '02-forward-and-backward')
+    page.wait_for_function('() => [...document.querySelectorAll("glassbox-view")].every(%s)' % SHOWN, timeout=READY_MS)
+    assert page.locator('glassbox-view .lesson-mount').count() == page.locator('glassbox-view').count() == 3
+    page.click('.lesson-bar [data-act="step"]')
+    page.wait_for_function('window.glassbox.state().step >= 10', timeout=READY_MS)

@@ -62,6 +62,25 @@ function wireBar(bar, app) {
 
 function report(error) { console.warn('lessons:', error.message || error); }
 
+// Explore-inputs settings go to their view's member (the source writes them to the settings once
+// it has the answer), so the mounted Pour or Morph view shows the new choice at once.
+const EXPLORE = {
+  pour: {pour_a: 'a', pour_b: 'b', pour_n: 'n'},
+  morph: {morph_from: 'from', morph_to: 'to', morph_path: 'path'},
+};
+
+/** Apply a button's settings (already checked values): configure, then pour / morph. */
+async function applySettings(app, values) {
+  const rest = {...values}, calls = [];
+  for (const [member, keys] of Object.entries(EXPLORE)) {
+    const args = {};
+    for (const [key, arg] of Object.entries(keys)) if (key in rest) { args[arg] = rest[key]; delete rest[key]; }
+    if (Object.keys(args).length) calls.push([member, args]);
+  }
+  if (Object.keys(rest).length) await app.configure(rest);
+  for (const [member, args] of calls) await app[member](args);
+}
+
 /** Setting buttons: ```button blocks (render.py) carry {action} or {settings} (URL text). */
 function wireButtons(app, schema) {
   for (const button of document.querySelectorAll('.lesson-button')) {
@@ -70,7 +89,7 @@ function wireButtons(app, schema) {
       button.disabled = true;
       try {
         if (what.action) await ACTIONS[what.action](app);
-        else await app.configure(Object.fromEntries(Object.entries(what.settings).map(([k, v]) => [k, schema.coerce(k, v).value])));
+        else await applySettings(app, Object.fromEntries(Object.entries(what.settings).map(([k, v]) => [k, schema.coerce(k, v).value])));
       } catch (error) {
         report(error);
       } finally {

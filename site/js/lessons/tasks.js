@@ -29,10 +29,19 @@ const SELECTIVE = 0.95;  // a random digits net reaches ~0.77 in its hidden laye
 /** Typed arrays arrive as {dtype, shape, data} or plain arrays. */
 const values = (v) => (v && v.data ? Array.from(v.data) : Array.isArray(v) ? v : []);
 
+/** The Pour result, when it is for the class sets the settings name (a result arrives before the
+ *  settings follow it, and a settings change before its new result). */
+function pourResult(ctx) {
+  const result = ctx.store.inputs?.pour?.result, settings = ctx.store.settings;
+  if (!result || !settings?.pour_a) return result || null;
+  const same = (x, y) => JSON.stringify(Array.from(x || [])) === JSON.stringify(Array.from(y || []));
+  return same(result.a, settings.pour_a) && same(result.b, settings.pour_b) ? result : null;
+}
+
 const EVENTS = {
   'fork:made': (ctx) => ctx.runs.length >= 2,
-  'pour:done': (ctx) => Boolean(ctx.store.inputs?.pour?.result),
-  'pour:selective': (ctx) => (ctx.store.inputs?.pour?.result?.layers || []).slice(0, -1)  // hidden layers only
+  'pour:done': (ctx) => Boolean(pourResult(ctx)),
+  'pour:selective': (ctx) => (pourResult(ctx)?.layers || []).slice(0, -1)  // hidden layers only
     .some((layer) => values(layer.selectivity).some((s) => Math.abs(s) >= SELECTIVE)),
   'morph:flip': (ctx) => {
     const {result, request} = ctx.store.inputs?.morph || {};

@@ -5,6 +5,7 @@
 //   view       which view to show (VIEW_NAMES below, or any name embed.js MOUNTABLE lists)
 //   controls   show the minimal transport (Play/Pause, Step, Reset, "step N · loss x")
 //   allow      embed.html only: origins whose postMessage requests are obeyed (embed/frame-bridge.js)
+//   debug      embed.html only: show the message counts line
 // Standard HTML attributes (id, class, style, title, lang, dir, slot, tabindex, role, aria-*,
 // data-*) are the page's own and are ignored here. Anything else is named in a note.
 
@@ -14,7 +15,7 @@ export const VIEW_NAMES = {
   hidden: 'projection', health: 'health', modules: 'module-map', swarm: 'swarm-graph',
 };
 
-export const OWN_KEYS = ['view', 'controls', 'allow'];
+export const OWN_KEYS = ['view', 'controls', 'allow', 'debug'];
 const HTML_KEYS = new Set(['id', 'class', 'style', 'title', 'lang', 'dir', 'slot', 'tabindex', 'role', 'part', 'is', 'nonce', 'translate', 'inert']);
 
 /** Text cut to `n` characters for a note (hostile values can be long). */
@@ -43,17 +44,18 @@ export function flag(value) {
 
 /**
  * Read [name, value] pairs (attributes, or URL parameters) against `schema` (makeSchema(tables)).
- * Returns {view, controls, allow, settings, notes}: settings holds only the checked values that
+ * Returns {view, controls, allow, debug, settings, notes}: settings holds only the checked values that
  * were given (URL keys -> values); each bad value or unknown name is one note, and is not used.
  */
 export function readRequest(pairs, schema) {
-  const out = {view: null, controls: false, allow: null, settings: {}, notes: []};
+  const out = {view: null, controls: false, allow: null, debug: false, settings: {}, notes: []};
   const keys = new Set(schema.SCHEMA.map((row) => row.key));
   for (const [rawName, value] of pairs) {
     const name = String(rawName).toLowerCase();
     if (name === 'view') out.view = String(value).trim();
     else if (name === 'controls') out.controls = flag(value);
     else if (name === 'allow') out.allow = String(value);
+    else if (name === 'debug') out.debug = flag(value);
     else if (keys.has(name)) {
       const result = schema.coerce(name, value);
       if (result.error) out.notes.push(`Ignored ${name}="${clip(value)}": ${result.error}; using the default.`);

@@ -40,6 +40,9 @@ export class GlassboxViewElement extends HTMLElement {
   #resolveReady = null;
   app = null;
   view = null;
+  /** [name, value] pairs read instead of the attributes when set before the element connects
+   *  (embed.html: a URL's keys, which need not be valid attribute names). */
+  pairs = null;
   ready = new Promise((resolve) => { this.#resolveReady = resolve; });
 
   connectedCallback() { this.#start(); }
@@ -79,6 +82,8 @@ export class GlassboxViewElement extends HTMLElement {
   }
 
   #fail(message) {
+    if (this.#parts.failed) return;   // the first error says it; what follows from it would repeat it
+    this.#parts.failed = true;
     this.#parts.loading.hidden = true;
     this.#note(message, true);
     this.dispatchEvent(new CustomEvent('glassbox-error', {bubbles: true, composed: true, detail: {message}}));
@@ -92,7 +97,7 @@ export class GlassboxViewElement extends HTMLElement {
     try {
       const schema = await schemaOnce();
       if (!live()) return;
-      const asked = readRequest([...this.attributes].map((a) => [a.name, a.value]), schema);
+      const asked = readRequest(this.pairs || [...this.attributes].map((a) => [a.name, a.value]), schema);
       asked.notes.forEach((note) => this.#note(note));
       const {mount, error} = resolveView(asked.view, MOUNTABLE);
       if (error) { this.#fail(`<glassbox-view>: ${error}.`); return; }

@@ -24,7 +24,9 @@ const WORKER_URL = new URL('./worker.js', import.meta.url).href;
  * build.py Handler).
  */
 export function startWorker(url, type = 'classic') {
-  const here = globalThis.location ? globalThis.location.origin : 'null';
+  // self.origin, not location.origin: a sandboxed document's location keeps its http URL, but
+  // its origin is opaque ('null').
+  const here = typeof globalThis.origin === 'string' ? globalThis.origin : 'null';
   if (new URL(url).origin === here && here !== 'null') return new Worker(url, {type});
   const line = type === 'module' ? `import ${JSON.stringify(url)};` : `importScripts(${JSON.stringify(url)});`;
   const blobUrl = URL.createObjectURL(new Blob([line + '\n'], {type: 'text/javascript'}));

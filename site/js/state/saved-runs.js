@@ -25,6 +25,9 @@ const META = 'meta:';
 const BLOB = 'blob:';
 const OPEN_TIMEOUT_MS = 5000;  // some private modes never answer indexedDB.open
 const VERSION = 1;
+/** Why nothing is saved in a page whose origin is opaque (an iframe sandboxed without
+ *  allow-same-origin): it has no storage at all, so the probe does not wait for IndexedDB. */
+export const SANDBOXED = 'sandboxed page: no storage';
 /** A run id: what autosave.js makes (and what `#resume=` accepts, site/js/state/url-state.js). */
 export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -74,6 +77,7 @@ export function openSavedRuns({name = DB_NAME} = {}) {
   async function probe() {
     try {
       // Read here, inside the try: where storage is forbidden even reading `indexedDB` may throw.
+      if (globalThis.origin === 'null') return {ok: false, reason: SANDBOXED};
       const factory = globalThis.indexedDB;
       if (!factory || typeof factory.open !== 'function') throw new Error('indexedDB is not available in this page');
       ({createStore, promisifyRequest} = await import('../../vendor/idb-keyval.mjs'));

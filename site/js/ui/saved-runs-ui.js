@@ -4,7 +4,7 @@
 // comes from the store's `saved` slice. Names are the user's text: set as textContent, never HTML.
 import {download} from '../views/common/export-image.js';
 import {runFileName} from '../app/sources/run-file.js';
-import {formatBytes} from '../state/saved-runs.js';
+import {formatBytes, SANDBOXED} from '../state/saved-runs.js';
 
 const el = (tag, props = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props);
@@ -94,7 +94,9 @@ export function installSavedRuns(app, {button: openButton, banner}) {
     let message = null;
     let kind = null;
     if (s.available === false && !unavailableShown) {
-      message = `Runs are not saved in this browser (storage unavailable: ${String(s.reason).replace(/\.$/, "")}). Everything else works; download a run file to keep one.`;
+      message = s.reason === SANDBOXED
+        ? `Saving runs is not available here (${SANDBOXED}). Everything else works; download a run file to keep one.`
+        : `Runs are not saved in this browser (storage unavailable: ${String(s.reason).replace(/\.$/, "")}). Everything else works; download a run file to keep one.`;
       kind = 'unavailable';
     } else if (s.problem && s.problem !== dismissed) {
       message = s.problem.message;

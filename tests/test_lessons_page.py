@@ -105,3 +105,18 @@ def test_without_the_custom_element_views_are_mounted_directly(lesson_page, site
     assert page.locator('glassbox-view .lesson-mount').count() == page.locator('glassbox-view').count() == 3
     page.click('.lesson-bar [data-act="step"]')
     page.wait_for_function('window.glassbox.state().step >= 10', timeout=READY_MS)
+
+
+def test_the_morph_task_ticks_once_training_makes_the_path_run_from_5_to_6(lesson_page, site_url):
+    page = open_lesson(lesson_page, site_url, '05-morphing-digits')
+    page.wait_for_function('window.glassbox.store.get().inputs.morph.result', timeout=READY_MS)
+    task = page.locator('.lesson-task[data-condition="morph:flip"]')
+    # Untrained (seed 0), the path starts as a 7: the task waits.
+    assert page.evaluate('Array.from(window.glassbox.store.get().inputs.morph.result.pred.data ?? '
+                         'window.glassbox.store.get().inputs.morph.result.pred)[0]') != 5
+    assert 'done' not in (task.get_attribute('class') or '')
+    page.evaluate('window.glassbox.train({steps: 60})')
+    page.wait_for_function('(el) => el.classList.contains("done")', arg=task.element_handle(), timeout=READY_MS)
+    result = page.evaluate('(() => { const r = window.glassbox.store.get().inputs.morph.result; '
+                           'const p = Array.from(r.pred.data ?? r.pred); return [p[0], p[p.length - 1], r.flips.length]; })()')
+    assert result[0] == 5 and result[1] == 6 and result[2] >= 1

@@ -31,7 +31,7 @@ def open_lesson(page, site_url, slug):
     return page
 
 
-def test_the_index_lists_every_lesson_with_its_summary(lesson_page, site_url, dist_dir):
+def test_the_index_lists_every_lesson_with_its_summary(lesson_page, site_url, dist_dir, artifacts_dir):
     slugs = lesson_slugs(dist_dir)
     assert len(slugs) >= 7
     lesson_page.goto(site_url + 'lessons/index.html')
@@ -40,6 +40,7 @@ def test_the_index_lists_every_lesson_with_its_summary(lesson_page, site_url, di
         minutes: li.querySelector('.lesson-minutes').textContent}))""")
     assert [item['href'] for item in items] == [slug + '.html' for slug in slugs]
     assert all(item['summary'] and item['minutes'].endswith('min') for item in items)
+    lesson_page.screenshot(path=str(artifacts_dir / 'lessons-index.png'), full_page=True)
     lesson_page.click('.lesson-list a >> nth=0')
     lesson_page.wait_for_selector('main.lesson h1')
     assert lesson_page.url.endswith(slugs[0] + '.html')
@@ -120,3 +121,17 @@ def test_the_morph_task_ticks_once_training_makes_the_path_run_from_5_to_6(lesso
     result = page.evaluate('(() => { const r = window.glassbox.store.get().inputs.morph.result; '
                            'const p = Array.from(r.pred.data ?? r.pred); return [p[0], p[p.length - 1], r.flips.length]; })()')
     assert result[0] == 5 and result[1] == 6 and result[2] >= 1
+
+
+def test_the_swarm_task_ticks_after_the_first_round_of_a_swarm_started_here(lesson_page, site_url):
+    page = open_lesson(lesson_page, site_url, '07-swarms')
+    task = page.locator('.lesson-task[data-condition="swarm:round"]')
+    # The views play the recorded demo swarm (12 rounds): that does not count.
+    page.wait_for_function('window.glassbox.swarm.state().status === "playing-file"', timeout=READY_MS)
+    assert 'done' not in (task.get_attribute('class') or '')
+    page.click('text=Start a swarm of 8 networks')
+    page.wait_for_function('(el) => el.classList.contains("done")', arg=task.element_handle(), timeout=240_000)
+    state = page.evaluate('(() => { const s = window.glassbox.swarm.state(); return {status: s.status, round: s.round, '
+                          'members: s.members.length}; })()')
+    assert state['round'] >= 1 and state['members'] == 8 and state['status'] in ('running', 'paused', 'stopped')
+    page.evaluate('window.glassbox.swarm.stop()')

@@ -34,8 +34,16 @@ async function startViews(elements) {
         .catch((failure) => { box.textContent = `This view could not start: ${failure.message}`; });
     }
   }
-  // The element (or mountView) sets window.glassbox once the engine starts: wait for it.
-  while (!window.glassbox) await new Promise((resolve) => setTimeout(resolve, 50));
+  // The element (or mountView) sets window.glassbox once the engine starts: wait for it, unless an
+  // element reports that it could not start (its own box shows why; the bar says so too).
+  let failed = null;
+  for (const element of elements) {
+    element.addEventListener('glassbox-error', (event) => { failed = failed || new Error(event.detail?.message || 'the view could not start'); });
+  }
+  while (!window.glassbox) {
+    if (failed) throw failed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await window.glassbox.ready;
   return window.glassbox;
 }

@@ -143,8 +143,11 @@ def validate_with_page_code(items: List[dict], tables: dict) -> List[str]:
     """Run lessons/validate.mjs in node: the page's URL schema, view list and task conditions
     judge every item ({id, view?, settings?, condition?}). Returns its error messages by id."""
     request = json.dumps({'tables': tables, 'items': items})
-    result = subprocess.run(['node', '--no-warnings', str(HERE / 'validate.mjs')], input=request,
-                            capture_output=True, text=True, cwd=str(HERE.parent), timeout=120)
+    try:
+        result = subprocess.run(['node', '--no-warnings', str(HERE / 'validate.mjs')], input=request,
+                                capture_output=True, text=True, cwd=str(HERE.parent), timeout=120)
+    except FileNotFoundError:
+        raise LessonError('node is needed to check the lessons against the page code (install Node.js)')
     if result.returncode != 0:
         raise LessonError('lessons/validate.mjs failed: ' + (result.stderr.strip() or result.stdout.strip())[-2000:])
     return json.loads(result.stdout)
@@ -193,19 +196,22 @@ def _attr(value: str) -> str:
     return html.escape(str(value), quote=True)
 
 
-def render_block(block: dict, index: int, md: MarkdownIt) -> str:
+def render_block(block: dict, index: int, md: MarkdownIt, blocks: List[dict] = ()) -> str:
+    """One special block as HTML; ``blocks``: all of the page's, to number its tasks."""
     attrs, kind = block['attrs'], block['kind']
+    number = 1 + sum(1 for other in list(blocks)[:index] if other['kind'] == 'task')
     if kind == 'glassbox':
         parts = ''.join(' %s="%s"' % (k, _attr(v)) for k, v in attrs.items() if k != 'caption')
         caption = ('<figcaption>%s</figcaption>' % md.renderInline(attrs['caption'])) if attrs.get('caption') else ''
         return '<figure class="lesson-view"><glassbox-view%s></glassbox-view>%s</figure>\n' % (parts, caption)
     if kind == 'task':
-        return ('<aside class="lesson-task" data-condition="%s" data-done="%s" data-when="%s" aria-labelledby="task-%d">'
-                '<p class="task-head" id="task-%d"><span class="task-mark" aria-hidden="true"></span>'
+        # A group, not a landmark: a page has several tasks; each is named by its number.
+        return ('<div class="lesson-task" role="group" data-condition="%s" data-done="%s" data-when="%s" aria-label="Try this, task %d">'
+                '<p class="task-head"><span class="task-mark" aria-hidden="true"></span>'
                 '<span class="task-label">Try this</span></p>%s'
-                '<p class="task-status" role="status" aria-live="polite"></p></aside>\n'
+                '<p class="task-status" role="status" aria-live="polite"></p></div>\n'
                 % (_attr(attrs['condition']), _attr(attrs['done']), _attr(json.dumps(task_settings(attrs))),
-                   index, index, md.render(block['text'])))
+                   number, md.render(block['text'])))
     if kind == 'button':
         data = json.dumps({'action': attrs['action']} if 'action' in attrs
                           else {'settings': {k: v for k, v in attrs.items() if k != 'label'}})
@@ -223,7 +229,7 @@ def render_body(lesson: dict, md: MarkdownIt) -> str:
         block = tokens[idx].meta.get('block')
         if block is None:
             return default_fence(tokens, idx, options, env)
-        return render_block(blocks[block], block, md)
+        return render_block(blocks[block], block, md, blocks)
     md.add_render_rule('fence', fence)
     try:
         return md.renderer.render(lesson['tokens'], md.options, {})
@@ -256,7 +262,7 @@ PAGE = '''<!doctype html>
 </html>
 '''
 
-BAR = '''  <div class="lesson-bar" role="group" aria-label="Training">
+BAR = '''  <div class="lesson-bar" role="region" aria-label="Training">
     <button type="button" data-act="play">Play</button>
     <button type="button" data-act="step">Step ×10</button>
     <button type="button" data-act="reset">Reset</button>

@@ -62,7 +62,7 @@ def test_each_lesson_has_a_live_view_and_a_try_this_task(built):
     for slug in words:
         page = (folder / (slug + '.html')).read_text()
         assert re.search(r'<glassbox-view view="[a-z-]+"', page), slug
-        assert re.search(r'<aside class="lesson-task" data-condition="[^"]+"', page), slug
+        assert re.search(r'<div class="lesson-task" role="group" data-condition="[^"]+"', page), slug
         assert 'src="../js/lessons/lesson.js"' in page
         assert 'href="index.html"' in page and 'href="../index.html"' in page
 

@@ -1,6 +1,6 @@
 """Lesson pages in Chromium: the index lists every lesson, live views draw, a "try this" task
 ticks when the engine meets its condition, and a screenshot of each lesson for review."""
-import json
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +135,22 @@ def test_the_swarm_task_ticks_after_the_first_round_of_a_swarm_started_here(less
                           'members: s.members.length}; })()')
     assert state['round'] >= 1 and state['members'] == 8 and state['status'] in ('running', 'paused', 'stopped')
     page.evaluate('window.glassbox.swarm.stop()')
+
+
+@pytest.mark.parametrize('slug', ['index', '03-gradient-pathologies'])
+def test_lesson_markup_has_no_serious_accessibility_violations(lesson_page, site_url, slug):
+    # The lesson's own markup (text, bar, tasks, buttons, pager); the views inside <glassbox-view>
+    # are the views' own (checked with the app's views elsewhere).
+    axe = Path(__file__).resolve().parents[1] / 'node_modules' / 'axe-core' / 'axe.min.js'
+    if not axe.exists():
+        pytest.skip('npm axe-core is not installed')
+    page = lesson_page
+    if slug == 'index':
+        page.goto(site_url + 'lessons/index.html')
+    else:
+        open_lesson(page, site_url, slug)
+    page.evaluate(axe.read_text())
+    found = page.evaluate("""axe.run({exclude: [['glassbox-view']]}).then((r) => r.violations
+        .filter((v) => ['serious', 'critical'].includes(v.impact))
+        .map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))""")
+    assert found == []

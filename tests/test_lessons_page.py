@@ -76,6 +76,12 @@ def test_the_vanishing_task_ticks_when_the_alert_fires(lesson_page, site_url, ar
     assert 'done' not in (page.locator('.lesson-task[data-condition="alert:dead_relu"]').get_attribute('class') or '')
     task.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / 'lesson-task-done.png'))
+    # The student clicks the alert's fix in the health panel: a fork trains beside the run.
+    fork_task = page.locator('.lesson-task[data-condition="fork:made"]')
+    assert 'done' not in (fork_task.get_attribute('class') or '')
+    page.click('glassbox-view[view="health"] >> text=Fix in a side-by-side run: Restart with ReLU and He initialisation')
+    page.wait_for_function('(el) => el.classList.contains("done")', arg=fork_task.element_handle(), timeout=READY_MS)
+    assert len(page.evaluate('window.glassbox.runs()')) == 2
 
 
 @pytest.mark.parametrize('slug', ['01-one-neuron', '02-forward-and-backward', '03-gradient-pathologies',

@@ -10,7 +10,8 @@ const ACTIONS = {
   step: (app) => app.train({steps: 10}),
   reset: (app) => app.reset(),
   // A small swarm: a few quick rounds fit a lesson (the page's pool of 2–4 engine workers trains it).
-  swarm: (app) => app.swarm.start({size: 8, rounds: 6, stepsPerRound: 200}),
+  // The 'digits' search space is the one lessons/07-swarms.md describes.
+  swarm: (app) => app.swarm.start({size: 8, space: 'digits', rounds: 6, stepsPerRound: 200}),
 };
 
 /** A <glassbox-view>'s settings: its attributes other than `view` (URL keys, as text). */

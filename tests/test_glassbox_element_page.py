@@ -101,3 +101,29 @@ def test_a_removed_element_cleans_up_and_the_others_keep_working(course):
     page.evaluate('window.glassbox.train({steps: 5})')
     page.wait_for_function("document.querySelector('#net .gb-embed-status').textContent.startsWith('step ')", timeout=10_000)
     assert page.errors == []
+
+
+def test_an_engine_that_never_loads_is_named_instead_of_hanging(browser, site_url, http_server, tmp_path):
+    """Python's loader is held forever (as a blocked download would be): after its start-timeout
+    the element says the engine did not start, and never spins for ever."""
+    (tmp_path / 'stuck.html').write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>stuck</title></head><body>'
+        f'<script type="module" src="{site_url}js/glassbox-embed.js"></script>'
+        '<glassbox-view id="v" view="curves" controls start-timeout="8"></glassbox-view>'
+        "<script>window.errors = []; document.addEventListener('glassbox-error', (e) => window.errors.push(e.detail.message));</script>"
+        '</body></html>')
+    course_url = http_server(tmp_path, isolation=False)
+    context = browser.new_context()
+    held = []
+    context.route('**/pyodide.js', lambda route: held.append(route))   # never answered
+    page = context.new_page()
+    try:
+        page.goto(course_url + 'stuck.html')
+        page.wait_for_function('window.errors.length > 0', timeout=60_000)
+        assert held, 'the loader request was not held'
+        text = page.inner_text('#v .gb-embed-error')
+        assert 'The engine did not start within 8 s' in text and 'Reload the page' in text
+        assert page.is_hidden('#v .gb-embed-loading')
+        assert page.is_disabled('#v button[data-action=play]')
+    finally:
+        context.close()

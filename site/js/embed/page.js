@@ -48,6 +48,19 @@ function start() {
   }
 
   const getApp = () => element.ready.then(({app}) => app);
+  // What trains says why it runs on one thread (engine/accel.js): said here, not hidden in a tooltip.
+  getApp().then((app) => {
+    const threads = Object.assign(document.createElement('span'), {id: 'embed-threads', hidden: true});
+    footer.prepend(threads);
+    const show = () => {
+      const note = app.store.get().backend?.note || '';
+      threads.hidden = !/one thread/.test(note);
+      threads.textContent = threads.hidden ? '' : 'Training uses one thread here (no cross-origin isolation).';
+      footer.hidden = !footer.textContent;
+    };
+    app.store.subscribe((state, changed) => { if (changed.includes('backend')) show(); });
+    show();
+  });
   const view = get('view') || null;
   const bridge = createFrameBridge({allow, getApp, view});
   const debug = document.createElement('span');

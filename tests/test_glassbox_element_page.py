@@ -127,3 +127,15 @@ def test_an_engine_that_never_loads_is_named_instead_of_hanging(browser, site_ur
         assert page.is_disabled('#v button[data-action=play]')
     finally:
         context.close()
+
+
+def test_every_short_view_name_maps_onto_a_view_that_mounts_alone(course, site_url):
+    """The element's names (network, curves, draw, morph, pour, perturb, hidden, health, modules,
+    swarm) each name a MOUNTABLE view; tests/test_page_structure.py mounts and draws each of those."""
+    names = course.evaluate("""async (site) => {
+      const {VIEW_NAMES} = await import(site + 'js/embed/attributes.js');
+      const {MOUNTABLE} = await import(site + 'js/embed.js');
+      return Object.entries(VIEW_NAMES).map(([name, key]) => [name, Object.hasOwn(MOUNTABLE, key)]);
+    }""", site_url)
+    assert [n for n, _ in names] == ['network', 'curves', 'draw', 'morph', 'pour', 'perturb', 'hidden', 'health', 'modules', 'swarm']
+    assert all(ok for _, ok in names), names

@@ -130,6 +130,7 @@ export class GlassboxViewElement extends HTMLElement {
     const doc = this.ownerDocument;
     const bar = doc.createElement('progress');
     bar.max = 1;
+    bar.setAttribute('aria-label', 'Start-up progress');
     const label = doc.createElement('span');
     loading.replaceChildren(label, bar);
     let failed = false;

@@ -34,6 +34,11 @@ function start() {
   const get = (key) => (pairs.find(([k]) => k === key) || [])[1];
   const home = new URL(window.location.href).origin;
   const allow = parseAllow(get('allow'), home);
+  // A heading and title name the view for screen readers and the browser's tab.
+  const shown = String(get('view') || 'view').slice(0, 40);
+  document.title = `Glassbox: ${shown}`;
+  const heading = Object.assign(document.createElement('h1'), {className: 'sr-only', textContent: `Glassbox: ${shown}`});
+  document.getElementById('embed-main').prepend(heading);
   const element = document.createElement('glassbox-view');
   element.pairs = [...pairs.filter(([key]) => key !== 'controls'), ['controls', '']];
   element.id = 'view';

@@ -139,3 +139,13 @@ def test_every_short_view_name_maps_onto_a_view_that_mounts_alone(course, site_u
     }""", site_url)
     assert [n for n, _ in names] == ['network', 'curves', 'draw', 'morph', 'pour', 'perturb', 'hidden', 'health', 'modules', 'swarm']
     assert all(ok for _, ok in names), names
+
+
+def test_changing_the_view_attribute_mounts_the_new_view_on_the_shared_engine(course):
+    page = course
+    page.evaluate("document.getElementById('other').setAttribute('view', 'network')")
+    page.wait_for_function("document.querySelector('#other .gb-network-svg') !== null", timeout=30_000)
+    page.wait_for_function(f'({DRAWN})(document.getElementById("other")) > 10', timeout=30_000)
+    assert page.evaluate("document.querySelectorAll('#other .gb-embed-frame').length") == 1   # the old view is gone
+    assert page.evaluate("document.getElementById('other').app === window.glassbox")
+    assert len(page.workers) == 1

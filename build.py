@@ -8,6 +8,9 @@
 
 ``build`` vendors every third-party file the site needs into ``dist/`` (never committed), so the
 built site works with no internet. ``test`` installs what the tests need, builds, runs pytest.
+``serve`` sends, on every file, the headers embeds need (README "Embedding Glassbox in a course
+page": CORS and CORP for course pages on other origins and sandboxed iframes) and, unless
+``--no-isolation``, COOP/COEP.
 """
 from __future__ import annotations
 

@@ -101,3 +101,51 @@ def test_a_removed_element_cleans_up_and_the_others_keep_working(course):
     page.evaluate('window.glassbox.train({steps: 5})')
     page.wait_for_function("document.querySelector('#net .gb-embed-status').textContent.startsWith('step ')", timeout=10_000)
     assert page.errors == []
+
+
+def test_an_engine_that_never_loads_is_named_instead_of_hanging(browser, site_url, http_server, tmp_path):
+    """Python's loader is held forever (as a blocked download would be): after its start-timeout
+    the element says the engine did not start, and never spins for ever."""
+    (tmp_path / 'stuck.html').write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>stuck</title></head><body>'
+        f'<script type="module" src="{site_url}js/glassbox-embed.js"></script>'
+        '<glassbox-view id="v" view="curves" controls start-timeout="8"></glassbox-view>'
+        "<script>window.errors = []; document.addEventListener('glassbox-error', (e) => window.errors.push(e.detail.message));</script>"
+        '</body></html>')
+    course_url = http_server(tmp_path, isolation=False)
+    context = browser.new_context()
+    held = []
+    context.route('**/pyodide.js', lambda route: held.append(route))   # never answered
+    page = context.new_page()
+    try:
+        page.goto(course_url + 'stuck.html')
+        page.wait_for_function('window.errors.length > 0', timeout=60_000)
+        assert held, 'the loader request was not held'
+        text = page.inner_text('#v .gb-embed-error')
+        assert 'The engine did not start within 8 s' in text and 'Reload the page' in text
+        assert page.is_hidden('#v .gb-embed-loading')
+        assert page.is_disabled('#v button[data-action=play]')
+    finally:
+        context.close()
+
+
+def test_every_short_view_name_maps_onto_a_view_that_mounts_alone(course, site_url):
+    """The element's names (network, curves, draw, morph, pour, perturb, hidden, health, modules,
+    swarm) each name a MOUNTABLE view; tests/test_page_structure.py mounts and draws each of those."""
+    names = course.evaluate("""async (site) => {
+      const {VIEW_NAMES} = await import(site + 'js/embed/attributes.js');
+      const {MOUNTABLE} = await import(site + 'js/embed.js');
+      return Object.entries(VIEW_NAMES).map(([name, key]) => [name, Object.hasOwn(MOUNTABLE, key)]);
+    }""", site_url)
+    assert [n for n, _ in names] == ['network', 'curves', 'draw', 'morph', 'pour', 'perturb', 'hidden', 'health', 'modules', 'swarm']
+    assert all(ok for _, ok in names), names
+
+
+def test_changing_the_view_attribute_mounts_the_new_view_on_the_shared_engine(course):
+    page = course
+    page.evaluate("document.getElementById('other').setAttribute('view', 'network')")
+    page.wait_for_function("document.querySelector('#other .gb-network-svg') !== null", timeout=30_000)
+    page.wait_for_function(f'({DRAWN})(document.getElementById("other")) > 10', timeout=30_000)
+    assert page.evaluate("document.querySelectorAll('#other .gb-embed-frame').length") == 1   # the old view is gone
+    assert page.evaluate("document.getElementById('other').app === window.glassbox")
+    assert len(page.workers) == 1

@@ -6,6 +6,9 @@
 //   const mounted = await mountView(document.querySelector('#curves'), 'curves', {settings: {hidden: [16]}});
 //   await mounted.app.train({steps: 50});
 //
+// The <glassbox-view> element (glassbox-embed.js, embed/element.js) and embed.html (embed/page.js)
+// are built on mountView and startEngine.
+//
 // Views follow the view contract (create(element, options) -> {update, setOptions, destroy,
 // exportSVG, exportPNG}); each area's data source feeds them (app/mounts/*.js).
 import {createGlassbox} from './app/api.js';
@@ -15,6 +18,7 @@ import {MOUNTS as HEALTH} from './app/mounts/health.js';
 import {MOUNTS as INPUTS} from './app/mounts/inputs.js';
 import {MOUNTS as MODULES} from './app/mounts/modules.js';
 import {MOUNTS as SWARM} from './app/mounts/swarm.js';
+import {VIEW_NAMES} from './embed/attributes.js';
 
 /** Views that mount alone: name -> async (element, app, viewOptions) => {view, destroy()}. */
 export const MOUNTABLE = {...TRAINING, ...HEALTH, ...INPUTS, ...MODULES, ...SWARM};
@@ -35,11 +39,13 @@ export function startEngine(settings = {}) {
 }
 
 /**
- * Mount view `name` (see MOUNTABLE) in `element`. options: {settings (URL keys, used when this
+ * Mount view `name` (see MOUNTABLE; the short names of <glassbox-view>, embed/attributes.js
+ * VIEW_NAMES, such as 'hidden', 'modules' and 'swarm', work too) in `element`. options: {settings (URL keys, used when this
  * call starts the engine), view (the view's own options)}. Resolves {view, app, destroy()}.
  */
 export async function mountView(element, name, {settings = {}, view: viewOptions = {}} = {}) {
-  const mount = Object.hasOwn(MOUNTABLE, name) ? MOUNTABLE[name] : null;
+  const key = Object.hasOwn(MOUNTABLE, name) ? name : Object.hasOwn(VIEW_NAMES, name) ? VIEW_NAMES[name] : null;
+  const mount = key ? MOUNTABLE[key] : null;
   if (!mount) throw new Error(`mountView: unknown view "${name}"; use ${Object.keys(MOUNTABLE).join(', ')}`);
   const app = await startEngine(settings);
   const mounted = await mount(element, app, viewOptions);

@@ -6,6 +6,7 @@
 //   controls   show the minimal transport (Play/Pause, Step, Reset, "step N · loss x")
 //   allow      embed.html only: origins whose postMessage requests are obeyed (embed/frame-bridge.js)
 //   debug      embed.html only: show the message counts line
+//   start-timeout  seconds Python may take to start before the element shows an error (5 to 600)
 // Standard HTML attributes (id, class, style, title, lang, dir, slot, tabindex, role, aria-*,
 // data-*) are the page's own and are ignored here. Anything else is named in a note.
 
@@ -15,7 +16,7 @@ export const VIEW_NAMES = {
   hidden: 'projection', health: 'health', modules: 'module-map', swarm: 'swarm-graph',
 };
 
-export const OWN_KEYS = ['view', 'controls', 'allow', 'debug'];
+export const OWN_KEYS = ['view', 'controls', 'allow', 'debug', 'start-timeout'];
 const HTML_KEYS = new Set(['id', 'class', 'style', 'title', 'lang', 'dir', 'slot', 'tabindex', 'role', 'part', 'is', 'nonce', 'translate', 'inert']);
 
 /** Text cut to `n` characters for a note (hostile values can be long). */
@@ -44,11 +45,11 @@ export function flag(value) {
 
 /**
  * Read [name, value] pairs (attributes, or URL parameters) against `schema` (makeSchema(tables)).
- * Returns {view, controls, allow, debug, settings, notes}: settings holds only the checked values that
+ * Returns {view, controls, allow, debug, startTimeoutS, settings, notes}: settings holds only the checked values that
  * were given (URL keys -> values); each bad value or unknown name is one note, and is not used.
  */
 export function readRequest(pairs, schema) {
-  const out = {view: null, controls: false, allow: null, debug: false, settings: {}, notes: []};
+  const out = {view: null, controls: false, allow: null, debug: false, startTimeoutS: null, settings: {}, notes: []};
   const keys = new Set(schema.SCHEMA.map((row) => row.key));
   for (const [rawName, value] of pairs) {
     const name = String(rawName).toLowerCase();
@@ -56,6 +57,11 @@ export function readRequest(pairs, schema) {
     else if (name === 'controls') out.controls = flag(value);
     else if (name === 'allow') out.allow = String(value);
     else if (name === 'debug') out.debug = flag(value);
+    else if (name === 'start-timeout') {
+      const seconds = /^\s*\d+(\.\d+)?\s*$/.test(String(value)) ? Number(value) : NaN;
+      if (seconds >= 5 && seconds <= 600) out.startTimeoutS = seconds;
+      else out.notes.push(`Ignored start-timeout="${clip(value)}": it must be a number of seconds from 5 to 600; using the default.`);
+    }
     else if (keys.has(name)) {
       const result = schema.coerce(name, value);
       if (result.error) out.notes.push(`Ignored ${name}="${clip(value)}": ${result.error}; using the default.`);

@@ -13,8 +13,8 @@
 //
 // The element fills its box: give it a height (or let its content set it); when the box is
 // shorter than the view, the view is scaled down to fit (ResizeObserver). While Python starts it
-// shows the start-up progress; a start that fails, or takes longer than START_LIMIT_MS, is shown
-// as an error. Events: 'glassbox-ready' {detail: {app, view}} once the engine is ready and the
+// shows the start-up progress; a start that fails, or takes longer than START_LIMIT_MS (attribute
+// start-timeout: seconds), is shown as an error. Events: 'glassbox-ready' {detail: {app, view}} once the engine is ready and the
 // view mounted; 'glassbox-error' {detail: {message}}. element.app is window.glassbox,
 // element.view the mounted view (the view contract), element.ready a promise of both.
 import {MOUNTABLE, startEngine, mountView} from '../embed.js';
@@ -105,7 +105,7 @@ export class GlassboxViewElement extends HTMLElement {
       if (!live()) return;
       this.app = app;
       sharedNotes(asked.settings, app.store.get().settings).forEach((note) => this.#note(note));
-      this.#followStart(app, mine);
+      this.#followStart(app, mine, asked.startTimeoutS ? asked.startTimeoutS * 1000 : START_LIMIT_MS);
       const mounted = await mountView(this.#parts.inner, mount, {settings: asked.settings});
       if (!live()) { mounted.destroy(); return; }
       this.view = mounted.view;
@@ -124,12 +124,13 @@ export class GlassboxViewElement extends HTMLElement {
     }
   }
 
-  /** Start-up progress until the engine is ready; an error, or no engine after START_LIMIT_MS, is named. */
-  #followStart(app, mine) {
+  /** Start-up progress until the engine is ready; an error, or no engine after `limitMs`, is named. */
+  #followStart(app, mine, limitMs) {
     const {loading} = this.#parts;
     const doc = this.ownerDocument;
     const bar = doc.createElement('progress');
     bar.max = 1;
+    bar.setAttribute('aria-label', 'Start-up progress');
     const label = doc.createElement('span');
     loading.replaceChildren(label, bar);
     let failed = false;
@@ -145,9 +146,9 @@ export class GlassboxViewElement extends HTMLElement {
     const timer = setTimeout(() => {
       if (app.store.get().status !== 'loading' || failed) return;
       failed = true;
-      this.#fail(`The engine did not start within ${START_LIMIT_MS / 1000} s (Python is loaded in a Web Worker; ` +
+      this.#fail(`The engine did not start within ${limitMs / 1000} s (Python is loaded in a Web Worker; ` +
         'a blocked worker, blocked downloads or a very slow connection stop it). Reload the page to try again.');
-    }, START_LIMIT_MS);
+    }, limitMs);
     this.#cleanup.push(() => { off(); clearTimeout(timer); });
     show(app.store.get());
   }

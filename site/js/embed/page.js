@@ -34,6 +34,11 @@ function start() {
   const get = (key) => (pairs.find(([k]) => k === key) || [])[1];
   const home = new URL(window.location.href).origin;
   const allow = parseAllow(get('allow'), home);
+  // A heading and title name the view for screen readers and the browser's tab.
+  const shown = String(get('view') || 'view').slice(0, 40);
+  document.title = `Glassbox: ${shown}`;
+  const heading = Object.assign(document.createElement('h1'), {className: 'sr-only', textContent: `Glassbox: ${shown}`});
+  document.getElementById('embed-main').prepend(heading);
   const element = document.createElement('glassbox-view');
   element.pairs = [...pairs.filter(([key]) => key !== 'controls'), ['controls', '']];
   element.id = 'view';
@@ -48,6 +53,19 @@ function start() {
   }
 
   const getApp = () => element.ready.then(({app}) => app);
+  // What trains says why it runs on one thread (engine/accel.js): said here, not hidden in a tooltip.
+  getApp().then((app) => {
+    const threads = Object.assign(document.createElement('span'), {id: 'embed-threads', hidden: true});
+    footer.prepend(threads);
+    const show = () => {
+      const note = app.store.get().backend?.note || '';
+      threads.hidden = !/one thread/.test(note);
+      threads.textContent = threads.hidden ? '' : 'Training uses one thread here (no cross-origin isolation).';
+      footer.hidden = !footer.textContent;
+    };
+    app.store.subscribe((state, changed) => { if (changed.includes('backend')) show(); });
+    show();
+  });
   const view = get('view') || null;
   const bridge = createFrameBridge({allow, getApp, view});
   const debug = document.createElement('span');

@@ -3,7 +3,8 @@
 A lesson starts with front matter (``title:``, ``summary:`` between ``---`` lines), then
 CommonMark + tables (markdown-it-py; raw HTML is escaped, never passed through). Fenced blocks:
 
-    ```glassbox        one live view: ``view: NAME`` and URL keys (``dataset: mnist``) ->
+    ```glassbox        one live view: ``view: NAME`` (``controls: true`` adds the element's own
+                       Play/Step/Reset) and URL keys (``dataset: mnist``) ->
                        <glassbox-view view=... dataset=...>; every view of a page shares ONE
                        engine, so the first block's settings hold for the page and a later block
                        may not contradict them (a ``button`` changes settings instead).
@@ -37,6 +38,8 @@ WORDS_PER_MINUTE = 200
 NAME = re.compile(r'^(\d\d)-([a-z0-9-]+)\.md$')
 BLOCKS = ('glassbox', 'task', 'button', 'py-cell')
 ACTIONS = ('play', 'pause', 'step', 'reset', 'swarm')
+# A glassbox block's keys that are not settings: the element's `view` and `controls`, and our caption.
+VIEW_KEYS = ('view', 'controls', 'caption')
 
 
 class LessonError(ValueError):
@@ -111,7 +114,7 @@ def check_blocks(blocks: List[dict], where: str) -> None:
             if 'view' not in attrs:
                 raise LessonError('%s: a glassbox block needs "view: NAME"' % at('view'))
             for key, value in attrs.items():
-                if key in ('view', 'caption'):
+                if key in VIEW_KEYS:
                     continue
                 if key in shared and shared[key][0] != value:
                     raise LessonError('%s: %s: %s contradicts %s: %s at line %d: every view on a page shares one '
@@ -160,7 +163,7 @@ def validate(lessons: List[dict], tables: dict) -> None:
         for block in lesson['blocks']:
             attrs = block['attrs']
             if block['kind'] == 'glassbox':
-                settings = {k: v for k, v in attrs.items() if k not in ('view', 'caption')}
+                settings = {k: v for k, v in attrs.items() if k not in VIEW_KEYS}
                 items.append({'view': attrs['view'], 'settings': settings})
                 places.append((lesson, block))
             elif block['kind'] == 'task':

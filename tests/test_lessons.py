@@ -148,3 +148,13 @@ def test_front_matter_is_required(tmp_path, tables):
     (src / '01-x.md').write_text('# No front matter\n')
     with pytest.raises(LessonError, match='^lessons/01-x.md:1: a lesson starts with front matter'):
         build_lessons(tmp_path / 'out', tables, source=src)
+
+
+def test_the_elements_short_view_names_and_controls_are_accepted(tmp_path, tables):
+    src = tmp_path / 'src'
+    src.mkdir()
+    write(src, '01-x.md', '```glassbox\nview: hidden\ncontrols: true\n```\n\n```glassbox\nview: modules\n```\n\n'
+          '```task\ncondition: steps>=10\ndone: ok\nTrain.\n```\n')
+    build_lessons(tmp_path / 'out', tables, source=src)
+    page = (tmp_path / 'out' / 'lessons' / '01-x.html').read_text()
+    assert '<glassbox-view view="hidden" controls="true">' in page and '<glassbox-view view="modules">' in page

@@ -16,7 +16,7 @@ const ACTIONS = {
 
 /** A <glassbox-view>'s settings: its attributes other than `view` (URL keys, as text). */
 function viewSettings(element) {
-  return Object.fromEntries([...element.attributes].filter((a) => a.name !== 'view' && a.name !== 'class')
+  return Object.fromEntries([...element.attributes].filter((a) => !['view', 'controls', 'class'].includes(a.name))
     .map((a) => [a.name, a.value]));
 }
 

@@ -11,7 +11,7 @@
 // The element's text is the initial code. PyScript loads on the first Run (megabytes: never for
 // a reader who does not run a cell). Every cell of the page shares one interpreter and one
 // namespace (cell_runner.py), and cells run one at a time, like a notebook's.
-// Test hooks: element.run() resolves {ok, output, error, ms}; element.code gets/sets the code.
+// Test hooks: element.run() resolves {ok, output, error, ms, loadMs}; element.code gets/sets the code.
 
 const HERE = new URL('./', import.meta.url);
 const VENDOR = new URL('../../vendor/pyscript/', import.meta.url);
@@ -122,7 +122,8 @@ class PyCell extends HTMLElement {
   get code() { return this.#parts ? this.#parts.editor.value : dedent(this.textContent); }
   set code(text) { if (this.#parts) this.#parts.editor.value = String(text); else this.textContent = String(text); }
 
-  /** Run the cell; resolves {ok, output, error, ms} (ms: from the click to the answer). */
+  /** Run the cell; resolves {ok, output, error, ms, loadMs} (ms: from the click to the answer;
+   *  loadMs: how much of it went to loading Python). */
   run() {
     if (!this.#parts) this.#build();
     this.#running = this.#running || this.#execute().finally(() => { this.#running = null; });
@@ -141,12 +142,14 @@ class PyCell extends HTMLElement {
     const write = (text) => { output.hidden = false; output.append(text); };
     let result;
     let ticking = null;
+    let loadMs = 0;
     try {
       if (!loaded) {
         status.textContent = LOADING;
         ticking = setInterval(() => { status.textContent = `${LOADING} ${Math.round(seconds())} s`; }, 1000);
       }
       const runCell = await loadPython();
+      loadMs = performance.now() - started;
       clearInterval(ticking);
       const next = () => { status.textContent = 'Running…'; return runCell(code, `cell ${n}`, write); };
       status.textContent = 'Waiting for the cell before it…';
@@ -164,7 +167,7 @@ class PyCell extends HTMLElement {
     }
     status.textContent = result.ok ? `Done in ${seconds()} s` : `Error after ${seconds()} s`;
     this.dataset.state = result.ok ? 'done' : 'error';
-    return {ok: result.ok, output: output.textContent, error: result.error, ms: performance.now() - started};
+    return {ok: result.ok, output: output.textContent, error: result.error, ms: performance.now() - started, loadMs};
   }
 }
 

@@ -60,7 +60,8 @@ def test_running_a_cell_offline_configures_the_live_network_trains_it_and_prints
     assert after['layers'] == [2, 8, 2]  # gb.configure(hidden=[8]) rebuilt the model (step back to 0) ...
     assert after['step'] == 50           # ... and gb.train(50) trained 50 steps
     printed = page.evaluate(OUTPUT, 0)
-    assert printed.startswith('step 50: loss %.3f' % after['loss'])
+    assert printed.startswith('step 50: training loss %.3f, validation accuracy %.0f %%'
+                              % (after['loss'], 100 * after['valAccuracy']))
     assert 'layers 2 -> 8 -> 2 (circle)' in printed
     # The live view on the page follows: its hidden layer now says 8 neurons.
     page.wait_for_function("[...document.querySelectorAll('#target svg text')].some((t) => t.textContent.startsWith('8 ·'))",

@@ -7,7 +7,7 @@ and Python dicts instead of JavaScript objects::
     await gb.configure(hidden=[8], lr=0.03)   # settings are the URL keys (README "URL state")
     state = await gb.train(50)                # 50 training steps; returns gb.state()
     print(state['step'], state['loss'])
-    print(gb.describe())                      # "step 50: loss 0.412, accuracy 83 % ..."
+    print(gb.describe())                      # "step 50: training loss 0.412, validation accuracy 83 % ..."
 
 Members that talk to the engine are ``async`` (``await`` them: training happens in the page's
 engine worker, and the cell waits for it without freezing the page). Errors from the page (a
@@ -93,14 +93,11 @@ def health():
 
 
 def describe(current=None):
-    """One line for print(): step, loss, accuracy and layer sizes of ``current`` (default: now)."""
+    """One line for print(): step, training loss, validation accuracy and layer sizes of ``current``
+    (a state() dict; default: now)."""
     s = current or state()
-
-    def number(key, fmt):
-        value = s.get(key)
-        return fmt % value if isinstance(value, (int, float)) else 'n/a'
-    accuracy = s.get('accuracy')
-    accuracy_text = '%.0f %%' % (100 * accuracy) if isinstance(accuracy, (int, float)) else 'n/a'
-    layers = ' -> '.join(str(size) for size in s.get('layers') or [])
-    return 'step %s: loss %s, accuracy %s, layers %s (%s)' % (
-        s.get('step'), number('loss', '%.3f'), accuracy_text, layers or 'n/a', s.get('dataset'))
+    loss, accuracy = s.get('loss'), s.get('valAccuracy')
+    layers = ' -> '.join(str(size) for size in s.get('layers') or []) or 'n/a'
+    return 'step %s: training loss %s, validation accuracy %s, layers %s (%s)' % (
+        s.get('step'), '%.3f' % loss if isinstance(loss, (int, float)) else 'n/a',
+        '%.0f %%' % (100 * accuracy) if isinstance(accuracy, (int, float)) else 'n/a', layers, s.get('dataset'))

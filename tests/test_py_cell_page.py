@@ -66,6 +66,10 @@ def test_running_a_cell_offline_configures_the_live_network_trains_it_and_prints
     # The live view on the page follows: its hidden layer now says 8 neurons.
     page.wait_for_function("[...document.querySelectorAll('#target svg text')].some((t) => t.textContent.startsWith('8 ·'))",
                            timeout=30_000)
+    # Light on dark even though the host page styles every <pre> light (py-cell-test.html does).
+    colours = page.evaluate("(() => { const s = getComputedStyle(document.querySelector('.py-cell-output'));"
+                            " return [s.backgroundColor, s.color]; })()")
+    assert colours == ['rgb(15, 23, 42)', 'rgb(226, 232, 240)']
     status = page.text_content('glassbox-py-cell >> nth=0 >> .py-cell-status')
     assert status.startswith('Done in ')
     timing = page.evaluate("performance.getEntriesByType('resource').filter((e) => /vendor\\/(pyscript|pyodide-3)/.test(e.name))"

@@ -72,10 +72,13 @@ def test_running_a_cell_offline_configures_the_live_network_trains_it_and_prints
     assert colours == ['rgb(15, 23, 42)', 'rgb(226, 232, 240)']
     status = page.text_content('glassbox-py-cell >> nth=0 >> .py-cell-status')
     assert status.startswith('Done in ')
+    first = page.evaluate("document.querySelector('glassbox-py-cell').lastRun")
+    assert first['ok'] and 0 < first['loadMs'] < first['ms']
     timing = page.evaluate("performance.getEntriesByType('resource').filter((e) => /vendor\\/(pyscript|pyodide-3)/.test(e.name))"
                            ".reduce((a, e) => ({files: a.files + 1, bytes: a.bytes + (e.encodedBodySize || 0)}), {files: 0, bytes: 0})")
     (artifacts_dir / 'py-cell-timing.json').write_text(json.dumps(
-        {'first_cell_status': status, 'pyscript_and_pyodide_files': timing}, indent=1))
+        {'first_cell_status': status, 'first_cell_ms': round(first['ms']), 'of_which_loading_python_ms': round(first['loadMs']),
+         'pyscript_and_pyodide_files': timing}, indent=1))
     page.screenshot(path=str(artifacts_dir / 'py-cell.png'), full_page=True)
     assert page.blocked == []  # nothing outside the local server was even asked for
     assert not [e for e in page.errors if 'pyscript' in e.lower() or 'python' in e.lower()], page.errors
@@ -172,3 +175,18 @@ def test_when_python_cannot_load_the_cell_says_why_instead_of_waiting(browser, s
         assert page.is_enabled('glassbox-py-cell >> nth=0 >> button.py-cell-run')  # the student can try again
     finally:
         context.close()
+
+
+def test_cells_have_no_serious_accessibility_violations(cells):
+    """axe-core (npm, vendored nowhere: injected from node_modules for the test) on the cells after
+    they ran: labelled editor, named Run button, live output regions, contrast of every state."""
+    from conftest import ROOT
+    page = cells
+    page.add_script_tag(path=str(ROOT / 'node_modules' / 'axe-core' / 'axe.min.js'))
+    violations = page.evaluate("""async () => {
+        const result = await axe.run({include: [['glassbox-py-cell']]}, {resultTypes: ['violations']});
+        return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+            .map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '));
+    }""")
+    assert page.evaluate("document.querySelectorAll('glassbox-py-cell .py-cell-error').length") >= 1  # an error state is checked too
+    assert violations == []

@@ -11,7 +11,8 @@
 // The element's text is the initial code. PyScript loads on the first Run (megabytes: never for
 // a reader who does not run a cell). Every cell of the page shares one interpreter and one
 // namespace (cell_runner.py), and cells run one at a time, like a notebook's.
-// Test hooks: element.run() resolves {ok, output, error, ms, loadMs}; element.code gets/sets the code.
+// Test hooks: element.run() resolves {ok, output, error, ms, loadMs} (also kept as element.lastRun);
+// element.code gets/sets the code.
 
 const HERE = new URL('./', import.meta.url);
 const VENDOR = new URL('../../vendor/pyscript/', import.meta.url);
@@ -104,8 +105,10 @@ class PyCell extends HTMLElement {
     editor.setAttribute('aria-describedby', `${id}-hint`);
     const button = make('button', {type: 'button', className: 'py-cell-run', textContent: 'Run'});
     const hint = make('span', {id: `${id}-hint`, className: 'py-cell-hint', textContent: 'Ctrl+Enter (⌘+Enter) runs the cell'});
-    const status = make('span', {className: 'py-cell-status', role: 'status'});
+    const status = make('span', {className: 'py-cell-status'});
+    status.setAttribute('role', 'status');
     const output = make('pre', {id: `${id}-output`, className: 'py-cell-output'});
+    output.setAttribute('role', 'log');  // a live region that may carry a name (a bare <pre> may not)
     output.setAttribute('aria-live', 'polite');
     output.setAttribute('aria-label', `Output of ${label.textContent}`);
     output.hidden = true;
@@ -167,7 +170,8 @@ class PyCell extends HTMLElement {
     }
     status.textContent = result.ok ? `Done in ${seconds()} s` : `Error after ${seconds()} s`;
     this.dataset.state = result.ok ? 'done' : 'error';
-    return {ok: result.ok, output: output.textContent, error: result.error, ms: performance.now() - started, loadMs};
+    this.lastRun = {ok: result.ok, output: output.textContent, error: result.error, ms: performance.now() - started, loadMs};
+    return this.lastRun;
   }
 }
 

@@ -190,3 +190,21 @@ def test_cells_have_no_serious_accessibility_violations(cells):
     }""")
     assert page.evaluate("document.querySelectorAll('glassbox-py-cell .py-cell-error').length") >= 1  # an error state is checked too
     assert violations == []
+
+
+def test_a_python_load_that_stalls_is_said_on_the_page(browser, site_url):
+    """Pyodide never finishes (nor reports) when its .wasm is missing: after 45 s the cell says so."""
+    blocked = []
+    context, page = offline_page(browser, site_url, blocked)
+    try:
+        page.route('**/pyodide.asm.wasm', lambda route: route.fulfill(status=404, body='gone'))
+        page.goto(site_url + 'py-cell-test.html#cells-only')
+        page.click('glassbox-py-cell >> nth=0 >> button.py-cell-run')
+        status = 'glassbox-py-cell >> nth=0 >> .py-cell-status'
+        assert page.text_content(status).startswith('Loading Python for cells… (first time: a few seconds)')
+        page.wait_for_function("document.querySelector('.py-cell-status').textContent.startsWith('Still loading Python after 4')",
+                               timeout=70_000)
+        assert 'reload to try again' in page.text_content(status)
+        assert page.evaluate("document.querySelector('glassbox-py-cell').dataset.state") == 'running'
+    finally:
+        context.close()

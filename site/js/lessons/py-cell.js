@@ -17,7 +17,9 @@
 const HERE = new URL('./', import.meta.url);
 const VENDOR = new URL('../../vendor/pyscript/', import.meta.url);
 const LOADING = 'Loading Python for cells… (first time: a few seconds)';
-// Past this, a load that has not finished is reported instead of waited for.
+// A load this slow gets a warning (Pyodide does not report every failure, e.g. a missing .wasm,
+// it just never finishes); past LOAD_TIMEOUT_MS the cell reports it and stops waiting.
+const SLOW_MS = 45_000;
 const LOAD_TIMEOUT_MS = 180_000;
 // The <script type="py"> that starts PyScript: it hands cell_runner.run_cell to this module.
 const BOOT_ID = 'glassbox-py-cells-boot';
@@ -149,7 +151,11 @@ class PyCell extends HTMLElement {
     try {
       if (!loaded) {
         status.textContent = LOADING;
-        ticking = setInterval(() => { status.textContent = `${LOADING} ${Math.round(seconds())} s`; }, 1000);
+        ticking = setInterval(() => {
+          const waited = Math.round(seconds());
+          status.textContent = waited * 1000 < SLOW_MS ? `${LOADING} ${waited} s`
+            : `Still loading Python after ${waited} s: a slow device or connection? If it never ends, the browser console may say why; reload to try again.`;
+        }, 1000);
       }
       const runCell = await loadPython();
       loadMs = performance.now() - started;

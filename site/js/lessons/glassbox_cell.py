@@ -21,7 +21,7 @@ from pyodide.ffi import JsProxy, to_js
 from pyscript import window
 
 # How long a cell waits for the page's window.glassbox to appear (a lesson's live view starts it).
-WAIT_FOR_PAGE_S = 30
+WAIT_FOR_PAGE_S = 10
 
 
 def _js(value):

@@ -62,6 +62,7 @@ export function loadPython() {
     await import(new URL('core.js', VENDOR).href);
     const runCell = await withTimeout(started, LOAD_TIMEOUT_MS,
       `Python did not start within ${LOAD_TIMEOUT_MS / 1000} s (the browser console may say why); reload to try again`);
+    if (typeof runCell !== 'function') throw new Error('Python started, but the cell runner (cell_runner.py) did not load');
     loaded = true;
     return runCell;
   })();
@@ -165,7 +166,8 @@ class PyCell extends HTMLElement {
       const answer = await (queue = queue.then(next, next));
       result = JSON.parse(answer);
     } catch (error) {
-      result = {ok: false, error: `Python for cells could not start: ${error.message || error}`};
+      const what = loaded ? 'The cell could not run' : 'Python for cells could not start';
+      result = {ok: false, error: `${what}: ${error.message || error}`};
     } finally {
       clearInterval(ticking);
       button.disabled = false;

@@ -185,6 +185,29 @@ def vendor_modern(out: Path, with_wheels: bool) -> dict:
             'packages': list(RUNTIME_PACKAGES), 'missingWheels': missing}
 
 
+def vendor_pyscript(out: Path) -> dict:
+    """dist/vendor/pyscript/ (npm @pyscript/core: core.js, its chunks, core.css; no source maps)
+    and the modern Pyodide's core files in dist/vendor/pyodide-<version>/ (the folder the modern
+    runtime uses too, so a modern build holds them once). Lesson cells (site/js/lessons/py-cell.js)
+    point PyScript's ``interpreter`` at that pyodide.mjs: its core runs offline, without numpy.
+    Returns what was vendored, in bytes."""
+    source = NODE_MODULES / '@pyscript' / 'core' / 'dist'
+    target = out / 'vendor' / 'pyscript'
+    sizes = {'pyscript': 0, 'pyodide': 0}
+    for path in sorted(source.iterdir()):
+        if path.is_file() and path.suffix in ('.js', '.css'):
+            copy_file(path, target / path.name)
+            sizes['pyscript'] += path.stat().st_size
+    version = json.loads((MODERN_PYODIDE / 'package.json').read_text())['version']
+    for name in ('pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json'):
+        copy_file(MODERN_PYODIDE / name, out / 'vendor' / ('pyodide-' + version) / name)
+        sizes['pyodide'] += (MODERN_PYODIDE / name).stat().st_size
+    (out / 'vendor' / 'pyscript' / 'glassbox-cells.json').write_text(json.dumps(
+        {'interpreter': '../pyodide-%s/pyodide.mjs' % version, 'pyodide': version, 'bytes': sizes}, indent=1))
+    log('lesson cells: PyScript %d kB, Pyodide %s core %d kB' % (sizes['pyscript'] // 1024, version, sizes['pyodide'] // 1024))
+    return sizes
+
+
 # ---------------------------------------------------------------- data and engine
 
 # onnxruntime-web: the wasm build (SIMD, threads when cross-origin isolated) and the WebGPU build
@@ -314,6 +337,7 @@ def build(runtime: str = 'auto', out: Path = DIST) -> dict:
     copy_file(NODE_MODULES / 'd3' / 'dist' / 'd3.min.js', out / 'vendor' / 'd3.min.js')
     vendor_onnx(out)
     vendor_storage_and_files(out)
+    vendor_pyscript(out)
     build_data(out)
     build_engine(out)
     build_tables(out)

@@ -63,21 +63,25 @@ def test_the_page_says_available_offline_once_every_file_is_stored(visited, dist
 
 def test_after_one_visit_the_app_starts_trains_and_draws_with_no_network(visited, artifacts_dir):
     context, page = visited
+    failed = []
+    page.on('requestfailed', lambda request: failed.append(request.url))
     context.set_offline(True)
     try:
+        page.errors.clear()
         page.reload()
         page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=READY_MS)
         page.evaluate('window.glassbox.ready')
-        # The network is really off: a file on the server that the worker does not hold fails.
-        missing = page.evaluate("fetch('mount-test.html').then((r) => 'fetched ' + r.status, (e) => e.name)")
-        assert missing == 'TypeError', missing
         state = page.evaluate('window.glassbox.train({steps: 5})')
         assert state['step'] == 5 and state['error'] is None
         frames(page)
         assert page.evaluate(DRAWN, page.locator('#network-view').element_handle()) > 10
         page.wait_for_selector(OFFLINE_READY)
         page.screenshot(path=str(artifacts_dir / 'offline-app-trained.png'))
-        assert not page.errors, page.errors
+        assert not page.errors and not failed, (page.errors, failed)
+        # The network is really off: a file on the server that the worker does not hold fails.
+        missing = page.evaluate("fetch('mount-test.html').then((r) => 'fetched ' + r.status, (e) => e.name)")
+        assert missing == 'TypeError', missing
+        assert [url.rsplit('/', 1)[-1] for url in failed] == ['mount-test.html']
     finally:
         context.set_offline(False)
 

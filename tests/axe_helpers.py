@@ -57,5 +57,6 @@ def write_report(results: dict, directory: Path) -> None:
     for name, result in sorted(results.items()):
         counts = ['%d (%d)' % (result['counts'][i], result['nodes'][i]) for i in IMPACTS]
         rules = ', '.join('%s (%s)' % (v['id'], v['impact']) for v in result['violations']) or 'none'
-        lines.append('| %s | %s | %s |' % (name, ' | '.join(counts), rules))
+        shown = name + (' (its views never drew)' if result.get('views_drawn') is False else '')
+        lines.append('| %s | %s | %s |' % (shown, ' | '.join(counts), rules))
     (directory / 'axe-report.md').write_text('\n'.join(lines) + '\n')

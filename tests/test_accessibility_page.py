@@ -7,16 +7,18 @@ embed.html) are skipped with the reason.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from axe_helpers import blocking, run_axe, write_report
-from conftest import DIST, READY_MS, collect_errors, frames
+from conftest import DIST, DRAWN, READY_MS, collect_errors, frames
+PlaywrightTimeout = pytest.importorskip('playwright.sync_api').TimeoutError
 
 MODES = ('train', 'inputs', 'health', 'modules', 'swarm')
 # The lessons of this build (dist/lessons/*.html), known when the tests are collected.
 LESSONS = sorted(p.name for p in (DIST / 'lessons').glob('*.html')) or [None]
-# Waits for the live views of a lesson or an embed: every <glassbox-view> defined and its engine ready.
+# Waits for the live views of a lesson: every <glassbox-view> defined and its engine ready.
 VIEWS_READY = """async () => {
     const views = [...document.querySelectorAll('glassbox-view')];
     if (!views.length) return 0;
@@ -24,6 +26,9 @@ VIEWS_READY = """async () => {
     await Promise.all(views.map((v) => v.app && v.app.ready));
     return views.length;
 }"""
+# Then until each has drawn (DRAWN counts shapes): axe should see what a student reads, not only the
+# "waiting…" states (which it also checks when a view never draws: the report says so).
+ALL_DRAWN = '(drawn) => [...document.querySelectorAll("glassbox-view")].every((v) => (%s)(v) > 0)'
 
 
 @pytest.fixture(scope='module')
@@ -34,10 +39,10 @@ def report(artifacts_dir):
         write_report(results, artifacts_dir)
 
 
-def check(page, name, report, artifacts_dir):
-    result = run_axe(page)
+def check(page, name, report, artifacts_dir, **notes):
+    result = dict(run_axe(page), **notes)
     report[name] = result
-    page.screenshot(path=str(artifacts_dir / ('axe-%s.png' % name.replace('/', '-').replace('?', '-').replace('=', '-'))))
+    page.screenshot(path=str(artifacts_dir / ('axe-%s.png' % re.sub(r'[^A-Za-z0-9.]+', '-', name))))
     problems = blocking(result)
     assert not problems, '%s: %d serious/critical:\n%s' % (name, len(problems), '\n'.join(problems))
     return result
@@ -75,9 +80,14 @@ def test_every_lesson_has_no_serious_or_critical_violations(page, site_url, dist
         pytest.skip('this build has no lessons (dist/lessons/*.html)')
     page.set_default_timeout(READY_MS)
     page.goto(site_url + 'lessons/' + lesson)
-    page.evaluate(VIEWS_READY)
+    views = page.evaluate(VIEWS_READY)
+    drawn = True
+    try:
+        page.wait_for_function(ALL_DRAWN % DRAWN, timeout=READY_MS)
+    except PlaywrightTimeout:
+        drawn = False
     frames(page, 3)
-    check(page, 'lessons/' + lesson, report, artifacts_dir)
+    check(page, 'lessons/' + lesson, report, artifacts_dir, views=views, views_drawn=drawn)
 
 
 def test_an_embedded_view_has_no_serious_or_critical_violations(browser, site_url, dist_dir, report, artifacts_dir):

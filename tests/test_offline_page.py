@@ -20,6 +20,9 @@ from conftest import DRAWN, READY_MS, collect_errors, frames, open_app
 # Storing ~100 MB in the cache on a busy 2-core machine, after Pyodide has started.
 STORED_MS = 240_000
 OFFLINE_READY = '#offline-status[data-state="ready"]'
+# Every <glassbox-view> of a lesson has drawn something (conftest.DRAWN counts shapes and ink).
+ALL_VIEWS_DRAWN = ('() => { const drawn = %s; const views = [...document.querySelectorAll("glassbox-view")];'
+                   ' return views.length > 0 && views.every((view) => drawn(view) > 0); }' % DRAWN)
 MEASURED = {}  # written to test-artifacts/offline.json (reported, never asserted)
 IGNORED = re.compile(r'^(sw\.js|.*-test\.html|bench/.*|vendor/bench/.*)$')  # build.py SW_IGNORE
 
@@ -118,6 +121,14 @@ def test_the_lessons_load_with_no_network(visited, site_url, dist_dir, artifacts
             assert heading.is_visible() and heading.inner_text().strip(), path.name
             if path.name == 'index.html':
                 page.screenshot(path=str(artifacts_dir / 'offline-lessons-index.png'))
+        # A lesson's live views start the engine and draw from the cache too.
+        first = next((p.name for p in lessons if '<glassbox-view' in p.read_text()), None)
+        if first:
+            page.goto(site_url + 'lessons/' + first)
+            page.wait_for_function(ALL_VIEWS_DRAWN, timeout=READY_MS)
+            page.locator('glassbox-view').first.scroll_into_view_if_needed()
+            page.screenshot(path=str(artifacts_dir / 'offline-lesson-views.png'))
+        assert not page.errors, page.errors
     finally:
         page.close()
         context.set_offline(False)

@@ -325,6 +325,44 @@ def build_swarm_demo(out: Path) -> None:
     log('swarm demo: %d records, %d kB in %.1f s' % (len(records), size // 1024, time.time() - started))
 
 
+# The service worker (dist/sw.js): workbox-build's generateSW, run by node, precaches every file of the
+# built site so that after one visit the page, the Python runtime, the data and the lessons work with
+# no network. Each entry's revision is the hash of its content, so a rebuilt site gives a new sw.js:
+# the browser installs it (skipWaiting + clientsClaim: no waiting for old tabs to close) and only the
+# changed files are fetched again; site/js/offline.js reloads a page that an older worker had served
+# (see there), so `python build.py serve` shows a rebuild on the next reload.
+SW_IGNORE = ('sw.js', '*-test.html',  # test pages
+             'bench/**', 'vendor/bench/**')  # benchmarks/run.py adds these to its own build
+SW_MAX_FILE_BYTES = 64 * 2 ** 20  # the largest runtime file is onnxruntime's 27 MB wasm
+SW_SCRIPT = r"""
+const {generateSW} = require('workbox-build');
+const [dir, ignores, maxBytes] = process.argv.slice(1);
+generateSW({
+  globDirectory: dir, globPatterns: ['**/*'], globIgnores: JSON.parse(ignores), swDest: dir + '/sw.js',
+  maximumFileSizeToCacheInBytes: Number(maxBytes), skipWaiting: true, clientsClaim: true,
+  cleanupOutdatedCaches: true, inlineWorkboxRuntime: true, sourcemap: false, mode: 'production',
+  // Files never vary with the query (embed.html?view=network is embed.html): match them without it.
+  ignoreURLParametersMatching: [/.*/],
+}).then(({count, size, warnings}) => console.log(JSON.stringify({count, size, warnings})))
+  .catch((error) => { console.error(error && error.message || String(error)); process.exit(1); });
+"""
+
+
+def build_service_worker(out: Path) -> dict:
+    """Write ``out``/sw.js precaching the built site; returns {count, size (bytes), warnings}."""
+    started = time.time()
+    done = subprocess.run(['node', '-e', SW_SCRIPT, str(out), json.dumps(list(SW_IGNORE)), str(SW_MAX_FILE_BYTES)],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError('workbox-build could not write sw.js: ' + (done.stderr.strip() or done.stdout.strip()))
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for warning in result['warnings']:  # e.g. a file over SW_MAX_FILE_BYTES, which would not work offline
+        log('WARNING: service worker: ' + warning)
+    log('service worker: precaches %d files, %.1f MB, in %.1f s'
+        % (result['count'], result['size'] / 2 ** 20, time.time() - started))
+    return result
+
+
 def build(runtime: str = 'auto', out: Path = DIST) -> dict:
     started = time.time()
     ensure_npm_packages()
@@ -358,6 +396,7 @@ def build(runtime: str = 'auto', out: Path = DIST) -> dict:
             chosen, reason = vendor_offline(out), 'modern runtime unavailable: ' + failure
     chosen['reason'] = reason
     (out / 'runtime.json').write_text(json.dumps(chosen, indent=1))
+    build_service_worker(out)  # last: it precaches every file written above
     log('runtime: %s (Pyodide %s) -- %s' % (chosen['name'], chosen['pyodide'], reason))
     log('built %s in %.1f s' % (out, time.time() - started))
     return chosen

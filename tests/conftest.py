@@ -54,6 +54,16 @@ def site_url(dist_dir, http_server) -> str:
     return http_server(dist_dir)
 
 
+def block_service_workers(browser):
+    """New contexts and pages of ``browser`` block service workers unless a test passes
+    ``service_workers='allow'`` (tests/test_offline_page.py): the site's worker precaches about
+    100 MB after the app starts, which other tests neither need nor should wait behind."""
+    for name in ('new_context', 'new_page'):
+        create = getattr(browser, name)
+        setattr(browser, name, lambda *a, _create=create, **kw: _create(*a, **{'service_workers': 'block', **kw}))
+    return browser
+
+
 @pytest.fixture(scope='session')
 def browser():
     playwright_api = pytest.importorskip('playwright.sync_api')
@@ -61,6 +71,7 @@ def browser():
         pytest.skip('Debian chromium is not installed (python build.py test installs it)')
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        block_service_workers(browser)
         yield browser
         browser.close()
 

@@ -17,6 +17,7 @@ const {glassbox: app, internals} = createGlassbox({
   saveRuns: true,
 });
 window.glassbox = app;
+import('./offline.js').then(({registerOffline}) => registerOffline({after: app.ready}));  // dist/sw.js: works offline after one visit
 const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},

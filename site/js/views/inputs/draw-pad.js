@@ -256,7 +256,7 @@ export function create(container, options = {}) {
     fill.push(Array.from(out.probs.data, (p) => purple(p)));
     const needed = 28 + 240 + yy + 10;
     if (Number(svg.attr('height')) < needed) svg.attr('height', needed).attr('viewBox', `0 0 ${svg.attr('width')} ${needed}`);
-    events.emit('overlay', { fill, badges: ['neurons: your drawing'] });
+    events.emit('overlay', { fill, badges: ['neurons: your drawing'], legend: { title: 'your drawing: |activation| per layer (output: probability)', swatches: [[purple(0), 'low'], [purple(0.5), 'mid'], [purple(1), 'high']] } });
   }
 
   /** Put an input vector on the pad (as blocks of ink), e.g. a sample to edit; it is what the network sees. */

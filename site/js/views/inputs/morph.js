@@ -214,7 +214,7 @@ export function create(container, options = {}) {
     svg.select('.gbi-cursor').attr('x1', scaleX(pos)).attr('x2', scaleX(pos));
     where.text(`step ${pos} of ${S - 1} · t = ${fmt(result.t.data[pos])} · predicted ${names[pred] ?? pred}`);
     // The Network panel shows the morph's activations once the student moves along the path.
-    if (engaged) events.emit('overlay', { fill: overlayFill(), badges: [`neurons: morph step ${pos}`] });
+    if (engaged) events.emit('overlay', { fill: overlayFill(), badges: [`neurons: morph step ${pos}`], legend: { title: `morph step ${pos}: |activation| on the morph path (output: probability)`, swatches: [[purple(0), 'low'], [purple(0.5), 'mid'], [purple(1), 'high']] } });
   }
 
   function overlayFill() {

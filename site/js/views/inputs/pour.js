@@ -155,7 +155,8 @@ export function create(container, options = {}) {
     const height = Math.max(imgH + 230, y + 110, detailH);
     svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`)
       .style('max-width', '100%').style('height', 'auto');
-    events.emit('overlay', { fill, badges });
+    events.emit('overlay', { fill, badges, legend: { title: `pour: how each neuron answers A (${setName(result.a)}) vs B (${setName(result.b)})`,
+      swatches: [[pourColor(1, 0), 'A only'], [pourColor(0, 1), 'B only'], [pourColor(1, 1), 'both'], [pourColor(0, 0), 'neither']] } });
   }
 
   function neuronLines(column, k) {

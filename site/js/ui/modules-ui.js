@@ -32,9 +32,10 @@ export function installModules(app, {addPanel, network} = {}) {
   const settings = () => app.store.get().settings;
   const layerCount = () => hiddenCount(app.store.get().info);
 
-  // The page's mode (settings.page, default 'train'); before modes existed every panel showed at
-  // once, so an absent page counts as every mode.
-  const inMode = () => (settings().page ?? 'modules') === 'modules';
+  // The page's mode (settings.page, default 'train'). Without modes (no page key) every panel shows
+  // at once and Explore inputs owns the network's colours and clicks; a zoomed module still shows.
+  const inMode = () => settings().page === 'modules';
+  const legacy = () => settings().page === undefined;
 
   // In Modules mode the network's neurons are filled with their module's hue (zoomed: only the
   // module's neurons, the rest grey), the legend names the hues, and a click zooms the module.
@@ -42,7 +43,7 @@ export function installModules(app, {addPanel, network} = {}) {
     const net = getNetwork();
     if (!net) return;
     net.setOverlay('modules-click', inMode() ? {click: 'zoom into its module'} : null);
-    if (!result || !inMode()) { net.setOverlay('modules', null); return; }
+    if (!result || !(inMode() || (legacy() && zoomed))) { net.setOverlay('modules', null); return; }
     const sizes = result.layer_sizes, fill = sizes.map(() => null), badges = sizes.map(() => null), shown = new Set();
     for (const entry of result.layers) {
       const ids = entry.neuron_module.data, zoomHere = zoomed && Array.prototype.includes.call(ids, selected);

@@ -110,6 +110,8 @@ export function create(container, options = {}) {
     if (t.kind === 'weight' && t.layer > 0) marks[t.layer][t.i] = 'perturbed';
     marks[t.layer + 1][t.j] = 'perturbed';
     events.emit('overlay', { marks, badges: ['◆ perturbed'] });
+    svg.attr('aria-label', `Perturbing ${targetName(t)}: trained ${fmt(t.original)}, now ${fmt(t.value)}; ` +
+      `prediction ${p0} → ${p1}; validation accuracy ${pct(va.original)} → ${pct(va.perturbed)}.`);
     svg.attr('width', width).attr('height', 500).attr('viewBox', `0 0 ${width} 500`)
       .style('max-width', '100%').style('height', 'auto');
   }
@@ -161,7 +163,9 @@ export function create(container, options = {}) {
   inputIn.on('change', () => run({ input: { index: Number(inputIn.property('value')) || 0 } }));
   drawnIn.on('change', () => run({ input: drawnIn.property('checked') ? 'drawn' : { index: Number(inputIn.property('value')) || 0 } }));
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Perturb: no parameter chosen yet.',
     on: events.on,
     /** data: {info, request, result, error, drawn} (see the header). */
     update(next) {

@@ -385,3 +385,26 @@ def test_mnist_drawing_is_centred_like_mnist_and_perturb_reads_a_pixel_weight(ap
     page.evaluate("glassbox.morph({from: 'drawn', to: 6, steps: 40, path: 'real'})")
     shot(page, artifacts_dir, 'morph-mnist')
     assert not page.errors, page.errors
+
+
+@pytest.mark.app_settings(dataset='xor', hidden=[8], activation='tanh', lr=0.3, tab='morph', morph_path='real', morph_from=0, morph_to=1)
+def test_morph_on_a_2d_dataset_draws_the_straight_path_on_the_plane(app, artifacts_dir):
+    page = app
+    page.evaluate('window.glassbox.train({steps: 200})')
+    page.wait_for_function("glassbox.inputsViews.morph.result && glassbox.inputsViews.morph.result.path === 'pixel'", timeout=30_000)
+    options = page.evaluate("[...document.querySelectorAll('#gbi-morph-path option')].map((o) => o.textContent)")
+    assert options == ['Straight line between the two points']  # no "Pixel blend" / "Through real digits"
+    panel = page.locator('#gbi-panel-morph')
+    assert panel.locator('image:not(.gbi-heat-image)').count() == 0  # no 1x2 "image" (the black square)
+    points = page.locator('#gbi-panel-morph .gbi-morph-point')
+    steps = page.evaluate('glassbox.inputsViews.morph.result.t.shape[0]')
+    assert points.count() == steps and panel.locator('.gbi-morph-here').count() == 1
+    page.evaluate('glassbox.inputsViews.morph.setPosition(10)')
+    x = page.evaluate('Array.from(glassbox.inputsViews.morph.result.x.data.slice(20, 22))')
+    caption = panel.locator('.gbi-current .gbi-caption').text_content()
+    assert caption.startswith('step 10 of') and 'the network says' in caption
+    label = page.evaluate('glassbox.inputsViews.morph.describe()')
+    assert label.startswith('Morph along the straight line from a') and 'at step 10' in label
+    assert f'{x[0]:.2f}'[:3] in caption.replace('\u2212', '-')
+    shot(page, artifacts_dir, 'morph-2d')
+    assert not page.errors, page.errors

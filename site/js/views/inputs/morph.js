@@ -225,7 +225,7 @@ export function create(container, options = {}) {
     const g = head.append('g').attr('class', 'gbi-morph-plane');
     g.append('g').attr('class', 'gb-axis').attr('transform', `translate(0,${PLANE.y + PLANE.h})`).call(d3.axisBottom(sx).ticks(4));
     g.append('g').attr('class', 'gb-axis').attr('transform', `translate(${PLANE.x + 40},0)`).call(d3.axisLeft(sy).ticks(4));
-    g.append('text').attr('class', 'gbi-small').attr('x', PLANE.x + PLANE.w).attr('y', PLANE.y + PLANE.h + 32).attr('text-anchor', 'end').text('x1');
+    g.append('text').attr('class', 'gbi-small').attr('x', PLANE.x + PLANE.w + 8).attr('y', PLANE.y + PLANE.h + 4).text('x1');
     g.append('text').attr('class', 'gbi-small').attr('x', PLANE.x + 4).attr('y', PLANE.y + 14).text('x2');
     g.append('line').attr('class', 'gbi-morph-line').attr('x1', sx(xs[0])).attr('y1', sy(ys[0])).attr('x2', sx(xs[S - 1])).attr('y2', sy(ys[S - 1]));
     g.append('g').selectAll('circle').data(d3.range(S)).join('circle').attr('class', 'gbi-morph-point')
@@ -244,7 +244,8 @@ export function create(container, options = {}) {
     const pred = result.pred.data[pos], here = rowOf(result.x, pos);
     if (twoD() && plane) {
       cur.append('circle').attr('class', 'gbi-morph-here').attr('cx', plane.sx(here[0])).attr('cy', plane.sy(here[1])).attr('r', 7);
-      cur.append('text').attr('class', 'gbi-caption').attr('x', 0).attr('y', 270)
+      // Under the output bars (2-D datasets have few classes), clear of the chart's title below the plane.
+      cur.append('text').attr('class', 'gbi-caption').attr('x', 440).attr('y', 44 + Math.min(20, 200 / names.length) * names.length + 30)
         .text(`step ${pos} of ${S - 1}: at (${fmt(here[0])}, ${fmt(here[1])}) the network says ${names[pred] ?? pred}`);
     } else {
       drawInput(cur, here, info(), { x: 110, y: 34, size: 180 });

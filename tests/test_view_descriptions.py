@@ -1,4 +1,4 @@
-"""Text alternatives (view contract: describe() -> one sentence of what the view shows now, kept
+"""Text alternatives and readable text sizes (view contract: describe() -> one sentence of what the view shows now, kept
 equal to the view's role=img aria-label or its sr-only caption) for every mountable view, checked
 against the engine's snapshot for the network; and the health panel's fork message going away
 with the fork. Uses the built site (mount-test.html)."""
@@ -39,6 +39,10 @@ def test_every_mountable_view_describes_what_it_shows_now(page, site_url):
         text = page.evaluate("window.alone.view.describe()")
         assert isinstance(text, str) and len(text) > 20 and text.strip() == text, (name, text)
         described[name] = text
+        # Projector readability: no drawn text under 12 px in any view.
+        small = page.evaluate("""(name) => [...document.querySelectorAll(`#alone-${name} svg text`)].filter((t) => t.textContent.trim())
+            .map((t) => [t.textContent.slice(0, 30), parseFloat(getComputedStyle(t).fontSize)]).filter(([, size]) => size < 12)""", name)
+        assert not small, (name, small)
         page.evaluate('window.alone.destroy()')
     # The network's sentence agrees with the snapshot it draws: probe sample 0 by default.
     page.evaluate("""async () => {

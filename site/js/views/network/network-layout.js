@@ -5,6 +5,15 @@ import d3 from '../common/d3.js';
 // Caption text is wrapped by character count; 6.9px is a 12.5px system-ui average.
 export const captionCharsPerLine = (width) => Math.max(30, Math.floor((width - 28) / 6.9));
 
+/** Paragraphs wrapped into lines of at most maxChars characters (a long word gets its own line). */
+export function wrapWords(paragraphs, maxChars) {
+  return paragraphs.flatMap((paragraph) => paragraph.split(' ').reduce((acc, word) => {
+    const joined = `${acc[acc.length - 1]} ${word}`.trim();
+    if (joined.length > maxChars && acc[acc.length - 1]) acc.push(word); else acc[acc.length - 1] = joined;
+    return acc;
+  }, ['']));
+}
+
 // fixedHeight (options.height) is the whole drawing; by default the plot scales with the width
 // and the legend/caption below it get whatever room their wrapping needs.
 export function computeLayout(sizes, width, fixedHeight, imageShape) {

@@ -1,46 +1,9 @@
 // The network view's legend: one item for what colours the neurons NOW (the view's own
 // |activation| or |gradient| ramp, or the swatches of whichever overlay fills them: pour, morph,
 // modules, the raster scrub...), the edge sign and width items, and one item per neuron mark in
-// use. Marks each have their own shape so no colour means two things (MARKS below is the one
-// table of them; overlays name a mark, never a colour). Pure drawing into an SVG <g>.
-
-/** Neuron marks an overlay may set (overlay.marks[column][neuron] = one of these keys). */
-export const MARKS = {
-  // Dashed orange ring: a health alert names this neuron.
-  alert: { label: 'dashed orange ring = health alert', stroke: '#E69F00', dash: '4 2.5', width: 2.6 },
-  // Grey disc, heavy dark rim: a dead neuron (its ramp fill is replaced: near-white would read "low", not "dead").
-  dead: { label: 'grey disc = dead (never fires)', stroke: '#334155', dash: null, width: 2.6, fill: '#cbd5e1' },
-  // Black diamond beside the neuron: the parameter Perturb changes.
-  perturbed: { label: 'perturbed parameter', glyph: true },
-};
-
-/** The colouring legend: the last overlay filling any neuron (with its legend), else `ramp`. */
-export function colouringOf(overlays, ramp) {
-  let filler = null;
-  for (const [name, overlay] of overlays) if (overlay.fill?.some((col) => col?.some(Boolean))) filler = [name, overlay];
-  if (!filler) return ramp;
-  const [name, overlay] = filler;
-  return { swatches: overlay.legend?.swatches ?? [], title: overlay.legend?.title ?? `neuron colours: ${name}`, by: name };
-}
-
-/** Mark keys any overlay uses, in MARKS order. */
-export function marksOf(overlays) {
-  const used = new Set();
-  for (const overlay of overlays.values()) for (const col of overlay.marks ?? []) for (const m of col ?? []) if (MARKS[m]) used.add(m);
-  return Object.keys(MARKS).filter((m) => used.has(m));
-}
-
-/** The ring mark (alert or dead; the overlay set last wins) of neuron k in column c, or null. */
-export function ringOf(overlays, c, k) {
-  let found = null;
-  for (const overlay of overlays.values()) {
-    const m = overlay.marks?.[c]?.[k];
-    if (MARKS[m] && !MARKS[m].glyph) found = { key: m, ...MARKS[m] };
-  }
-  return found;
-}
-
-export const hasGlyph = (overlays, c, k) => [...overlays.values()].some((o) => MARKS[o.marks?.[c]?.[k]]?.glyph);
+// use. Marks each have their own shape so no colour means two things (MARKS in network-marks.js
+// is the one table of them; overlays name a mark, never a colour). Pure drawing into an SVG <g>.
+import { MARKS, diamondPath } from './network-marks.js';
 
 const ITEM_GAP = 30, ROW = 38;
 
@@ -75,11 +38,6 @@ function drawMark(g, key) {
       .attr('stroke', mark.stroke).attr('stroke-width', mark.width).attr('stroke-dasharray', mark.dash);
   }
   text(g, 20, 11, mark.label);
-}
-
-/** SVG path of a diamond centred on (x, y) with half-diagonal r. */
-export function diamondPath(x, y, r) {
-  return `M${x},${y - r}L${x + r},${y}L${x},${y + r}L${x - r},${y}Z`;
 }
 
 /**

@@ -9,13 +9,14 @@
 import d3 from '../common/d3.js';
 import { row, cols, meanAxis0, meanAbsAxis0, argmax, topKAbsIndices, absmax, scaleToUnit } from '../common/tensor.js';
 import { exportSVG, exportPNG } from '../common/export-image.js';
-import { computeLayout, captionCharsPerLine } from './network-layout.js';
+import { computeLayout, captionCharsPerLine, wrapWords } from './network-layout.js';
 import { describeNetwork, edgeLines, formatValue, neuronLines } from './network-text.js';
 import { applyForceLayout } from './force-layout.js';
-import { drawLegend, diamondPath, colouringOf, marksOf, ringOf, hasGlyph } from './network-legend.js';
+import { drawLegend } from './network-legend.js';
+import { colouringOf, marksOf, ringOf, strokeNeuron, drawGlyphs } from './network-marks.js';
 import { globalIntensities, globalMax, logFloor, GLOBAL_DECADES } from './grad-scale.js';
 
-import { POSITIVE_COLOR, NEGATIVE_COLOR, paintInputImage, paintPixelDots, strokeEdges } from './network-canvas.js';
+import { POSITIVE_COLOR, NEGATIVE_COLOR, nearestEdge, paintInputImage, paintPixelDots, strokeEdges } from './network-canvas.js';
 
 export { POSITIVE_COLOR, NEGATIVE_COLOR };
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -158,12 +159,7 @@ export function createNetworkView(container, options = {}) {
   }
 
   function setCaption(paragraphs) {
-    const maxChars = captionCharsPerLine(width);
-    const lines = paragraphs.flatMap((paragraph) => paragraph.split(' ').reduce((acc, word) => {
-      const joined = `${acc[acc.length - 1]} ${word}`.trim();
-      if (joined.length > maxChars && acc[acc.length - 1]) acc.push(word); else acc[acc.length - 1] = joined;
-      return acc;
-    }, ['']));
+    const lines = wrapWords(paragraphs, captionCharsPerLine(width));
     if (texts.caption.attr('data-text') === lines.join('\n')) return false;
     texts.caption.attr('data-text', lines.join('\n')).selectAll('tspan').data(lines).join('tspan')
       .attr('x', 0).attr('dy', (d, i) => (i === 0 ? 0 : 17)).text((d) => d);
@@ -232,30 +228,11 @@ export function createNetworkView(container, options = {}) {
         if (fills[k] !== fill) { els[k].setAttribute('fill', fill); fills[k] = fill; }
         const ring = ringOf(overlays, c, k), stroke = ring ? `${ring.stroke}|${ring.dash}` : overlayValue('stroke', c, k) || '';
         if (ring?.fill && fills[k] !== ring.fill) { els[k].setAttribute('fill', ring.fill); fills[k] = ring.fill; }
-        if (nodeStrokes[c][k] !== stroke) {
-          // Attribute and inline style: the .gb-neuron CSS rule would override the attribute alone.
-          const [colour, dash] = stroke.split('|'), widthPx = ring ? ring.width : 2.5;
-          if (stroke) {
-            els[k].setAttribute('stroke', colour); els[k].setAttribute('stroke-width', widthPx);
-            els[k].style.stroke = colour; els[k].style.strokeWidth = `${widthPx}px`;
-          } else {
-            els[k].removeAttribute('stroke'); els[k].removeAttribute('stroke-width');
-            els[k].style.removeProperty('stroke'); els[k].style.removeProperty('stroke-width');
-          }
-          if (dash && dash !== 'null' && dash !== 'undefined') els[k].style.strokeDasharray = dash;
-          else els[k].style.removeProperty('stroke-dasharray');
-          if (ring) els[k].dataset.mark = ring.key; else delete els[k].dataset.mark;
-          nodeStrokes[c][k] = stroke;
-        }
+        if (nodeStrokes[c][k] !== stroke) { strokeNeuron(els[k], stroke, ring); nodeStrokes[c][k] = stroke; }
       }
     });
     // Perturbed parameters: a diamond beside the neuron (a shape, not a colour, so it reads over any fill).
-    const glyphs = [];
-    layout.columns.forEach((col, c) => {
-      for (let k = 0; k < col.n; k++) if (hasGlyph(overlays, c, k)) glyphs.push([col.xs[k] + col.reach + 7, col.ys[k] - col.reach - 3, c, k]);
-    });
-    texts.marks.selectAll('path').data(glyphs).join('path').attr('class', 'gb-mark-perturbed')
-      .attr('data-column', (d) => d[2]).attr('data-index', (d) => d[3]).attr('d', (d) => diamondPath(d[0], d[1], 6));
+    drawGlyphs(texts.marks, layout.columns, overlays);
     badgeTexts.forEach((text, c) => {
       let badge = '';
       for (const overlay of overlays.values()) badge = overlay.badges?.[c] || badge;
@@ -318,17 +295,6 @@ export function createNetworkView(container, options = {}) {
     restyle();
   }
 
-  function nearestEdge(x, y, tolerance = 5) {
-    let best = null, bestDistance = tolerance * tolerance;
-    for (const hit of hits) {
-      const [x1, y1, x2, y2] = hit, dx = x2 - x1, dy = y2 - y1;
-      const t = Math.max(0, Math.min(1, ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy || 1)));
-      const d = (x1 + t * dx - x) ** 2 + (y1 + t * dy - y) ** 2;
-      if (d <= bestDistance) { bestDistance = d; best = hit; }
-    }
-    return best && best.slice(4);
-  }
-
   function setFocus(next) {
     if ((next?.column ?? -1) === (focus?.column ?? -1) && (next?.index ?? -1) === (focus?.index ?? -1)) return;
     focus = next;
@@ -363,7 +329,7 @@ export function createNetworkView(container, options = {}) {
       listeners.neuronclick.forEach((fn) => fn(neuron));
       return;
     }
-    const edge = nearestEdge(x, y);
+    const edge = nearestEdge(hits, x, y);
     if (edge) listeners.edgeclick.forEach((fn) => fn({ layer: edge[0], from: edge[1], to: edge[2] }));
   });
 
@@ -372,7 +338,7 @@ export function createNetworkView(container, options = {}) {
     const [x, y] = d3.pointer(event, svg.node());
     const hovered = neuronAt(event, x, y);
     setFocus(hovered);
-    const edge = hovered ? null : nearestEdge(x, y);
+    const edge = hovered ? null : nearestEdge(hits, x, y);
     const text = { snapshot, layout, sample: sampleIndex, classNames: opts.classNames };
     showTooltip(hovered ? neuronLines(text, hovered.column, hovered.index) : edge && edgeLines(text, ...edge), x, y);
   });

@@ -36,7 +36,7 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
   const tablist = Object.assign(document.createElement('div'), {className: 'gbi-tabs'});
   tablist.setAttribute('role', 'tablist');
   tablist.setAttribute('aria-label', 'Explore inputs');
-  const buttons = {}, hosts = {};
+  const buttons = {}, hosts = {}, lastOverlay = {};
   for (const [name, label] of TABS) {
     const button = Object.assign(document.createElement('button'), {type: 'button', textContent: label, id: `gbi-tab-${name}`});
     button.setAttribute('role', 'tab');
@@ -66,7 +66,10 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
   for (const [name, view] of Object.entries(views)) {
     source.attach(name, view, {active: () => active() === name, onScreen: panel.isOnScreen});
     // The open tab colours the network view's neurons (morph, draw, pour) or rings a parameter (perturb).
-    view.on('overlay', (overlay) => { if (active() === name && inMode()) getNetwork()?.setOverlay('inputs', overlay); });
+    view.on('overlay', (overlay) => {
+      lastOverlay[name] = overlay;  // kept, so coming back to the mode shows it again without a new request
+      if (active() === name && inMode()) getNetwork()?.setOverlay('inputs', overlay);
+    });
   }
   source.attach('plane', plane, {active: () => !planePanel.panel.hidden, onScreen: planePanel.isOnScreen});
 
@@ -81,6 +84,7 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
       hosts[n].hidden = n !== name;
     }
     getNetwork()?.setOverlay('inputs', null);
+    delete lastOverlay[name];
     source.show(name);
     return views[name];
   }
@@ -141,7 +145,7 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
     if (now === wasInMode) return;
     wasInMode = now;
     if (!now) net?.setOverlay('inputs', null);
-    else if (shownTab) source.show(shownTab);
+    else if (shownTab && lastOverlay[shownTab]) net?.setOverlay('inputs', lastOverlay[shownTab]);
   }
 
   function syncLayout(settings) {

@@ -55,8 +55,9 @@ export function installModules(app, {addPanel, network} = {}) {
     const ids = [...shown].sort((a, b) => a - b);
     const swatches = ids.slice(0, 10).map((id) => [moduleColor(id), `M${id}`]);
     if (zoomed) swatches.push(['#e2e8f0', 'other modules']);
-    net.setOverlay('modules', {fill, badges, legend: {swatches,
-      title: `fill hue = module${ids.length > 10 ? ` (${ids.length} modules; colours repeat after 10)` : ''}; unclustered layers keep their own colours`}});
+    net.setOverlay('modules', {fill, badges, legend: {swatches, title: zoomed
+      ? `module M${selected} zoomed: its neurons in its hue, the other modules grey`
+      : `fill hue = module${ids.length > 10 ? ` (${ids.length} modules; colours repeat after 10)` : ''}; unclustered layers keep their own colours`}});
   }
 
   // How distinct the modules are over training (mean silhouette per layer at each recomputation).

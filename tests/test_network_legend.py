@@ -52,6 +52,12 @@ def test_legend_names_what_colours_the_neurons_now(harness, artifacts_dir):
     net.screenshot(path=str(artifacts_dir / 'network-legend-modules.png'))
     harness.evaluate("harness.network.setOverlay('modules', null); harness.network.setOverlay('inputs', null)")
     assert 'neuron |activation|' in colouring(harness) and harness.locator('.gb-network .gb-legend .gb-ramp').count() == 1
+    # Replay: the same ramp, and the legend says whose values it shows.
+    harness.evaluate("harness.network.setOverlay('replay', {note: 'replay of step 20 (training paused)'})")
+    assert 'neuron |activation| (per layer) · replay of step 20' in colouring(harness)
+    net.screenshot(path=str(artifacts_dir / 'network-legend-replay.png'))
+    harness.evaluate("harness.network.setOverlay('replay', null)")
+    assert 'replay' not in colouring(harness)
 
 
 def test_alert_dead_and_perturbed_marks_each_have_their_own_shape_and_legend_entry(harness, artifacts_dir):

@@ -40,3 +40,15 @@ def test_a_neuron_click_does_one_thing_per_mode_and_inputs_colours_stay_in_their
     assert page.locator('#network-view .gb-mark-perturbed').count() == 0  # Perturb's mark left with its mode
     assert 'A only' not in colouring(page)
     assert not page.errors, page.errors
+
+
+def test_the_network_legend_says_when_it_shows_a_replayed_step(app, artifacts_dir):
+    page = app
+    page.evaluate('window.glassbox.train({steps: 120})')
+    step = page.evaluate("glassbox.replay(60).then((r) => glassbox.store.get().replay.step)")
+    page.wait_for_function("(s) => document.querySelector('#network-view .gb-legend-colouring').textContent.includes('replay of step ' + s)", arg=step)
+    assert f'replay of step {step}' in page.evaluate('glassbox.healthViews.network().describe()')
+    page.locator('[data-panel="network"]').screenshot(path=str(artifacts_dir / 'network-legend-replay-app.png'))
+    page.evaluate("glassbox.replay('live')")
+    page.wait_for_function("() => !document.querySelector('#network-view .gb-legend-colouring').textContent.includes('replay')")
+    assert not page.errors, page.errors

@@ -122,7 +122,14 @@ export function installHealth(app, { addPanel, views, provide }) {
   let frame = false;
   const redraw = () => { frame = false; for (const request of refresh) request(); decorate(); };
   health.subscribe(() => { if (!frame) { frame = true; nextFrame(redraw); } });
-  app.store.subscribe((state, changed) => { if (changed.includes('settings')) decorate(); });
+  app.store.subscribe((state, changed) => {
+    if (changed.includes('settings')) decorate();
+    // While the replay bar shows a past step, the network's legend says whose values it draws.
+    if (changed.includes('replay')) {
+      const r = state.replay;
+      network()?.setOverlay('replay', r && r.active ? { note: `replay of step ${r.step} (training paused)` } : null);
+    }
+  });
 
   provide('health', { views: Object.assign(v, { network }) });
   return { health, views: v };

@@ -66,7 +66,7 @@ function activeCount(snapshot, c, sample) {
  * predicted 7 with 98 % (true label 7)." `shown` is the output probabilities drawn (per class);
  * `colouring` the legend's colouring item (an overlay's title replaces the brightness words).
  */
-export function describeNetwork({ snapshot, sample, classNames, shown, gradient, colouring = null, marks = [] }) {
+export function describeNetwork({ snapshot, sample, classNames, shown, gradient, colouring = null, marks = [], notes = [] }) {
   if (!snapshot) return 'Network view: waiting for the first snapshot.';
   const name = (k) => classNames?.[k] ?? String(k);
   const probeCount = snapshot.probe?.x?.shape?.[0] ?? 0;
@@ -82,7 +82,7 @@ export function describeNetwork({ snapshot, sample, classNames, shown, gradient,
     : `predicted ${name(top)} with ${fmtPercent(shown[top])} (true label ${name(snapshot.probe.y?.data?.[sample])})`;
   const colours = colouring && !colouring.ramp ? `neuron colours show ${colouring.title}`
     : `brightness = ${gradient ? 'gradient size' : 'activation'} ${who}`;
-  const marked = marks.length ? `; marks: ${marks.join(', ')}` : '';
+  const marked = (marks.length ? `; marks: ${marks.join(', ')}` : '') + notes.map((n) => `; ${n}`).join('');
   return `Network ${snapshot.layer_sizes.join('-')} (${snapshot.activation ?? 'unknown'} activation) at step ${snapshot.step}, ` +
     `${colours}: ${[...layers, outcome].filter(Boolean).join('; ')}${marked}.`;
 }

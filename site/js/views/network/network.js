@@ -147,9 +147,12 @@ export function createNetworkView(container, options = {}) {
   }
 
   // What colours the neurons now (network-legend.js): an overlay's own legend, or this view's ramp.
-  const colouringLegend = () => colouringOf(overlays, { ramp: gradientId, by: opts.mode, title: gradientMode()
-    ? `neuron |gradient| (log scale, ${opts.gradScale === 'global' ? `all layers, ${GLOBAL_DECADES} decades` : 'per layer'})`
-    : 'neuron |activation| (per layer)' });
+  // An overlay's `note` (e.g. 'replay of step 120') says whose values the ramp shows.
+  const notes = () => [...overlays.values()].map((o) => o.note).filter(Boolean);
+  const colouringLegend = () => colouringOf(overlays, { ramp: gradientId, by: notes().length ? `${opts.mode}-note` : opts.mode,
+    title: (gradientMode()
+      ? `neuron |gradient| (log scale, ${opts.gradScale === 'global' ? `all layers, ${GLOBAL_DECADES} decades` : 'per layer'})`
+      : 'neuron |activation| (per layer)') + notes().map((n) => ` · ${n}`).join('') });
   const marksInUse = () => marksOf(overlays);
 
   function setText(selection, value) {
@@ -360,7 +363,7 @@ export function createNetworkView(container, options = {}) {
   function describe() {
     return describeNetwork({ snapshot, sample: sampleIndex, classNames: opts.classNames, gradient: gradientMode(),
       shown: snapshot && reduce(snapshot.probe?.prob, snapshot.layer_sizes[L()], true),
-      colouring: snapshot && layout ? colouringLegend() : null, marks: snapshot && layout ? marksInUse() : [] });
+      colouring: snapshot && layout ? colouringLegend() : null, marks: snapshot && layout ? marksInUse() : [], notes: notes() });
   }
 
   function setOptions(partial = {}) {

@@ -8,6 +8,14 @@ import pytest
 
 SET_PAGE = """(page) => { const s = glassbox.store.get().settings; glassbox.store.set({settings: {...s, page}}); }"""
 NEURON = '#network-view .gb-neuron[data-column="1"][data-index="%d"]'
+# Before the page-modes part lands `page` is no URL row, so the shared page's reset would keep it: drop it after each test.
+CLEAR_PAGE = """() => { const {page, ...rest} = glassbox.store.get().settings; glassbox.store.set({settings: rest}); }"""
+
+
+@pytest.fixture(autouse=True)
+def _restore_page(app):
+    yield
+    app.evaluate(CLEAR_PAGE)
 
 
 def colouring(page):

@@ -32,6 +32,8 @@ def test_a_touch_stroke_on_the_draw_pad_draws_ink_and_a_prediction(browser, site
         pred, n_probs = page.evaluate('[glassbox.inputsViews.draw.result.pred, glassbox.inputsViews.draw.result.probs.data.length]')
         assert 0 <= pred < 10 and n_probs == 10
         assert f'predicted {pred}' in page.evaluate('glassbox.inputsViews.draw.describe()')
-        page.locator('#gbi-panel-draw .gbi-stage').screenshot(path=str(artifacts_dir / 'draw-touch.png'))
+        # The viewport, pad in view (element shots are offset under mobile emulation's zoom).
+        page.evaluate("document.querySelector('.gbi-pad-touch').scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(artifacts_dir / 'draw-touch.png'))
     finally:
         context.close()

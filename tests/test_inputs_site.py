@@ -180,7 +180,7 @@ def test_drawing_with_the_mouse_and_keyboard_gives_a_live_prediction(app, artifa
 
 
 @pytest.mark.app_settings(tab='pour', pour_a=[0], pour_b=[1])
-def test_pouring_colours_the_network_and_a_clicked_neuron_shows_its_details(app, artifacts_dir):
+def test_pouring_colours_the_network_a_clicked_cell_shows_its_details_and_a_network_click_perturbs(app, artifacts_dir):
     page = app
     page.evaluate('window.glassbox.train({steps: 300})')
     result = page.evaluate("""async () => {
@@ -196,13 +196,23 @@ def test_pouring_colours_the_network_and_a_clicked_neuron_shows_its_details(app,
     fills = {(c, k): f for c, k, f in neuron_fills(page)}
     assert fills[(1, 0)].startswith('rgb(')  # the pour's blue/red/purple colouring
     assert page.url.count('pour_a=0') == 1
-    # Click a hidden neuron in the network view: the pour detail follows.
-    page.locator('#network-view .gb-neuron[data-column="1"][data-index="5"]').click()
+    legend = page.locator('#network-view .gb-legend-colouring').text_content()
+    assert 'A only' in legend and '|activation|' not in legend  # pour colours under pour's own legend
+    # Click a neuron in pour's strip: the pour detail follows.
+    page.locator('#gbi-panel-pour .gbi-pour-cell[data-column="1"][data-index="5"]').click()
     page.wait_for_function('glassbox.inputsViews.pour.selected', timeout=10_000)
     assert page.evaluate('glassbox.inputsViews.pour.selected') == {'column': 1, 'index': 5}
     assert 'hidden 1 · neuron 5' in page.locator('#gbi-panel-pour svg').first.text_content()
     shot(page, artifacts_dir, 'pour')
     shot(page, artifacts_dir, 'pour-network', '[data-panel="network"]')
+    # In Explore inputs a click on a network neuron does one thing: its bias becomes Perturb's target.
+    assert 'perturb its bias' in page.locator('#network-view .gb-caption').text_content()
+    page.locator('#network-view .gb-neuron[data-column="1"][data-index="5"]').click()
+    page.wait_for_function("""() => { const r = glassbox.inputsViews.perturb.result;
+        return r && r.target.kind === 'bias' && r.target.layer === 0 && r.target.j === 5; }""", timeout=20_000)
+    assert page.get_attribute('#gbi-tab-perturb', 'aria-selected') == 'true'
+    page.wait_for_selector('#network-view .gb-mark-perturbed[data-column="1"][data-index="5"]', timeout=10_000)
+    assert page.locator('#network-view .gb-neuron.gb-selected').count() == 0
     assert not page.errors, page.errors
 
 
@@ -374,4 +384,27 @@ def test_mnist_drawing_is_centred_like_mnist_and_perturb_reads_a_pixel_weight(ap
     page.evaluate("glassbox.showTab('morph')")
     page.evaluate("glassbox.morph({from: 'drawn', to: 6, steps: 40, path: 'real'})")
     shot(page, artifacts_dir, 'morph-mnist')
+    assert not page.errors, page.errors
+
+
+@pytest.mark.app_settings(dataset='xor', hidden=[8], activation='tanh', lr=0.3, tab='morph', morph_path='real', morph_from=0, morph_to=1)
+def test_morph_on_a_2d_dataset_draws_the_straight_path_on_the_plane(app, artifacts_dir):
+    page = app
+    page.evaluate('window.glassbox.train({steps: 200})')
+    page.wait_for_function("glassbox.inputsViews.morph.result && glassbox.inputsViews.morph.result.path === 'pixel'", timeout=30_000)
+    options = page.evaluate("[...document.querySelectorAll('#gbi-morph-path option')].map((o) => o.textContent)")
+    assert options == ['Straight line between the two points']  # no "Pixel blend" / "Through real digits"
+    panel = page.locator('#gbi-panel-morph')
+    assert panel.locator('image:not(.gbi-heat-image)').count() == 0  # no 1x2 "image" (the black square)
+    points = page.locator('#gbi-panel-morph .gbi-morph-point')
+    steps = page.evaluate('glassbox.inputsViews.morph.result.t.shape[0]')
+    assert points.count() == steps and panel.locator('.gbi-morph-here').count() == 1
+    page.evaluate('glassbox.inputsViews.morph.setPosition(10)')
+    x = page.evaluate('Array.from(glassbox.inputsViews.morph.result.x.data.slice(20, 22))')
+    caption = panel.locator('.gbi-current .gbi-caption').text_content()
+    assert caption.startswith('step 10 of') and 'the network says' in caption
+    label = page.evaluate('glassbox.inputsViews.morph.describe()')
+    assert label.startswith('Morph along the straight line from a') and 'at step 10' in label
+    assert f'{x[0]:.2f}'[:3] in caption.replace('\u2212', '-')
+    shot(page, artifacts_dir, 'morph-2d')
     assert not page.errors, page.errors

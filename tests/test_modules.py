@@ -140,11 +140,48 @@ def test_recomputing_on_an_unchanged_network_keeps_every_id_and_a_rebuild_starts
     assert min(m['id'] for m in fresh['modules']) == 0
 
 
-def test_match_ids_keeps_overlapping_modules_and_numbers_new_ones():
+def test_match_ids_keeps_overlapping_modules_and_numbers_new_ones_with_the_smallest_free_id():
     previous = [{'id': 7, 'members': [0, 1, 2, 3]}, {'id': 9, 'members': [4, 5, 6]}]
-    ids, next_id = gm.match_ids(previous, [[4, 5, 6, 7], [0, 1, 2], [8, 9]], next_id=10)
-    assert ids == [9, 7, 10] and next_id == 11
-    assert gm.match_ids(previous, [[0, 4], [1, 5]], next_id=10)[0] == [10, 11]  # Jaccard 1/5 < 0.5
+    assert gm.match_ids(previous, [[4, 5, 6, 7], [0, 1, 2], [8, 9]]) == [9, 7, 0]
+    assert gm.match_ids(previous, [[4, 5, 6, 7], [0, 1, 2], [8, 9]], reserved={0, 1}) == [9, 7, 2]
+    assert gm.match_ids(previous, [[0, 8, 9, 10], [1, 11, 12, 13]]) == [0, 1]  # Jaccard 1/7 < 0.3: both new
+    # A split: the larger half keeps the id, the other takes the next small one (not a counter's 13).
+    assert gm.match_ids([{'id': 0, 'members': list(range(8))}, {'id': 1, 'members': list(range(8, 12))}],
+                        [list(range(5)), [5, 6, 7], list(range(8, 12))]) == [0, 2, 1]
+
+
+def test_ids_stay_small_and_counts_steady_over_many_recomputations_while_training():
+    session = Session()
+    session.configure({'hidden': [24, 12], 'seed': 5})
+    counts, previous = [], None
+    for _ in range(8):
+        session.train(40)
+        answer = handle_request(session, {'op': 'modules', 'method': 'kmeans', 'k': 'auto', 'metrics': False, 'heatmaps': False})
+        ids = [m['id'] for m in answer['modules']]
+        assert len(set(ids)) == len(ids)  # unique across layers
+        counts.append(len(ids))
+        assert max(ids) < max(counts), ids  # smallest free ids: never above the most modules ever shown (no M0 -> M13)
+        for entry in answer['layers']:  # the map's numbers agree: modules listed = distinct neuron ids = k
+            assert len(entry['modules']) == entry['k'] == len(set(entry['neuron_module'].tolist()))
+        if previous is not None:  # matched modules keep their ids between recomputations
+            assert len(set(ids) & set(previous)) >= min(len(ids), len(previous)) - 1, (previous, ids)
+        previous = ids
+    changes = sum(a != b for a, b in zip(counts, counts[1:]))
+    assert changes <= 3, counts
+
+
+def test_auto_k_keeps_the_previous_k_while_its_silhouette_is_close_to_the_best():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 40)) * 3
+    A = np.concatenate([centres[i] + 0.5 * rng.normal(size=(6, 40)) for i in range(3)]).T  # 18 neurons, 3 groups
+    free = gm.decompose(A, k='auto')
+    assert free['k'] == 3
+    scores = {s['k']: s['silhouette'] for s in free['k_scores']}
+    close = [k for k, v in scores.items() if k != 3 and v is not None and v >= scores[3] - gm.AUTO_K_MARGIN]
+    far = [k for k, v in scores.items() if v is not None and v < scores[3] - gm.AUTO_K_MARGIN]
+    for k in close:
+        assert gm.decompose(A, k='auto', prefer_k=k)['k'] == k
+    assert far and gm.decompose(A, k='auto', prefer_k=far[0])['k'] == 3
 
 
 def numpy_report(y_true, y_pred, n_classes):

@@ -205,6 +205,8 @@ def test_hovering_an_edge_shows_its_weight_and_gradient(harness):
 
 def test_probe_sample_and_gradient_mode_restyle_with_legend_and_caption(harness):
     load(harness, DIGITS, steps=2)
+    assert harness.locator('.gb-image-caption').text_content().startswith('probe sample 0')  # the default: one input
+    harness.evaluate("harness.setOptions({probe: 'mean'})")
     mean = network_signature(harness)
     assert 'mean over' in harness.locator('.gb-caption').text_content()
     harness.evaluate('harness.setOptions({probe: 1})')

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..checks import choice, integer
 from . import module_metrics as mm
-from .modules import METHODS, SIMILARITIES, decompose, match_ids, module_stats, probe_pass
+from .modules import METHODS, SIMILARITIES, decompose, fill_ids, match_ids, module_stats, probe_pass
 
 MAX_PROBE = 2000
 MAX_K = 32
@@ -47,7 +47,7 @@ READOUT_TRAIN = 1000
 
 def new_memory() -> Dict[str, Any]:
     """The per-run record that keeps module ids stable across recomputations."""
-    return {'next_id': 0, 'by_key': {}}
+    return {'by_key': {}, 'k_by_key': {}}
 
 
 def _choice(request: Dict[str, Any], key: str, options, default):
@@ -94,24 +94,36 @@ def _require_finite(probe, columns) -> None:
                              'network or lower the learning rate before looking for modules' % c)
 
 
-def _identify(memory, probe, y, column, method, k, similarity, seed, key_extra=()) -> Dict[str, Any]:
-    """Decompose one column and give its modules stable ids."""
-    A = probe['acts'][column]
-    found = decompose(A, method=method, k=k, similarity=similarity, seed=seed)
-    stats = module_stats(A, probe['grad_act'][column], found['F'], found['labels'])
-    key = (column, method, similarity, str(k)) + tuple(key_extra)
-    ids, memory['next_id'] = match_ids(memory['by_key'].get(key, []), [m['members'] for m in stats],
-                                       memory['next_id'])
-    memory['by_key'][key] = [{'id': i, 'members': m['members']} for i, m in zip(ids, stats)]
-    for module_id, module in zip(ids, stats):
-        module['id'] = module_id
-        module['layer'] = column
-    neuron_module = np.zeros(A.shape[1], dtype=np.int32)
-    for module in stats:
-        neuron_module[module['members']] = module['id']
-    return {'layer': column, 'n_neurons': int(A.shape[1]), 'k': found['k'], 'silhouette': found['silhouette'],
-            'k_scores': found['k_scores'], 'neuron_module': neuron_module, 'modules': stats,
-            'labels': found['labels']}
+def _identify(memory, probe, y, columns, method, k, similarity, seed, key_extra=()) -> List[Dict[str, Any]]:
+    """Decompose each column and give its modules stable ids: matched to the previous modules of
+    that column first, then the newcomers of all columns numbered together with the smallest free
+    ids (unique across layers)."""
+    k_memory = memory.setdefault('k_by_key', {})
+    found_all, stats_all, keys, matched = [], [], [], []
+    for column in columns:
+        A = probe['acts'][column]
+        key = (column, method, similarity, str(k)) + tuple(key_extra)
+        found = decompose(A, method=method, k=k, similarity=similarity, seed=seed, prefer_k=k_memory.get(key))
+        k_memory[key] = found['k']
+        stats = module_stats(A, probe['grad_act'][column], found['F'], found['labels'])
+        matched.append(match_ids(memory['by_key'].get(key, []), [m['members'] for m in stats], fill=False))
+        found_all.append(found)
+        stats_all.append(stats)
+        keys.append(key)
+    entries = []
+    for column, key, found, stats, ids in zip(columns, keys, found_all, stats_all, fill_ids(matched)):
+        memory['by_key'][key] = [{'id': i, 'members': m['members']} for i, m in zip(ids, stats)]
+        for module_id, module in zip(ids, stats):
+            module['id'] = module_id
+            module['layer'] = column
+        A = probe['acts'][column]
+        neuron_module = np.zeros(A.shape[1], dtype=np.int32)
+        for module in stats:
+            neuron_module[module['members']] = module['id']
+        entries.append({'layer': column, 'n_neurons': int(A.shape[1]), 'k': found['k'], 'silhouette': found['silhouette'],
+                        'k_scores': found['k_scores'], 'neuron_module': neuron_module, 'modules': stats,
+                        'labels': found['labels']})
+    return entries
 
 
 def find_modules(model: Any, data: Dict[str, Any], request: Dict[str, Any], memory: Dict[str, Any],
@@ -137,7 +149,7 @@ def find_modules(model: Any, data: Dict[str, Any], request: Dict[str, Any], memo
     timing['probe'] = time.perf_counter() - started
 
     t = time.perf_counter()
-    layers = [_identify(memory, probe, y, c, method, k, similarity, seed) for c in columns]
+    layers = _identify(memory, probe, y, columns, method, k, similarity, seed)
     timing['cluster'] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -221,7 +233,7 @@ def compare_modules(model: Any, data: Dict[str, Any], request: Dict[str, Any], m
         method = _choice(spec, 'method', METHODS, 'kmeans')
         similarity = _choice(spec, 'similarity', SIMILARITIES, 'coactivation')
         k = _k(spec.get('k', 'auto'))
-        entry = _identify(memory, probe, y, column[0], method, k, similarity, 0)
+        entry = _identify(memory, probe, y, column, method, k, similarity, 0)[0]
         modules = [{key: m[key] for key in ('id', 'members', 'size', 'gradient_significance', 'dead_fraction')}
                    for m in entry['modules']]
         for module, full in zip(modules, entry['modules']):

@@ -38,7 +38,12 @@ by sum |a| makes it a per-unit-of-activity rate. Modules are ranked by |G_m|, la
 Stable identities (``match_ids``): a new module takes the id of the previous module (same
 layer, method, similarity and requested k) whose member set overlaps it most, when their
 Jaccard overlap |A & B| / |A | B| is at least ``MATCH_JACCARD``; pairs are taken greedily in
-order of decreasing overlap. Unmatched modules get fresh ids.
+order of decreasing overlap. An unmatched module gets the smallest id no other module holds
+(matched ones here, those of the other layers), so ids stay small: M0..M4, never M0 -> M13.
+
+Stable counts (``decompose(prefer_k=...)``): with k = 'auto' the previous k is kept while its
+silhouette is within ``AUTO_K_MARGIN`` of the best one, so noise in the scores does not make
+the module count jump 2 -> 3 -> 5 -> 4 between recomputations.
 """
 from __future__ import annotations
 
@@ -52,7 +57,8 @@ from ..nn.trace import trace
 METHODS = ('kmeans', 'agglomerative', 'nmf')
 SIMILARITIES = ('coactivation', 'dependence')
 MAX_AUTO_K = 8
-MATCH_JACCARD = 0.5
+MATCH_JACCARD = 0.3
+AUTO_K_MARGIN = 0.05
 DEAD_STD = 1e-6
 
 
@@ -165,22 +171,28 @@ def silhouette(F: np.ndarray, labels: np.ndarray) -> Optional[float]:
 
 
 def decompose(A: np.ndarray, method: str = 'kmeans', k: Any = 'auto', similarity: str = 'coactivation',
-              seed: int = 0) -> Dict[str, Any]:
+              seed: int = 0, prefer_k: Optional[int] = None) -> Dict[str, Any]:
     """Group the n neurons of activations A (N, n). Returns {'labels' (n,) int32, 'k',
-    'silhouette', 'k_scores': [{'k', 'silhouette'}] (tried k's when k='auto'), 'F'}."""
+    'silhouette', 'k_scores': [{'k', 'silhouette'}] (tried k's when k='auto'), 'F'}.
+    k='auto' takes the k of best silhouette, or ``prefer_k`` (the previous answer) while its
+    silhouette is within AUTO_K_MARGIN of the best."""
     if method not in METHODS:
         raise ValueError('method must be one of %s, got %r' % (', '.join(METHODS), method))
     F, V = neuron_features(A, similarity)
     n = F.shape[0]
     scores = []
     if k == 'auto':
-        best = None
+        best, preferred = None, None
         for kk in range(2, min(MAX_AUTO_K, n - 1) + 1):
             labels = cluster(F, V, method, kk, seed)
             score = silhouette(F, labels)
             scores.append({'k': kk, 'silhouette': score})
             if score is not None and (best is None or score > best[0] + 1e-12):
                 best = (score, labels)
+            if score is not None and kk == prefer_k:
+                preferred = (score, labels)
+        if best and preferred and preferred[0] >= best[0] - AUTO_K_MARGIN:
+            best = preferred
         labels = best[1] if best else np.zeros(n, dtype=np.int32)
     else:
         labels = cluster(F, V, method, int(k), seed)
@@ -240,12 +252,22 @@ def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     return len(a & b) / float(len(a | b)) if a or b else 1.0
 
 
-def match_ids(previous: List[Dict[str, Any]], members: List[List[int]], next_id: int,
-              threshold: float = MATCH_JACCARD):
+def smallest_free(taken) -> int:
+    """The smallest non-negative integer not in ``taken``."""
+    i = 0
+    while i in taken:
+        i += 1
+    return i
+
+
+def match_ids(previous: List[Dict[str, Any]], members: List[List[int]], reserved=(),
+              threshold: float = MATCH_JACCARD, fill: bool = True) -> List[Optional[int]]:
     """Ids for the new modules (``members`` lists) given ``previous`` [{'id', 'members'}].
 
-    Returns (ids, next_id): greedy matching by decreasing Jaccard overlap >= threshold;
-    unmatched new modules get next_id, next_id + 1, ..."""
+    Greedy matching by decreasing Jaccard overlap >= threshold (ties: new then old order);
+    each unmatched new module gets the smallest id neither matched here nor in ``reserved``
+    (ids other layers hold) -- or None when ``fill`` is False (``fill_ids`` numbers several
+    layers' newcomers together)."""
     pairs = sorted(((jaccard(new, old['members']), i, j) for i, new in enumerate(members)
                     for j, old in enumerate(previous)), key=lambda t: (-t[0], t[1], t[2]))
     ids = [None] * len(members)
@@ -256,8 +278,19 @@ def match_ids(previous: List[Dict[str, Any]], members: List[List[int]], next_id:
         if ids[i] is None and j not in used:
             ids[i] = int(previous[j]['id'])
             used.add(j)
-    for i in range(len(ids)):
-        if ids[i] is None:
-            ids[i] = int(next_id)
-            next_id += 1
-    return ids, next_id
+    return fill_ids([ids], reserved)[0] if fill else ids
+
+
+def fill_ids(id_lists: List[List[Optional[int]]], reserved=()) -> List[List[int]]:
+    """Replace each None in ``id_lists`` (in order) by the smallest id not held by any other entry or ``reserved``."""
+    taken = set(reserved) | {i for ids in id_lists for i in ids if i is not None}
+    out = []
+    for ids in id_lists:
+        filled = []
+        for i in ids:
+            if i is None:
+                i = smallest_free(taken)
+                taken.add(i)
+            filled.append(int(i))
+        out.append(filled)
+    return out

@@ -16,7 +16,7 @@ export function pageRows(tables) {
     {key: 'speed', type: 'int', default: 3, min: 1, max: 5, label: 'Speed'},
     // What trains (site/js/engine/accel.js): onnxruntime-web where it loads, else numpy.
     {key: 'backend', type: 'enum', default: 'auto', options: BACKENDS, label: 'Training engine'},
-    {key: 'probe', type: 'probe', default: 'mean', min: 0, max: 63, label: 'Shown input'},
+    {key: 'probe', type: 'probe', default: 0, min: 0, max: 63, label: 'Shown input'},
     {key: 'mode', type: 'enum', default: 'activation', options: ['activation', 'gradient'], label: 'Brightness'},
     {key: 'autoplay', type: 'bool', default: true, label: 'Train on load'},
     // Health (site/js/ui/health-ui.js): presets that break the network on purpose, and whether

@@ -12,25 +12,25 @@ import { createDistributions } from '../views/health/distributions.js';
 import { createUpdateRatios } from '../views/health/update-ratios.js';
 import { createRaster } from '../views/health/raster.js';
 import { createPruningPanel } from '../views/health/pruning-panel.js';
-import { ALERT_COLOR } from '../views/health/health-common.js';
 
 const MARKED_KINDS = ['vanishing_gradients', 'exploding_gradients', 'dead_relu', 'saturation', 'diverged'];
 const SHORT = { vanishing_gradients: 'vanishing', exploding_gradients: 'exploding', dead_relu: 'dead ReLUs',
   saturation: 'saturated', diverged: 'NaN/Inf' };
 const HEAVY_MS = 300; // the raster and the heatmaps redraw at most this often while training
 
-/** Network overlay for the main run's alerts: red rings on named neurons, a badge per layer. */
+/** Network overlay for the main run's alerts: marks on named neurons (dead ReLUs 'dead' = grey hollow,
+ *  the others 'alert' = dashed orange ring; network-legend.js draws and explains them), a badge per layer. */
 export function alertOverlay(alerts, layerSizes) {
-  const stroke = layerSizes.map((n) => new Array(n).fill(null)), badges = layerSizes.map(() => null);
+  const marks = layerSizes.map((n) => new Array(n).fill(null)), badges = layerSizes.map(() => null);
   for (const a of alerts.filter((x) => MARKED_KINDS.includes(x.kind))) {
     for (const c of a.columns || [a.layer]) {
       if (c < 0 || c >= layerSizes.length) continue;
       badges[c] = badges[c] ? `${badges[c]}, ${SHORT[a.kind]}` : `⚠ ${SHORT[a.kind]}`;
       const neurons = c === a.layer && a.neurons ? a.neurons : [];
-      for (const k of neurons) if (k < layerSizes[c]) stroke[c][k] = ALERT_COLOR;
+      for (const k of neurons) if (k < layerSizes[c]) marks[c][k] = a.kind === 'dead_relu' ? 'dead' : 'alert';
     }
   }
-  return { stroke, badges };
+  return { marks, badges };
 }
 
 /** Update `view` with data() when its panel is on screen (at most every `minMs`); otherwise when it scrolls in. */
@@ -83,7 +83,12 @@ export function installHealth(app, { addPanel, views, provide }) {
     if (!scrub || scrub.run !== 'main') { net.setOverlay('raster-scrub', null); return; }
     const fill = snap.layer_sizes.map((n, c) => (c === 0 || !scrub.values[c] ? null
       : Array.from({ length: n }, (_, k) => scrub.colorFor(scrub.values[c][k], scrub.scales[c]))));
-    net.setOverlay('raster-scrub', { fill });
+    // The raster's own colours, so the network legend explains exactly these.
+    const swatches = scrub.quantity === 'grad'
+      ? [[scrub.colorFor(1e-4, 1), 'tiny'], [scrub.colorFor(1, 1), 'largest']].map(([c, l]) => [c, `|gradient| ${l}`])
+      : [[scrub.colorFor(-1, 1), 'negative'], [scrub.colorFor(0, 1), 'zero'], [scrub.colorFor(1, 1), 'positive']];
+    net.setOverlay('raster-scrub', { fill, legend: { swatches,
+      title: `replayed from the raster: mean ${scrub.quantity === 'grad' ? '|gradient|' : 'activation'} at step ${scrub.step}` } });
   }
 
   let markedKey = '';
@@ -117,7 +122,14 @@ export function installHealth(app, { addPanel, views, provide }) {
   let frame = false;
   const redraw = () => { frame = false; for (const request of refresh) request(); decorate(); };
   health.subscribe(() => { if (!frame) { frame = true; nextFrame(redraw); } });
-  app.store.subscribe((state, changed) => { if (changed.includes('settings')) decorate(); });
+  app.store.subscribe((state, changed) => {
+    if (changed.includes('settings')) decorate();
+    // While the replay bar shows a past step, the network's legend says whose values it draws.
+    if (changed.includes('replay')) {
+      const r = state.replay;
+      network()?.setOverlay('replay', r && r.active ? { note: `replay of step ${r.step} (training paused)` } : null);
+    }
+  });
 
   provide('health', { views: Object.assign(v, { network }) });
   return { health, views: v };

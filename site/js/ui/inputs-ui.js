@@ -29,12 +29,14 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
 
   const source = inputsSource(app);
   const active = () => app.store.get().inputs.tab;
+  // The page's mode (settings.page); an absent page (no modes) counts as this one.
+  const inMode = () => (app.store.get().settings.page ?? 'inputs') === 'inputs';
 
   // Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs).
   const tablist = Object.assign(document.createElement('div'), {className: 'gbi-tabs'});
   tablist.setAttribute('role', 'tablist');
   tablist.setAttribute('aria-label', 'Explore inputs');
-  const buttons = {}, hosts = {};
+  const buttons = {}, hosts = {}, lastOverlay = {};
   for (const [name, label] of TABS) {
     const button = Object.assign(document.createElement('button'), {type: 'button', textContent: label, id: `gbi-tab-${name}`});
     button.setAttribute('role', 'tab');
@@ -64,7 +66,10 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
   for (const [name, view] of Object.entries(views)) {
     source.attach(name, view, {active: () => active() === name, onScreen: panel.isOnScreen});
     // The open tab colours the network view's neurons (morph, draw, pour) or rings a parameter (perturb).
-    view.on('overlay', (overlay) => { if (active() === name) getNetwork()?.setOverlay('inputs', overlay); });
+    view.on('overlay', (overlay) => {
+      lastOverlay[name] = overlay;  // kept, so coming back to the mode shows it again without a new request
+      if (active() === name && inMode()) getNetwork()?.setOverlay('inputs', overlay);
+    });
   }
   source.attach('plane', plane, {active: () => !planePanel.panel.hidden, onScreen: planePanel.isOnScreen});
 
@@ -79,6 +84,7 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
       hosts[n].hidden = n !== name;
     }
     getNetwork()?.setOverlay('inputs', null);
+    delete lastOverlay[name];
     source.show(name);
     return views[name];
   }
@@ -114,17 +120,32 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
     const net = getNetwork();
     if (!net || hooked === net) return;
     hooked = net;
+    wasInMode = null;
+    syncMode();
     const s = app.store.get().settings;
     net.setOptions({layout: s.layout, forceBy: s.force_by});
+    // In Explore inputs a click on a neuron does one thing: make its bias the Perturb target.
     net.on('neuronclick', ({column, index}) => {
-      if (column === 0) return;
-      if (active() === 'pour') source.select(column, index);
-      else if (active() === 'perturb') source.run('perturb', {target: {layer: column - 1, kind: 'bias', j: index}}).catch(() => {});
+      if (column === 0 || !inMode()) return;
+      showTab('perturb');
+      source.run('perturb', {target: {layer: column - 1, kind: 'bias', j: index}}).catch(() => {});
     });
     net.on('edgeclick', ({layer, from, to}) => {
+      if (!inMode()) return;
       showTab('perturb');
       source.run('perturb', {target: {layer, kind: 'weight', i: from, j: to}}).catch(() => {});
     });
+  }
+
+  // Leaving the mode takes the inputs' colours off the network; coming back shows the open tab's again.
+  let wasInMode = null;
+  function syncMode() {
+    const now = inMode(), net = getNetwork();
+    net?.setOverlay('inputs-click', now ? {click: "perturb its bias (Perturb tab)"} : null);
+    if (now === wasInMode) return;
+    wasInMode = now;
+    if (!now) net?.setOverlay('inputs', null);
+    else if (shownTab && lastOverlay[shownTab]) net?.setOverlay('inputs', lastOverlay[shownTab]);
   }
 
   function syncLayout(settings) {
@@ -136,6 +157,7 @@ export function installInputs(app, {addPanel, network, provide} = {}) {
   app.store.subscribe((state, changed) => {
     if (changed.includes('settings')) {
       syncLayout(state.settings);
+      syncMode();
       if (state.settings.tab !== shownTab && shownTab) showTab(state.settings.tab);
     }
     if (changed.includes('info') && state.info) {

@@ -32,20 +32,32 @@ export function installModules(app, {addPanel, network} = {}) {
   const settings = () => app.store.get().settings;
   const layerCount = () => hiddenCount(app.store.get().info);
 
+  // The page's mode (settings.page, default 'train'). Without modes (no page key) every panel shows
+  // at once and Explore inputs owns the network's colours and clicks; a zoomed module still shows.
+  const inMode = () => settings().page === 'modules';
+  const legacy = () => settings().page === undefined;
+
+  // In Modules mode the network's neurons are filled with their module's hue (zoomed: only the
+  // module's neurons, the rest grey), the legend names the hues, and a click zooms the module.
   function applyOverlay({result, selected, zoomed}) {
     const net = getNetwork();
     if (!net) return;
-    if (!result) { net.setOverlay('modules', null); return; }
-    const sizes = result.layer_sizes, fill = sizes.map(() => null), stroke = sizes.map(() => null), badges = sizes.map(() => null);
+    net.setOverlay('modules-click', inMode() ? {click: 'zoom into its module'} : null);
+    if (!result || !(inMode() || (legacy() && zoomed))) { net.setOverlay('modules', null); return; }
+    const sizes = result.layer_sizes, fill = sizes.map(() => null), badges = sizes.map(() => null), shown = new Set();
     for (const entry of result.layers) {
-      const ids = entry.neuron_module.data;
-      stroke[entry.layer] = Array.from(ids, (id) => moduleColor(id));
-      // Zoomed: the module's neurons in its colour, the rest of that layer greyed out.
-      if (zoomed && Array.prototype.includes.call(ids, selected)) fill[entry.layer] = Array.from(ids, (id) => (id === selected ? moduleColor(id) : '#e2e8f0'));
+      const ids = entry.neuron_module.data, zoomHere = zoomed && Array.prototype.includes.call(ids, selected);
+      fill[entry.layer] = Array.from(ids, (id) => (!zoomed || id === selected ? moduleColor(id) : '#e2e8f0'));
+      for (const id of ids) if (!zoomed || (zoomHere && id === selected)) shown.add(id);
       const alerts = result.alerts.filter((a) => a.layer === entry.layer).length;
       if (alerts) badges[entry.layer] = `${alerts} module alert${alerts > 1 ? 's' : ''}`;
     }
-    net.setOverlay('modules', {fill, stroke, badges});
+    const ids = [...shown].sort((a, b) => a - b);
+    const swatches = ids.slice(0, 10).map((id) => [moduleColor(id), `M${id}`]);
+    if (zoomed) swatches.push(['#e2e8f0', 'other modules']);
+    net.setOverlay('modules', {fill, badges, legend: {swatches, title: zoomed
+      ? `module M${selected} zoomed: its neurons in its hue, the other modules grey`
+      : `fill hue = module${ids.length > 10 ? ` (${ids.length} modules; colours repeat after 10)` : ''}; unclustered layers keep their own colours`}});
   }
 
   // How distinct the modules are over training (mean silhouette per layer at each recomputation).
@@ -113,6 +125,7 @@ export function installModules(app, {addPanel, network} = {}) {
     if (!net || net === netHooked) return;
     netHooked = net;
     net.on('neuronclick', ({column, index}) => {
+      if (!inMode()) return;
       const entry = source.state().result?.layers.find((e) => e.layer === column);
       if (entry) source.select(entry.neuron_module.data[index], true);
     });
@@ -123,6 +136,7 @@ export function installModules(app, {addPanel, network} = {}) {
   app.store.subscribe((state, changed) => {
     if (changed.includes('info') || changed.includes('settings')) controls.update(state.settings, layerCount());
     if (changed.includes('settings')) comparePanel.panel.hidden = state.settings.modules_vs === 'none';
+    if (changed.includes('settings')) applyOverlay(source.state());
   });
   controls.update(settings(), layerCount());
   comparePanel.panel.hidden = settings().modules_vs === 'none';

@@ -136,7 +136,9 @@ export function createDistributions(container, options = {}) {
     update();
   }
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Distributions over time: waiting for snapshots.',
     update,
     /** What is drawn: {run, layer, quantity, mode, steps, hist: [{lo, hi, counts, mean, std}]} (for tests). */
     data: () => shown,

@@ -18,6 +18,8 @@ export function createHealthPanel(container, options = {}) {
   let actions = { ...options };
   const call = (name, ...args) => (actions[name] ? actions[name](...args) : Promise.reject(new Error('not available here')));
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-health');
+  // Text alternative (view contract): an sr-only caption, since role=img would hide the buttons inside.
+  const caption = root.append('p').attr('class', 'gb-sr-only gb-describe');
   root.append('div').attr('class', 'gb-h-subtitle').text('Network columns of the shown run (✓ no alert, ⚠ warning, ✖ error)');
   const strip = root.append('svg').attr('class', 'gb-h-strip').attr('role', 'img');
   const runsBox = root.append('div').attr('class', 'gb-h-runs');
@@ -36,6 +38,8 @@ export function createHealthPanel(container, options = {}) {
   const rulesList = rulesBox.append('ul');
   const cost = root.append('p').attr('class', 'gb-h-cost');
   let busy = false, current = {};
+  // A message about a forked run ("Started fork-1 ...") is about that run: it goes when the run does.
+  let messageRun = null;
 
   function setRules(next) {
     rulesList.selectAll('li').data(next || []).join('li').each(function (r) {
@@ -49,6 +53,7 @@ export function createHealthPanel(container, options = {}) {
   async function act(label, fn) {
     if (busy) return;
     busy = true;
+    messageRun = null;
     message.text(`${label}…`);
     try {
       const result = await fn();
@@ -169,6 +174,7 @@ export function createHealthPanel(container, options = {}) {
       li.append('button').attr('type', 'button').attr('class', 'gb-h-fix').on('click', (event, a) => {
         act(`Forking: ${a.fix.label}`, async () => {
           const f = await call('onFork', a.fix.changes, {start: a.fix.start, run: a.run});
+          messageRun = f.run;
           return `Started ${f.run} (${a.fix.label.toLowerCase()}); both runs now train side by side — compare their curves.`;
         });
       });
@@ -198,9 +204,21 @@ export function createHealthPanel(container, options = {}) {
     renderRuns(runs, run ? run.id : current.viewRun);
     renderDivergence(run);
     renderAlerts(run);
+    if (messageRun && !busy && !runs.some((r) => r.id === messageRun)) { messageRun = null; message.text(''); }
+    caption.text(describe());
     const c = current.cost || { meanMs: null };
     cost.text(c.meanMs == null ? '' : `Health checks cost ${fmt(c.meanMs)} ms per snapshot in the engine ` +
       `(mean of the last ${c.count}; summaries, detectors and the roll-back copy).`);
+  }
+
+  /** One sentence of what the panel shows now (the text alternative). */
+  function describe() {
+    const run = current.run, runs = current.runs || [];
+    if (!run) return 'Health: waiting for the first snapshot.';
+    const alerts = run.alerts || [];
+    return `Health of ${run.label}${runs.length > 1 ? ` (${runs.length} runs side by side)` : ''}: ` + (run.diverged ? 'diverged; ' : '') +
+      (alerts.length ? `${alerts.length} alert${alerts.length > 1 ? 's' : ''}: ${alerts.map((a) => a.title).join(', ')}.`
+        : `no problems detected in ${run.summaries.length} snapshots.`);
   }
 
   /** Draw the panel's text as an SVG (for export): title, runs and alerts. */
@@ -247,6 +265,7 @@ export function createHealthPanel(container, options = {}) {
 
   return {
     update,
+    describe,
     /** The action callbacks: {onShowRun, onDrop, onFork, onRollback} (any of them). */
     setOptions(next = {}) { actions = { ...actions, ...next }; update(); },
     destroy() { root.remove(); },

@@ -75,7 +75,9 @@ export function createLayerBars(container) {
     }).on('pointerleave', () => tip.hide());
   }
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Gradient flow per layer: waiting for a snapshot.',
     update,
     setOptions() { update(); }, // nothing to choose: it always shows the newest summary
     destroy() { root.remove(); },

@@ -105,7 +105,9 @@ export function createPruningPanel(container, options = {}) {
     svg.attr('aria-label', `Sparsity per layer: ${rows.map((r) => `${r.name} ${pct(r.sparsity)}`).join(', ')}.`);
   }
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Sparsity per layer: waiting for a snapshot.',
     update,
     /** {onPrune} */
     setOptions(next = {}) { if (next.onPrune) onPrune = next.onPrune; update(); },

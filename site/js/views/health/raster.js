@@ -151,7 +151,9 @@ export function createRaster(container, options = {}) {
     onScrub(live ? null : { step: steps[at], run: run.id, quantity, values, scales: Object.fromEntries(scales), colorFor });
   }
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Neurons × time raster: waiting for snapshots.',
     update,
     /** What is drawn (for tests): {run, quantity, sort, steps, at, neurons: [{column, index, settled}], values}. */
     data: () => shown,

@@ -92,7 +92,9 @@ export function createUpdateRatios(container) {
     svg.attr('aria-label', `Update ratios per layer; ${series.map((s) => `${s.name} ${s.settled != null ? 'settled' : 'moving'}`).join(', ')}.`);
   }
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Update ratios per layer: waiting for snapshots.',
     update,
     setOptions() { update(); }, // nothing to choose: every layer is drawn
     destroy() { root.remove(); },

@@ -39,6 +39,12 @@ export function create(container, options = {}) {
   const stage = root.append('div').attr('class', 'gbi-stage');
   const canvas = stage.append('canvas').attr('class', 'gbi-pad-canvas').attr('data-export-layer', 'under').node();
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Drawing pad and what the network sees');
+  // Pointer input lands on this HTML layer over the pad, not on the SVG rect: browsers do not honour
+  // touch-action on SVG shapes, so a finger's stroke became a page scroll and was cancelled after
+  // two moves. Here `touch-action: none` holds (css/inputs.css) and the pointer is captured.
+  const touchLayer = stage.append('div').attr('class', 'gbi-pad-touch').attr('aria-hidden', 'true')
+    .on('pointerdown', (event) => start(event)).on('pointermove', (event) => move(event))
+    .on('pointerup', () => end()).on('pointercancel', () => end()).on('pointerleave', (event) => { if (!drawing) tooltip.hide(); });
   const tooltip = makeTooltip(root);
   const padCtx = canvas.getContext('2d', { willReadFrequently: true });
 
@@ -55,12 +61,14 @@ export function create(container, options = {}) {
     svg.selectAll('*').remove();
     say(message, shape ? '' : 'Drawing needs an image dataset (digits or MNIST); 2-D datasets have the Input plane view.', true);
     bar.style('display', shape ? null : 'none');
-    if (!shape) { canvas.style.display = 'none'; return; }
+    if (!shape) { canvas.style.display = 'none'; touchLayer.style('display', 'none'); return; }
     const big = shape[0] > 10;
     sizeIn.property('value', big ? 1.3 : 0.6);
     centreIn.property('checked', true);
     Object.assign(canvas, { width: shape[1] * RES, height: shape[0] * RES });
     Object.assign(canvas.style, { display: '', left: '0px', top: '28px', width: `${PAD}px`, height: `${PAD * shape[0] / shape[1]}px` });
+    touchLayer.style('display', null).style('left', '0px').style('top', '28px').style('width', `${PAD}px`)
+      .style('height', `${PAD * shape[0] / shape[1]}px`);
     undo = [];
     clearPad();
     layout();
@@ -94,7 +102,7 @@ export function create(container, options = {}) {
   }
 
   const padPoint = (event) => {
-    const [px, py] = d3.pointer(event, svg.select('.gbi-pad').node());
+    const [px, py] = d3.pointer(event, touchLayer.node());
     return [px / PAD * canvas.width, py / PAD * canvas.width];
   };
 
@@ -120,7 +128,7 @@ export function create(container, options = {}) {
   function start(event) {
     if (!shape) return;
     event.preventDefault();
-    event.target.setPointerCapture?.(event.pointerId);
+    touchLayer.node().setPointerCapture?.(event.pointerId); // the stroke follows the finger even off the pad
     pushUndo();
     drawing = padPoint(event);
     stroke(drawing, drawing);
@@ -233,6 +241,9 @@ export function create(container, options = {}) {
       : [`averaged to ${shape[1]}×${shape[0]} pixels`, '(no centring)']).join('tspan')
       .attr('x', PAD + 30).attr('dy', (d, i) => (i ? 16 : 0)).text((d) => d);
     const barsX = PAD + 250;
+    const inked = x.reduce((n, v) => n + (v > 0.1 ? 1 : 0), 0), p = out?.probs?.data?.[out.pred];
+    svg.attr('aria-label', `Drawing pad: ${inked} of ${x.length} pixels inked` + (out ? `; predicted ${names()[out.pred] ?? out.pred}` +
+      (Number.isFinite(p) ? ` with ${Math.round(100 * p)}%.` : '.') : '; waiting for the prediction.'));
     if (!out) return;
     probabilityBars(svg.select('.gbi-bars'), out.probs.data, names(),
       { x: barsX, y: 48, width: Math.max(220, Math.min(360, (container.clientWidth || 900) - barsX - 10)), row: Math.min(20, 190 / names().length),
@@ -256,7 +267,7 @@ export function create(container, options = {}) {
     fill.push(Array.from(out.probs.data, (p) => purple(p)));
     const needed = 28 + 240 + yy + 10;
     if (Number(svg.attr('height')) < needed) svg.attr('height', needed).attr('viewBox', `0 0 ${svg.attr('width')} ${needed}`);
-    events.emit('overlay', { fill, badges: ['neurons: your drawing'] });
+    events.emit('overlay', { fill, badges: ['neurons: your drawing'], legend: { title: 'your drawing: |activation| per layer (output: probability)', swatches: [[purple(0), 'low'], [purple(0.5), 'mid'], [purple(1), 'high']] } });
   }
 
   /** Put an input vector on the pad (as blocks of ink), e.g. a sample to edit; it is what the network sees. */
@@ -296,6 +307,7 @@ export function create(container, options = {}) {
       paint();
     },
     setOptions() {},
+    describe: () => svg.attr('aria-label'),
     get input() { return x; },
     get result() { return out; },
     destroy() { root.remove(); },

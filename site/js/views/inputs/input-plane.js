@@ -33,6 +33,7 @@ export function create(container, options = {}) {
     svg.selectAll('*').remove();
     svg.attr('width', width).attr('height', size + 80).attr('viewBox', `0 0 ${width} ${size + 80}`);
     svg.append('text').attr('class', 'gbi-title').attr('x', 0).attr('y', 18).text('No input plane for this network');
+    svg.attr('aria-label', `Input plane: none for this network (${reason}).`);
     const g = svg.append('g').attr('class', 'gbi-plane-empty').attr('transform', `translate(40,${top})`);
     g.append('rect').attr('class', 'gbi-plane-frame').attr('width', size).attr('height', size).attr('fill', '#f8fafc');
     const xs = d3.scaleLinear([-1, 1], [0, size]), ys = d3.scaleLinear([-1, 1], [size, 0]);
@@ -76,6 +77,10 @@ export function create(container, options = {}) {
     });
     const height = top + plotH + 60;
     svg.selectAll('*').remove();
+    const P = result.points.shape[0], shares = d3.rollup(Array.from(result.pred.data), (v) => v.length, (k) => k);
+    const area = [...shares].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${names()[k] ?? k} ${Math.round(100 * n / result.pred.data.length)}%`);
+    svg.attr('aria-label', `Input plane (x1, x2): the network's decision covers ${area.join(', ')} of the plane; ${P} samples drawn as dots; ` +
+      `what each neuron of ${layers.length - 1} hidden layer${layers.length === 2 ? '' : 's'} computes over the plane.`);
     svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
     // Edges: weights from the latest snapshot, blue positive, orange negative, width ~ |w|.
     const edges = svg.append('g').attr('class', 'gbi-plane-edges');
@@ -154,7 +159,9 @@ export function create(container, options = {}) {
     legend.append('text').attr('class', 'gbi-small').attr('x', 15).attr('y', 24).text('dark ring = validation point');
   }
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Input plane: not computed yet.',
     on: events.on,
     /** data: {info, snapshot, result, error, unavailable} (see the header). */
     update(next) {

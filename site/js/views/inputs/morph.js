@@ -13,6 +13,9 @@ import { CLASS_COLORS, classOptions, drawInput, emitter, exporters, fmt, labelle
 const MAX_ROWS = 40;
 const PATHS = { pixel: 'Pixel blend: fade one image into the other',
   real: 'Through real digits: a chain of nearest validation samples' };
+// On 2-D datasets the only path is the straight line between the two points (drawn on the plane).
+const PATHS_2D = { pixel: 'Straight line between the two points' };
+const PLANE = { x: 0, y: 34, w: 280, h: 200 };
 
 export function create(container, options = {}) {
   const events = emitter();
@@ -37,16 +40,22 @@ export function create(container, options = {}) {
   const tooltip = makeTooltip(root);
 
   let result = null, pos = 0, rows = [], width = 0, timer = null, data = {}, optionsKey = '', shownRequest = null;
-  let scaleX = null, heat = null, engaged = false;
+  let scaleX = null, heat = null, engaged = false, plane = null;
+  const endName = (end) => (end.label != null ? `a ${nameOf(end.label)} (#${end.index})` : 'your drawing');
 
   const info = () => data.info;
+  // Points, not pictures: a 2-feature input has no image to show (it was a black 1x2 square).
+  const twoD = () => !info()?.image_shape && (info()?.layer_sizes?.[0] === 2 || result?.x?.shape?.[1] === 2);
   const classNames = () => info()?.class_names ?? [];
   const nameOf = (k) => classNames()[k] ?? String(k);
 
   function syncOptions() {
-    const key = JSON.stringify([classNames(), data.drawn]);
+    const key = JSON.stringify([classNames(), data.drawn, twoD()]);
     if (key === optionsKey) return;
     optionsKey = key;
+    pathSel.selectAll('option').data(Object.entries(twoD() ? PATHS_2D : PATHS)).join('option')
+      .attr('value', (d) => d[0]).text((d) => d[1]);
+    pathSel.node().closest('label')?.toggleAttribute('hidden', twoD());
     const extra = [{ value: 'drawn', text: 'my drawing', disabled: !data.drawn }];
     classOptions(fromSel, info(), { extra });
     classOptions(toSel, info(), { extra });
@@ -69,6 +78,8 @@ export function create(container, options = {}) {
     }
     stepsIn.property('value', request.steps);
     pathSel.property('value', request.path);
+    // A link may ask for "through real digits" on a 2-D dataset: there the path is the straight line.
+    if (twoD() && request.path !== 'pixel') events.emit('request', { ...request, path: 'pixel' });
   }
 
   const choose = () => events.emit('request', { from: endpoint(fromSel, fromNth), to: endpoint(toSel, toNth),
@@ -120,15 +131,19 @@ export function create(container, options = {}) {
     const head = svg.append('g');
     const describe = (end) => (end.label != null ? `${end.split === 'val' ? 'validation' : 'training'} #${end.index} (a ${nameOf(end.label)})` : 'your drawing');
     const short = (end) => (end.label != null ? `a ${nameOf(end.label)}, #${end.index}` : 'your drawing');
-    drawInput(head, rowOf(result.x, 0), info(), { x: 0, y: top + 50, size: 90 });
-    head.append('text').attr('class', 'gbi-caption').attr('x', 0).attr('y', top + 162).text('from');
-    head.append('text').attr('class', 'gbi-small').attr('x', 0).attr('y', top + 178).text(short(result.from));
-    drawInput(head, rowOf(result.x, S - 1), info(), { x: 310, y: top + 50, size: 90 });
-    head.append('text').attr('class', 'gbi-caption').attr('x', 310).attr('y', top + 162).text('to');
-    head.append('text').attr('class', 'gbi-small').attr('x', 310).attr('y', top + 178).text(short(result.to));
+    if (twoD()) drawPlane(head, short);
+    else {
+      drawInput(head, rowOf(result.x, 0), info(), { x: 0, y: top + 50, size: 90 });
+      head.append('text').attr('class', 'gbi-caption').attr('x', 0).attr('y', top + 162).text('from');
+      head.append('text').attr('class', 'gbi-small').attr('x', 0).attr('y', top + 178).text(short(result.from));
+      drawInput(head, rowOf(result.x, S - 1), info(), { x: 310, y: top + 50, size: 90 });
+      head.append('text').attr('class', 'gbi-caption').attr('x', 310).attr('y', top + 162).text('to');
+      head.append('text').attr('class', 'gbi-small').attr('x', 310).attr('y', top + 178).text(short(result.to));
+    }
     head.append('g').attr('class', 'gbi-current');
+    const pathName = twoD() ? 'Straight line' : result.path === 'pixel' ? 'Pixel blend' : 'Through real digits';
     head.append('text').attr('class', 'gbi-title').attr('x', 0).attr('y', top - 6)
-      .text(`${result.path === 'pixel' ? 'Pixel blend' : 'Through real digits'}: ${describe(result.from)} → ${describe(result.to)}`);
+      .text(`${pathName}: ${describe(result.from)} → ${describe(result.to)}`);
     head.append('g').attr('class', 'gbi-bars');
     // Row 2: probabilities along the path.
     const left = 100, right = width - 60;
@@ -199,22 +214,54 @@ export function create(container, options = {}) {
     paintPosition();
   }
 
+  // 2-D: the input plane around the path, the path's points coloured by the class predicted
+  // there, the two ends named; the current position is marked by paintPosition.
+  function drawPlane(head, short) {
+    const S = result.t.shape[0], xs = d3.range(S).map((s) => result.x.data[2 * s]), ys = d3.range(S).map((s) => result.x.data[2 * s + 1]);
+    const pad = (lo, hi) => { const m = Math.max(0.25, 0.2 * (hi - lo)); return [lo - m, hi + m]; };
+    const sx = d3.scaleLinear(pad(...d3.extent(xs)), [PLANE.x + 40, PLANE.x + PLANE.w]);
+    const sy = d3.scaleLinear(pad(...d3.extent(ys)), [PLANE.y + PLANE.h, PLANE.y + 20]);
+    plane = { sx, sy };
+    const g = head.append('g').attr('class', 'gbi-morph-plane');
+    g.append('g').attr('class', 'gb-axis').attr('transform', `translate(0,${PLANE.y + PLANE.h})`).call(d3.axisBottom(sx).ticks(4));
+    g.append('g').attr('class', 'gb-axis').attr('transform', `translate(${PLANE.x + 40},0)`).call(d3.axisLeft(sy).ticks(4));
+    g.append('text').attr('class', 'gbi-small').attr('x', PLANE.x + PLANE.w + 8).attr('y', PLANE.y + PLANE.h + 4).text('x1');
+    g.append('text').attr('class', 'gbi-small').attr('x', PLANE.x + 4).attr('y', PLANE.y + 14).text('x2');
+    g.append('line').attr('class', 'gbi-morph-line').attr('x1', sx(xs[0])).attr('y1', sy(ys[0])).attr('x2', sx(xs[S - 1])).attr('y2', sy(ys[S - 1]));
+    g.append('g').selectAll('circle').data(d3.range(S)).join('circle').attr('class', 'gbi-morph-point')
+      .attr('cx', (s) => sx(xs[s])).attr('cy', (s) => sy(ys[s])).attr('r', 3.5)
+      .attr('fill', (s) => CLASS_COLORS[result.pred.data[s] % 10]);
+    [[0, 'from', result.from], [S - 1, 'to', result.to]].forEach(([s, word, end]) => g.append('text').attr('class', 'gbi-small gbi-strong')
+      .attr('x', sx(xs[s]) + 8).attr('y', sy(ys[s]) - 8).text(`${word}: ${short(end)}`));
+  }
+
   function paintPosition() {
     if (!result) return;
     const S = result.t.shape[0], names = classNames();
     pos = Math.max(0, Math.min(S - 1, pos));
     const cur = svg.select('.gbi-current');
     cur.selectAll('*').remove();
-    drawInput(cur, rowOf(result.x, pos), info(), { x: 110, y: 34, size: 180 });
-    const pred = result.pred.data[pos];
-    cur.append('text').attr('class', 'gbi-caption').attr('x', 110).attr('y', 240)
-      .text(`step ${pos} of ${S - 1}: the network says ${names[pred] ?? pred}`);
+    const pred = result.pred.data[pos], here = rowOf(result.x, pos);
+    if (twoD() && plane) {
+      cur.append('circle').attr('class', 'gbi-morph-here').attr('cx', plane.sx(here[0])).attr('cy', plane.sy(here[1])).attr('r', 7);
+      // Under the output bars (2-D datasets have few classes), clear of the chart's title below the plane.
+      cur.append('text').attr('class', 'gbi-caption').attr('x', 440).attr('y', 44 + Math.min(20, 200 / names.length) * names.length + 30)
+        .text(`step ${pos} of ${S - 1}: at (${fmt(here[0])}, ${fmt(here[1])}) the network says ${names[pred] ?? pred}`);
+    } else {
+      drawInput(cur, here, info(), { x: 110, y: 34, size: 180 });
+      cur.append('text').attr('class', 'gbi-caption').attr('x', 110).attr('y', 240)
+        .text(`step ${pos} of ${S - 1}: the network says ${names[pred] ?? pred}`);
+    }
+    const p = result.probs.data[pos * result.probs.shape[1] + pred];
+    svg.attr('aria-label', `Morph ${twoD() ? 'along the straight line ' : ''}from ${endName(result.from)} to ${endName(result.to)} in ${S} steps ` +
+      `(${result.flips.length} decision change${result.flips.length === 1 ? '' : 's'}): at step ${pos} the network predicts ${names[pred] ?? pred}` +
+      (Number.isFinite(p) ? ` with ${Math.round(100 * p)}%.` : ' (outputs are not numbers: the network diverged).'));
     probabilityBars(svg.select('.gbi-bars'), rowOf(result.probs, pos), names,
       { x: 440, y: 44, width: Math.min(360, width - 450), row: Math.min(20, 200 / names.length), title: 'Output at this step' });
     svg.select('.gbi-cursor').attr('x1', scaleX(pos)).attr('x2', scaleX(pos));
     where.text(`step ${pos} of ${S - 1} · t = ${fmt(result.t.data[pos])} · predicted ${names[pred] ?? pred}`);
     // The Network panel shows the morph's activations once the student moves along the path.
-    if (engaged) events.emit('overlay', { fill: overlayFill(), badges: [`neurons: morph step ${pos}`] });
+    if (engaged) events.emit('overlay', { fill: overlayFill(), badges: [`neurons: morph step ${pos}`], legend: { title: `morph step ${pos}: |activation| on the morph path (output: probability)`, swatches: [[purple(0), 'low'], [purple(0.5), 'mid'], [purple(1), 'high']] } });
   }
 
   function overlayFill() {
@@ -279,6 +326,7 @@ export function create(container, options = {}) {
     update(next) {
       data = next;
       if (!next.info) return;
+      plane = twoD() ? plane : null;
       syncOptions();
       reflect(next.request);
       message.text(next.error || '');
@@ -288,6 +336,7 @@ export function create(container, options = {}) {
     },
     setOptions() {},
     setPosition,
+    describe: () => svg.attr('aria-label'),
     get result() { return result; },
     get position() { return pos; },
     destroy() { if (timer) clearInterval(timer); root.remove(); },

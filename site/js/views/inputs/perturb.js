@@ -105,10 +105,13 @@ export function create(container, options = {}) {
       text.append('text').attr('class', cls).attr('x', 0).attr('y', i * 22).text(line);
     });
     drawCurve(svg.append('g'), width, 225);
-    const stroke = sizes().map((n) => new Array(n).fill(null));
-    if (t.kind === 'weight' && t.layer > 0) stroke[t.layer][t.i] = '#e11d48';
-    stroke[t.layer + 1][t.j] = '#e11d48';
-    events.emit('overlay', { stroke, badges: ['red ring = perturbed'] });
+    // A diamond mark (network-legend.js MARKS.perturbed) on the changed bias's neuron or both ends of the weight.
+    const marks = sizes().map((n) => new Array(n).fill(null));
+    if (t.kind === 'weight' && t.layer > 0) marks[t.layer][t.i] = 'perturbed';
+    marks[t.layer + 1][t.j] = 'perturbed';
+    events.emit('overlay', { marks, badges: ['◆ perturbed'] });
+    svg.attr('aria-label', `Perturbing ${targetName(t)}: trained ${fmt(t.original)}, now ${fmt(t.value)}; ` +
+      `prediction ${p0} → ${p1}; validation accuracy ${pct(va.original)} → ${pct(va.perturbed)}.`);
     svg.attr('width', width).attr('height', 500).attr('viewBox', `0 0 ${width} 500`)
       .style('max-width', '100%').style('height', 'auto');
   }
@@ -160,7 +163,9 @@ export function create(container, options = {}) {
   inputIn.on('change', () => run({ input: { index: Number(inputIn.property('value')) || 0 } }));
   drawnIn.on('change', () => run({ input: drawnIn.property('checked') ? 'drawn' : { index: Number(inputIn.property('value')) || 0 } }));
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Perturb: no parameter chosen yet.',
     on: events.on,
     /** data: {info, request, result, error, drawn} (see the header). */
     update(next) {

@@ -155,7 +155,11 @@ export function create(container, options = {}) {
     const height = Math.max(imgH + 230, y + 110, detailH);
     svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`)
       .style('max-width', '100%').style('height', 'auto');
-    events.emit('overlay', { fill, badges });
+    svg.attr('aria-label', `Pouring A (${setName(result.a)}, ${result.n_a} samples) against B (${setName(result.b)}, ${result.n_b}): ` +
+      result.layers.map((layer, l) => { const c = [0, 0, 0, 0]; layer.category.data.forEach((k) => c[k]++);
+        return `${l === L - 1 ? 'output' : `hidden ${l + 1}`}: ${c[1]} neurons answer A only, ${c[2]} B only, ${c[3]} both`; }).join('; ') + '.');
+    events.emit('overlay', { fill, badges, legend: { title: `pour: how each neuron answers A (${setName(result.a)}) vs B (${setName(result.b)})`,
+      swatches: [[pourColor(1, 0), 'A only'], [pourColor(0, 1), 'B only'], [pourColor(1, 1), 'both'], [pourColor(0, 0), 'neither']] } });
   }
 
   function neuronLines(column, k) {
@@ -227,7 +231,9 @@ export function create(container, options = {}) {
   }
   neuronSel.on('change', () => { const [c, k] = neuronSel.property('value').split(':').map(Number); selectNeuron(c, k); });
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Pour: not computed yet.',
     on: events.on,
     /** data: {info, snapshot, request, result, selected, error} (see the header). */
     update(next) {

@@ -95,8 +95,10 @@ export function create(container, options = {}) {
     if (!inside) domain = [d3.scaleLinear(xe, [0, 1]).nice().domain(), d3.scaleLinear(ye, [0, 1]).nice().domain()];
     const xs = d3.scaleLinear(domain[0], [left, right]), ys = d3.scaleLinear(domain[1], [bottom, top]);
     const pca = result.method === 'pca', ex = result.explained.data;
-    svg.append('text').attr('class', 'gbi-title').attr('x', left).attr('y', 18)
-      .text(`${pca ? 'PCA' : 't-SNE'} of ${layerName(result.layer)} over ${n} validation samples · step ${stepShown}`);
+    const title = `${pca ? 'PCA' : 't-SNE'} of ${layerName(result.layer)} over ${n} validation samples · step ${stepShown}`;
+    svg.append('text').attr('class', 'gbi-title').attr('x', left).attr('y', 18).text(title);
+    svg.attr('aria-label', `Hidden space: ${title}; each dot is one sample, coloured by its class` +
+      (pca && ex?.length >= 2 ? `; the two axes explain ${Math.round(100 * (ex[0] + ex[1]))}% of the variance.` : '.'));
     svg.append('g').attr('class', 'gb-axis').attr('transform', `translate(0,${bottom})`).call(d3.axisBottom(xs).ticks(6));
     svg.append('g').attr('class', 'gb-axis').attr('transform', `translate(${left},0)`).call(d3.axisLeft(ys).ticks(6));
     svg.append('text').attr('class', 'gbi-small').attr('x', right).attr('y', bottom + 38).attr('text-anchor', 'end')
@@ -154,7 +156,9 @@ export function create(container, options = {}) {
   runBtn.on('click', () => events.emit('request', { method: 'tsne' }));
   colourSel.on('change', draw);
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Hidden space projection: not computed yet.',
     on: events.on,
     /** data: see the header. */
     update(next) {

@@ -81,7 +81,9 @@ export function create(container, options = {}) {
   resizeObserver.observe(container);
   update(null);
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Module comparison: not computed yet.',
     update,
     /** No options yet; kept for the view contract. */
     setOptions(partial = {}) { opts = {...opts, ...partial}; update(last); },

@@ -132,7 +132,9 @@ export function create(container, options = {}) {
   resizeObserver.observe(container);
   show(null, null);
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Module detail: no module selected.',
     show,
     update: (data) => show(data?.result ?? null, data?.id ?? null),
     /** No options yet; kept for the view contract. */

@@ -187,13 +187,17 @@ export function create(container, options = {}) {
   resizeObserver.observe(container);
   draw();
 
+  const describe = () => (result ? `Module map at step ${result.step}: ` + result.layers.map((e) => `layer ${e.layer}: ${e.modules.length} modules`).join(', ') +
+    '; ' + result.modules.map((m) => `M${m.id} (layer ${m.layer}, ${m.size} neurons, ${m.label})`).join('; ') : 'Module map: not computed yet');
+  const redraw = () => { draw(); svg.attr('aria-label', describe()); };
+
   return {
-    update(next) { result = next; draw(); },
-    setOptions({selected: id = selected, ...partial} = {}) { selected = id; opts = {...opts, ...partial}; draw(); },
+    update(next) { result = next; redraw(); },
+    setOptions({selected: id = selected, ...partial} = {}) { selected = id; opts = {...opts, ...partial}; redraw(); },
     /** Highlight module `id` (null: none); same as setOptions({selected: id}). */
     select(id) { selected = id; draw(); },
     on(event, fn) { listeners[event].add(fn); return () => listeners[event].delete(fn); },
-    describe: () => (result ? `Module map at step ${result.step}: ` + result.modules.map((m) => `M${m.id} (layer ${m.layer}, ${m.size} neurons, ${m.label})`).join('; ') : 'Module map: not computed yet'),
+    describe,
     exportSVG: (filename = 'glassbox-modules.svg') => exportSVG(svg.node(), filename),
     exportPNG: (filename = 'glassbox-modules.png', scale = 2) => exportPNG(svg.node(), filename, scale),
     destroy() { resizeObserver.disconnect(); root.remove(); },

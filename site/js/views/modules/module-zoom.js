@@ -40,7 +40,8 @@ export function create(container, options = {}) {
     const perRow = Math.max(1, Math.floor((width - 20) / CARD_W));
     const height = HEAD + Math.ceil(members.length / perRow) * CARD_H + 10;
     svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`)
-      .attr('aria-label', `Neurons of module M${module.id}`);
+      .attr('aria-label', `Module M${module.id} zoomed: ${plural(module.size, 'neuron')} of hidden layer ${c} (${module.label}); ` +
+        `${members.length < module.size ? `the first ${members.length} ` : ''}each drawn with its incoming weights and mean activation per class.`);
     svg.append('circle').attr('cx', 22).attr('cy', 20).attr('r', 10).attr('fill', moduleColor(module.id));
     svg.append('text').attr('class', 'gb-chart-title').attr('x', 40).attr('y', 25)
       .text(`M${module.id} · hidden layer ${c} · ${plural(module.size, 'neuron')} · ${module.label}`);
@@ -95,7 +96,9 @@ export function create(container, options = {}) {
   resizeObserver.observe(container);
   show(null, null, null);
 
+  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
+    describe: () => describedSvg().attr('aria-label') || 'Module zoom: no module selected.',
     show,
     update: (data) => show(data?.result ?? null, data?.id ?? null, data?.snapshot ?? null),
     setOptions(partial = {}) {

@@ -77,3 +77,15 @@ export function paintPixelDots(ctx, col, faintDots, boldDots) {
   }
   ctx.globalAlpha = 1;
 }
+
+/** The drawn edge nearest (x, y) within `tolerance` px, as [layer, from, to], or null; `hits` as strokeEdges fills it. */
+export function nearestEdge(hits, x, y, tolerance = 5) {
+  let best = null, bestDistance = tolerance * tolerance;
+  for (const hit of hits) {
+    const [x1, y1, x2, y2] = hit, dx = x2 - x1, dy = y2 - y1;
+    const t = Math.max(0, Math.min(1, ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy || 1)));
+    const d = (x1 + t * dx - x) ** 2 + (y1 + t * dy - y) ** 2;
+    if (d <= bestDistance) { bestDistance = d; best = hit; }
+  }
+  return best && best.slice(4);
+}

@@ -5,6 +5,15 @@ import d3 from '../common/d3.js';
 // Caption text is wrapped by character count; 6.9px is a 12.5px system-ui average.
 export const captionCharsPerLine = (width) => Math.max(30, Math.floor((width - 28) / 6.9));
 
+/** Paragraphs wrapped into lines of at most maxChars characters (a long word gets its own line). */
+export function wrapWords(paragraphs, maxChars) {
+  return paragraphs.flatMap((paragraph) => paragraph.split(' ').reduce((acc, word) => {
+    const joined = `${acc[acc.length - 1]} ${word}`.trim();
+    if (joined.length > maxChars && acc[acc.length - 1]) acc.push(word); else acc[acc.length - 1] = joined;
+    return acc;
+  }, ['']));
+}
+
 // fixedHeight (options.height) is the whole drawing; by default the plot scales with the width
 // and the legend/caption below it get whatever room their wrapping needs.
 export function computeLayout(sizes, width, fixedHeight, imageShape) {
@@ -15,8 +24,8 @@ export function computeLayout(sizes, width, fixedHeight, imageShape) {
   const plotWanted = Math.min(Math.max(width * 0.48, 280), 560, Math.max(280, tallest * 38 + 24));
   const height = fixedHeight ?? plotTop + Math.round(plotWanted) + 10 + legendHeight;
   const plotBottom = height - legendHeight - 10, plotH = plotBottom - plotTop, centerY = (plotTop + plotBottom) / 2;
-  const featureLabels = !image && sizes[0] <= 16; // x1, x2, ... left of a few input circles
-  const left = featureLabels ? 44 : 22, right = width - (width < 640 ? 96 : 132);
+  const featureLabels = !image && sizes[0] <= 16; // x1, x2, ... left of a few input circles (with values when <= 4)
+  const left = featureLabels ? (sizes[0] <= 4 ? 96 : 44) : 22, right = width - (width < 640 ? 96 : 132);
   const columns = sizes.map((n, c) => {
     if (c === 0 && image) {
       const cell = Math.min(plotH - 26, Math.max(90, width * 0.2), 280) / Math.max(image[0], image[1]);

@@ -50,17 +50,39 @@ export function edgeLines({ snapshot, layout }, l, i, j) {
     `gradient dL/dw ${formatValue(snapshot.layers[l].dW?.data?.[k])}`];
 }
 
-/** The view's accessible description; `shown` is the output probabilities drawn (per class). */
-export function describeNetwork({ snapshot, sample, classNames, shown, gradient }) {
+/** Neurons of a hidden column counted active (|activation| above 1e-3) for the shown input or, for the mean, on average. */
+function activeCount(snapshot, c, sample) {
+  const t = columnSource(snapshot, c, 'act'), n = snapshot.layer_sizes[c];
+  if (!t?.data || t.shape[0] === 0 || cols(t) !== n) return null;
+  const rows = sample == null ? d3.range(t.shape[0]) : [sample];
+  let active = 0;
+  for (const i of rows) for (let k = 0; k < n; k++) if (Math.abs(t.data[i * n + k]) > 1e-3) active++;
+  return Math.round(active / rows.length);
+}
+
+/**
+ * The view's text alternative, one sentence of what is drawn now, e.g. "Network 64-32-10 (relu) at
+ * step 40, brightness = activation for probe sample 0: hidden layer 1: 12 of 32 neurons active;
+ * predicted 7 with 98 % (true label 7)." `shown` is the output probabilities drawn (per class);
+ * `colouring` the legend's colouring item (an overlay's title replaces the brightness words).
+ */
+export function describeNetwork({ snapshot, sample, classNames, shown, gradient, colouring = null, marks = [], notes = [] }) {
   if (!snapshot) return 'Network view: waiting for the first snapshot.';
   const name = (k) => classNames?.[k] ?? String(k);
   const probeCount = snapshot.probe?.x?.shape?.[0] ?? 0;
   const top = argmax(shown);
   const who = sample == null ? `averaged over ${probeCount} probe samples` : `for probe sample ${sample}`;
+  const L = lastColumn(snapshot);
+  const layers = d3.range(1, L).map((c) => {
+    const active = activeCount(snapshot, c, sample);
+    return active == null ? null : `hidden layer ${c}: ${sample == null ? 'on average ' : ''}${active} of ${snapshot.layer_sizes[c]} neurons active`;
+  }).filter(Boolean);
   const outcome = top < 0 ? '' : sample == null
-    ? ` Highest mean output probability: class ${name(top)} (${fmtPercent(shown[top])}).`
-    : ` Predicted class ${name(top)} with ${fmtPercent(shown[top])};` +
-      ` true label ${name(snapshot.probe.y?.data?.[sample])}.`;
-  return `Neural network ${snapshot.layer_sizes.join('-')} (${snapshot.activation ?? 'unknown'} activation) at step ${snapshot.step}. ` +
-    `Brightness shows the ${gradient ? 'gradient size' : 'activation'} of each neuron, ${who}.${outcome}`;
+    ? `mean output over ${probeCount} inputs highest for ${name(top)} (${fmtPercent(shown[top])}), not a prediction`
+    : `predicted ${name(top)} with ${fmtPercent(shown[top])} (true label ${name(snapshot.probe.y?.data?.[sample])})`;
+  const colours = colouring && !colouring.ramp ? `neuron colours show ${colouring.title}`
+    : `brightness = ${gradient ? 'gradient size' : 'activation'} ${who}`;
+  const marked = (marks.length ? `; marks: ${marks.join(', ')}` : '') + notes.map((n) => `; ${n}`).join('');
+  return `Network ${snapshot.layer_sizes.join('-')} (${snapshot.activation ?? 'unknown'} activation) at step ${snapshot.step}, ` +
+    `${colours}: ${[...layers, outcome].filter(Boolean).join('; ')}${marked}.`;
 }

@@ -9,17 +9,19 @@
 import d3 from '../common/d3.js';
 import { row, cols, meanAxis0, meanAbsAxis0, argmax, topKAbsIndices, absmax, scaleToUnit } from '../common/tensor.js';
 import { exportSVG, exportPNG } from '../common/export-image.js';
-import { computeLayout, captionCharsPerLine } from './network-layout.js';
+import { computeLayout, captionCharsPerLine, wrapWords } from './network-layout.js';
 import { describeNetwork, edgeLines, formatValue, neuronLines } from './network-text.js';
 import { applyForceLayout } from './force-layout.js';
+import { drawLegend } from './network-legend.js';
+import { colouringOf, marksOf, ringOf, strokeNeuron, drawGlyphs } from './network-marks.js';
 import { globalIntensities, globalMax, logFloor, GLOBAL_DECADES } from './grad-scale.js';
 
-import { POSITIVE_COLOR, NEGATIVE_COLOR, paintInputImage, paintPixelDots, strokeEdges } from './network-canvas.js';
+import { POSITIVE_COLOR, NEGATIVE_COLOR, nearestEdge, paintInputImage, paintPixelDots, strokeEdges } from './network-canvas.js';
 
 export { POSITIVE_COLOR, NEGATIVE_COLOR };
 const SVG_NS = 'http://www.w3.org/2000/svg';
 // gradScale (gradient mode): 'layer' = each layer on its own log scale, 'global' = one log scale (grad-scale.js)
-const DEFAULTS = { probe: 'mean', mode: 'activation', gradScale: 'layer', maxEdgesPerLayer: 300, imageShape: null, classNames: null, height: null, layout: 'layered', forceBy: 'weight' };
+const DEFAULTS = { probe: 0, mode: 'activation', gradScale: 'layer', maxEdgesPerLayer: 300, imageShape: null, classNames: null, height: null, layout: 'layered', forceBy: 'weight' };
 const LAYOUT_OPTIONS = ['imageShape', 'classNames', 'height', 'layout', 'forceBy']; // layout: 'layered' | 'force' (force-layout.js)
 const FOCUS_EDGES = 24;  // strongest in/out edges drawn for a hovered neuron
 const RAMPS = { activation: d3.interpolatePurples, gradient: d3.interpolateGreens };
@@ -32,7 +34,7 @@ let instanceCount = 0;
 export function createNetworkView(container, options = {}) {
   const gradientId = `gb-network-ramp-${++instanceCount}`;
   let opts = { ...DEFAULTS, ...options };
-  let snapshot = null, archKey = '', layout = null, width = 0, sampleIndex = null, focus = null;
+  let snapshot = null, archKey = '', layout = null, width = 0, sampleIndex = null, focus = null, selected = null;
   let nodeEls = [], nodeFills = [], outputTexts = [], texts = {}, values = [], intensity = [], edgeCount = [], hits = [];
   // Overlays let other features recolour or mark neurons without owning this view:
   // name -> {fill?: [column][neuron] CSS colour | null, stroke?: same, badges?: [column] text | null}.
@@ -123,7 +125,7 @@ export function createNetworkView(container, options = {}) {
     badgeTexts = columns.map((col) => labels.append('text').attr('class', 'gb-layer-badge').attr('x', col.cx).attr('y', 50));
     if (layout.featureLabels) {
       const col = columns[0];
-      svg.append('g').attr('class', 'gb-feature-labels').selectAll('text').data(d3.range(col.n)).join('text')
+      texts.featureLabels = svg.append('g').attr('class', 'gb-feature-labels').selectAll('text').data(d3.range(col.n)).join('text')
         .attr('x', col.xs[0] - col.reach - 6).attr('y', (k) => col.ys[k]).text((k) => `x${k + 1}`);
     }
     const out = columns[columns.length - 1], outLabels = svg.append('g').attr('class', 'gb-output-labels');
@@ -133,42 +135,25 @@ export function createNetworkView(container, options = {}) {
         prob: text.append('tspan').attr('class', 'gb-out-prob').attr('dx', 2),
         truth: text.append('tspan').attr('class', 'gb-out-true').attr('dx', 2) };
     }) : [];
+    texts.marks = svg.append('g').attr('class', 'gb-marks');
     buildLegend();
   }
 
   function buildLegend() {
-    const legend = svg.append('g').attr('class', 'gb-legend').attr('transform', `translate(14,${layout.legendY + 8})`);
-    const item = () => legend.append('g');
-    const line = (g, x, color, strokeWidth) => g.append('line').attr('x1', x).attr('x2', x + (color ? 24 : 12))
-      .attr('y1', 6).attr('y2', 6).attr('stroke', color ?? '#475569').attr('stroke-width', strokeWidth);
-    const label = (g, x, text, cls = 'gb-legend-label', y = 11) =>
-      g.append('text').attr('class', cls).attr('x', x).attr('y', y).text(text);
-    const ramp = item(), sign = item(), size = item();
-    ramp.append('rect').attr('class', 'gb-ramp').attr('width', 110).attr('height', 12).attr('fill', `url(#${gradientId})`);
-    label(ramp, 0, 'low', 'gb-legend-small', 27);
-    label(ramp, 110, 'high', 'gb-legend-small gb-anchor-end', 27);
-    texts.rampLabel = label(ramp, 120, '');
-    [[POSITIVE_COLOR, 'positive', 0], [NEGATIVE_COLOR, 'negative', 100]].forEach(([color, text, x]) => {
-      line(sign, x, color, 3);
-      label(sign, x + 30, text);
-    });
-    [0.6, 1.6, 3.2].forEach((w, i) => line(size, i * 16, null, w));
-    texts.sizeLabel = label(size, 52, '');
-    texts.legendItems = [ramp, sign, size];
-    texts.caption = legend.append('text').attr('class', 'gb-caption');
+    texts.legend = svg.append('g').attr('class', 'gb-legend').attr('transform', `translate(14,${layout.legendY + 8})`);
+    texts.caption = texts.legend.append('text').attr('class', 'gb-caption');
+    texts.legendKey = '';
+    texts.legendRows = 38;
   }
 
-  // Legend items flow left to right and wrap; re-measured only when their text changes.
-  function flowLegend() {
-    let x = 0, y = 0;
-    for (const g of texts.legendItems) {
-      const itemWidth = g.node().getBBox().width;
-      if (x > 0 && x + itemWidth > width - 28) { x = 0; y += 38; }
-      g.attr('transform', `translate(${x},${y})`);
-      x += itemWidth + 34;
-    }
-    texts.caption.attr('y', y + 52);
-  }
+  // What colours the neurons now (network-legend.js): an overlay's own legend, or this view's ramp.
+  // An overlay's `note` (e.g. 'replay of step 120') says whose values the ramp shows.
+  const notes = () => [...overlays.values()].map((o) => o.note).filter(Boolean);
+  const colouringLegend = () => colouringOf(overlays, { ramp: gradientId, by: notes().length ? `${opts.mode}-note` : opts.mode,
+    title: (gradientMode()
+      ? `neuron |gradient| (log scale, ${opts.gradScale === 'global' ? `all layers, ${GLOBAL_DECADES} decades` : 'per layer'})`
+      : 'neuron |activation| (per layer)') + notes().map((n) => ` · ${n}`).join('') });
+  const marksInUse = () => marksOf(overlays);
 
   function setText(selection, value) {
     if (!selection || selection.node().textContent === value) return false;
@@ -177,41 +162,64 @@ export function createNetworkView(container, options = {}) {
   }
 
   function setCaption(paragraphs) {
-    const maxChars = captionCharsPerLine(width);
-    const lines = paragraphs.flatMap((paragraph) => paragraph.split(' ').reduce((acc, word) => {
-      const joined = `${acc[acc.length - 1]} ${word}`.trim();
-      if (joined.length > maxChars && acc[acc.length - 1]) acc.push(word); else acc[acc.length - 1] = joined;
-      return acc;
-    }, ['']));
-    if (texts.caption.attr('data-text') === lines.join('\n')) return;
+    const lines = wrapWords(paragraphs, captionCharsPerLine(width));
+    if (texts.caption.attr('data-text') === lines.join('\n')) return false;
     texts.caption.attr('data-text', lines.join('\n')).selectAll('tspan').data(lines).join('tspan')
       .attr('x', 0).attr('dy', (d, i) => (i === 0 ? 0 : 17)).text((d) => d);
+    return true;
+  }
+
+  // The legend's rows vary with what is drawn: grow (or shrink) the drawing so the caption fits.
+  function fitLegend() {
+    const lines = texts.caption.selectAll('tspan').size();
+    texts.caption.attr('y', texts.legendRows + 14);
+    const height = Math.max(layout.legendY + 8 + texts.legendRows + 14 + 17 * lines + 6, layout.legendY + 40);
+    if (Math.abs(height - (Number(svg.attr('height')) || 0)) < 1) return;
+    svg.attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
+    stage.style('height', `${height}px`);
   }
 
   function paintTexts() {
     const gradient = gradientMode(), sizes = snapshot.layer_sizes, p = probeCount();
     const inputDetail = layout.image ? `${layout.image[0]}×${layout.image[1]} pixels` : 'features';
-    const outputDetail = snapshot.loss_name === 'mse' ? 'softmax of outputs' : 'softmax';
-    texts.detail.forEach((t, c) => setText(t, c === 0 ? inputDetail
-      : c === L() ? outputDetail : `${sizes[c]} · ${snapshot.activation ?? ''}`));
+    texts.detail.forEach((t, c) => setText(t, c === 0 ? inputDetail : c === L() ? outputSummary()
+      : `${sizes[c]} · ${snapshot.activation ?? ''}`));
+    texts.detail[L()].classed('gb-out-summary', sampleIndex != null);
     if (texts.imageCaption) setText(texts.imageCaption, sampleIndex == null ? `mean of ${p} probe images`
       : `probe sample ${sampleIndex} · label ${className(snapshot.probe.y?.data?.[sampleIndex])}`);
+    if (texts.featureLabels) texts.featureLabels.text((k) => (sampleIndex != null && sizes[0] <= 4
+      ? `x${k + 1} = ${formatValue(values[0][k])}` : `x${k + 1}`));
     const ramp = RAMPS[gradient ? 'gradient' : 'activation'];
     svg.select(`#${gradientId}`).selectAll('stop').attr('stop-color', (d) => ramp(0.03 + 0.97 * d));
-    const relabelled = setText(texts.rampLabel,
-      gradient ? `neuron |gradient| (log scale, ${opts.gradScale === 'global' ? `all layers, ${GLOBAL_DECADES} decades` : 'per layer'})`
-        : 'neuron |activation| (per layer)');
-    if (setText(texts.sizeLabel, gradient ? '|dL/dw| small → large (log)' : '|weight| small → large') || relabelled) flowLegend();
+    const colouring = colouringLegend();
+    const spec = { colouring, marks: marksInUse(), colors: { positive: POSITIVE_COLOR, negative: NEGATIVE_COLOR },
+      edges: { sizeLabel: gradient ? '|dL/dw| small → large (log)' : '|weight| small → large' } };
+    const key = JSON.stringify([spec, width]);
+    if (key !== texts.legendKey) {
+      texts.legendKey = key;
+      texts.legendRows = drawLegend(texts.legend, spec, width);
+      texts.legend.attr('data-colouring', colouring.by);
+    }
     const who = sampleIndex == null ? `mean over ${p} probe samples` : `probe sample ${sampleIndex}`;
     const what = gradient ? 'weight gradients dL/dw' : 'weights';
     const thinned = sizes.some((n, l) => l < L() && n * sizes[l + 1] > opts.maxEdgesPerLayer);
-    setCaption([gradient
+    const fills = colouring.ramp ? (gradient
       ? `Brightness = |dLoss/d activation| at each neuron (${who}), log scale ${opts.gradScale === 'global'
         ? 'shared by all layers (a dark layer gets tiny gradients)' : 'per layer'}; the input shows the data.`
-      : `Brightness = |activation| (${who}), relative to each layer's largest; output = softmax probability.`,
-    `Edges: ${thinned ? `only the ${opts.maxEdgesPerLayer} largest ${what} per layer` : `all ${what}`}; ` +
-      'blue = positive, orange = negative, thicker = larger. Hover for values.']);
+      : `Brightness = |activation| (${who}), relative to each layer's largest; output = softmax probability.`)
+      : `Neuron colours: ${colouring.title}.`;
+    setCaption([fills, `Edges: ${thinned ? `only the ${opts.maxEdgesPerLayer} largest ${what} per layer` : `all ${what}`}; ` +
+      'blue = positive, orange = negative, thicker = larger. Hover for values.',
+    `Click a neuron: ${clickHint() || 'select it (its strongest connections stay drawn; click again to clear)'}.`]);
+    fitLegend();
     svg.attr('aria-label', describe());
+  }
+
+  // Next to the outputs: the shown input's prediction, or a warning that the bars are a mean.
+  function outputSummary() {
+    if (sampleIndex == null) return `mean over ${probeCount()} inputs`;
+    const shown = reduce(snapshot.probe?.prob, snapshot.layer_sizes[L()], true), top = argmax(shown);
+    return top < 0 ? 'softmax' : `predicted ${className(top)} · ${fmtPercent(shown[top])}`;
   }
 
   function paintNodes() {
@@ -221,20 +229,13 @@ export function createNetworkView(container, options = {}) {
       for (let k = 0; k < els.length; k++) {
         const fill = overlayValue('fill', c, k) || lut[Math.round(Math.min(1, Math.max(0, level[k])) * 255) || 0];
         if (fills[k] !== fill) { els[k].setAttribute('fill', fill); fills[k] = fill; }
-        const stroke = overlayValue('stroke', c, k) || '';
-        if (nodeStrokes[c][k] !== stroke) {
-          // Attribute and inline style: the .gb-neuron CSS rule would override the attribute alone.
-          if (stroke) {
-            els[k].setAttribute('stroke', stroke); els[k].setAttribute('stroke-width', 2.5);
-            els[k].style.stroke = stroke; els[k].style.strokeWidth = '2.5px';
-          } else {
-            els[k].removeAttribute('stroke'); els[k].removeAttribute('stroke-width');
-            els[k].style.removeProperty('stroke'); els[k].style.removeProperty('stroke-width');
-          }
-          nodeStrokes[c][k] = stroke;
-        }
+        const ring = ringOf(overlays, c, k), stroke = ring ? `${ring.stroke}|${ring.dash}` : overlayValue('stroke', c, k) || '';
+        if (ring?.fill && fills[k] !== ring.fill) { els[k].setAttribute('fill', ring.fill); fills[k] = ring.fill; }
+        if (nodeStrokes[c][k] !== stroke) { strokeNeuron(els[k], stroke, ring); nodeStrokes[c][k] = stroke; }
       }
     });
+    // Perturbed parameters: a diamond beside the neuron (a shape, not a colour, so it reads over any fill).
+    drawGlyphs(texts.marks, layout.columns, overlays);
     badgeTexts.forEach((text, c) => {
       let badge = '';
       for (const overlay of overlays.values()) badge = overlay.badges?.[c] || badge;
@@ -293,19 +294,8 @@ export function createNetworkView(container, options = {}) {
     if (!next || !Array.isArray(next.layer_sizes) || next.layer_sizes.length < 2) return;
     snapshot = next;
     const key = next.layer_sizes.join('-');
-    if (key !== archKey || !layout) { archKey = key; focus = null; build(); }
+    if (key !== archKey || !layout) { archKey = key; focus = null; selected = null; build(); }
     restyle();
-  }
-
-  function nearestEdge(x, y, tolerance = 5) {
-    let best = null, bestDistance = tolerance * tolerance;
-    for (const hit of hits) {
-      const [x1, y1, x2, y2] = hit, dx = x2 - x1, dy = y2 - y1;
-      const t = Math.max(0, Math.min(1, ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy || 1)));
-      const d = (x1 + t * dx - x) ** 2 + (y1 + t * dy - y) ** 2;
-      if (d <= bestDistance) { bestDistance = d; best = hit; }
-    }
-    return best && best.slice(4);
   }
 
   function setFocus(next) {
@@ -336,8 +326,13 @@ export function createNetworkView(container, options = {}) {
   svg.on('click', (event) => {
     if (!snapshot || !layout) return;
     const [x, y] = d3.pointer(event, svg.node()), neuron = neuronAt(event, x, y);
-    if (neuron) { listeners.neuronclick.forEach((fn) => fn(neuron)); return; }
-    const edge = nearestEdge(x, y);
+    if (neuron) {
+      // One thing per click: the page's mode may own clicks (an overlay's `click` says what they do); else select.
+      if (!clickHint()) select(selected && selected.column === neuron.column && selected.index === neuron.index ? null : neuron);
+      listeners.neuronclick.forEach((fn) => fn(neuron));
+      return;
+    }
+    const edge = nearestEdge(hits, x, y);
     if (edge) listeners.edgeclick.forEach((fn) => fn({ layer: edge[0], from: edge[1], to: edge[2] }));
   });
 
@@ -346,15 +341,29 @@ export function createNetworkView(container, options = {}) {
     const [x, y] = d3.pointer(event, svg.node());
     const hovered = neuronAt(event, x, y);
     setFocus(hovered);
-    const edge = hovered ? null : nearestEdge(x, y);
+    const edge = hovered ? null : nearestEdge(hits, x, y);
     const text = { snapshot, layout, sample: sampleIndex, classNames: opts.classNames };
     showTooltip(hovered ? neuronLines(text, hovered.column, hovered.index) : edge && edgeLines(text, ...edge), x, y);
   });
-  svg.on('pointerleave', () => { showTooltip(null); setFocus(null); });
+  svg.on('pointerleave', () => { showTooltip(null); setFocus(selected); });
+
+  // The selected neuron keeps its strongest connections drawn and a dark outline until clicked again.
+  function select(neuron) {
+    svg.selectAll('.gb-neuron.gb-selected').classed('gb-selected', false);
+    selected = neuron && nodeEls[neuron.column]?.[neuron.index] ? neuron : null;
+    if (selected) nodeEls[selected.column][selected.index].classList.add('gb-selected');
+    setFocus(selected);
+  }
+  function clickHint() {
+    let hint = null;
+    for (const overlay of overlays.values()) hint = overlay.click || hint;
+    return hint;
+  }
 
   function describe() {
     return describeNetwork({ snapshot, sample: sampleIndex, classNames: opts.classNames, gradient: gradientMode(),
-      shown: snapshot && reduce(snapshot.probe?.prob, snapshot.layer_sizes[L()], true) });
+      shown: snapshot && reduce(snapshot.probe?.prob, snapshot.layer_sizes[L()], true),
+      colouring: snapshot && layout ? colouringLegend() : null, marks: snapshot && layout ? marksInUse() : [], notes: notes() });
   }
 
   function setOptions(partial = {}) {
@@ -383,7 +392,7 @@ export function createNetworkView(container, options = {}) {
     /** Recolour/mark neurons (see `overlays` above); null removes the overlay. */
     setOverlay(name, overlay) {
       if (overlay) overlays.set(name, overlay); else overlays.delete(name);
-      if (snapshot && layout) paintNodes();
+      if (snapshot && layout) { paintNodes(); paintTexts(); }
     },
     /** 'neuronclick' -> fn({column, index}) (column 0 = input); 'edgeclick' -> fn({layer, from, to}). */
     on(event, fn) {

@@ -73,6 +73,8 @@ export function makeFrame(container, {name, title, render}) {
   const legend = svg.append('g').attr('class', 'gb-legend gb-swarm-legend');
   const empty = svg.append('text').attr('class', 'gb-empty gb-swarm-empty');
   const tip = root.append('div').attr('class', 'gb-tooltip').style('display', 'none');
+  // The text alternative as an sr-only caption too: the drawing holds focusable marks, so it is not role=img.
+  const caption = root.append('p').attr('class', 'gb-sr-only gb-describe');
   let pending = null;
   const frame = {
     root, controls, svg, plot, legend, subtitle, width: Math.max(320, Math.floor(container.clientWidth || 720)),
@@ -87,7 +89,7 @@ export function makeFrame(container, {name, title, render}) {
       empty.text(text ?? '').attr('x', frame.width / 2).attr('y', (height ?? 160) / 2 + 30).style('display', text ? null : 'none');
     },
     size(height) { svg.attr('width', frame.width).attr('height', height).attr('viewBox', `0 0 ${frame.width} ${height}`); },
-    describe(text) { svg.attr('aria-label', text); root.attr('data-description', text); },
+    describe(text) { svg.attr('aria-label', text); root.attr('data-description', text); caption.text(text); },
     tooltip(lines, event) {
       if (!lines) { tip.style('display', 'none'); return; }
       const [x, y] = d3.pointer(event, root.node());

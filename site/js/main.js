@@ -47,7 +47,7 @@ installReplay(app, {curvesPanel});
 installUserData(app, {controls: $('controls')});
 installSavedRuns(app, {button: $('saved-runs-button'), banner: $('saved-runs-banner')});
 
-const CURVES_HEIGHT = 140;
+const CURVES_HEIGHT = 200;
 
 function ensureViews(state) {
   const info = state.info;
@@ -57,7 +57,7 @@ function ensureViews(state) {
   const key = JSON.stringify([info.layer_sizes, info.image_shape, info.class_names]);
   if (!network) {
     network = createNetworkView(networkPanel.host, options);
-    // Short charts: beside the network, loss and accuracy stacked fit the first screen.
+    // Beside the network, loss and accuracy stacked still fit the first screen at 1280x720.
     curves = createCurvesView(curvesPanel.host, {height: CURVES_HEIGHT});
   } else if (key !== architectureKey) {
     network.setOptions(options);

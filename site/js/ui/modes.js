@@ -34,14 +34,15 @@ if (MODE_IDS.join() !== PAGES.join()) throw new Error('modes.js MODES and url-st
 const NETWORK_MODES = ['train', 'inputs', 'health', 'modules'];
 /**
  * Every panel of the app page: the modes it shows in, and its slot: 'main' (the network column),
- * 'side' (beside the network: what this mode changes on it) or 'below' (full width, under both).
+ * 'side' (beside the network: what this mode changes on it), 'lead' (above the settings, left of
+ * the network) or 'below' (full width, under both).
  * `order` sorts panels inside a slot. A panel missing here shows in every mode, below.
  */
 export const PLACEMENT = {
   network: {modes: NETWORK_MODES, slot: 'main'},
   health: {modes: ['health'], slot: 'side', order: 0},
   curves: {modes: ['train', 'health'], slot: 'side', order: 1},
-  prediction: {modes: ['train'], slot: 'side', order: 2},
+  prediction: {modes: ['train'], slot: 'lead', order: 2},
   inputs: {modes: ['inputs'], slot: 'side', order: 3},
   modules: {modes: ['modules'], slot: 'side', order: 4},
   'input-plane': {modes: ['inputs'], slot: 'below', order: 0},
@@ -53,7 +54,7 @@ export const PLACEMENT = {
   'module-detail': {modes: ['modules'], slot: 'below', order: 6},
   'module-compare': {modes: ['modules'], slot: 'below', order: 7},
 };
-const SLOTS = {main: '.views', side: '#side', below: '#below'};
+const SLOTS = {main: '.views', side: '#side', lead: '#lead', below: '#below'};
 
 /** The container a panel goes into (panels.js asks), or null when the table does not place it. */
 export function slotFor(id) {

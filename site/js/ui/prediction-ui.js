@@ -29,7 +29,7 @@ export function predictionFor(snapshot, probe, classNames) {
 }
 
 export function installPrediction(app, {addPanel}) {
-  const panel = addPanel({id: 'prediction', title: 'Prediction for the shown input', exports: false});
+  const panel = addPanel({id: 'prediction', title: 'Prediction', exports: false});
   const box = Object.assign(document.createElement('div'), {className: 'prediction'});
   const thumb = Object.assign(document.createElement('canvas'), {className: 'prediction-thumb', width: 8, height: 8});
   thumb.setAttribute('aria-hidden', 'true');
@@ -50,9 +50,7 @@ export function installPrediction(app, {addPanel}) {
   const next = button('Next ▶', 'Show the next validation input', 1);
   const one = button('Show one input', 'Show validation input 0 instead of the mean of all', 0);
   nav.append(prev, next, one);
-  const body = Object.assign(document.createElement('div'), {className: 'prediction-body'});
-  body.append(text, bars, nav);
-  box.append(thumb, body);
+  box.append(thumb, text, bars, nav);
   panel.host.append(box);
 
   function paintThumb(snapshot, index, shape) {
@@ -86,14 +84,16 @@ export function installPrediction(app, {addPanel}) {
       const bar = Object.assign(document.createElement('span'), {className: 'prediction-bar'});
       bar.style.width = `${Math.max(1, Math.round(100 * r.p))}%`;
       const value = Object.assign(document.createElement('span'), {className: 'prediction-p', textContent: pct(r.p) + (r.truth ? ' ✓' : '')});
-      item.append(label, Object.assign(document.createElement('span'), {className: 'prediction-track'}, ), value);
-      item.children[1].append(bar);
+      const track = Object.assign(document.createElement('span'), {className: 'prediction-track'});
+      track.append(bar);
+      item.append(label, track, value);
       return item;
     }));
     const mean = !result || result.index == null;
     prev.hidden = next.hidden = mean;
     one.hidden = !mean;
     paintThumb(snapshot, result?.index, info?.image_shape);
+    box.classList.toggle('no-thumb', thumb.hidden);
   }
   app.store.subscribe((state, changed) => {
     if (changed.includes('snapshot') || changed.includes('settings') || changed.includes('info')) render(state);

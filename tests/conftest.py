@@ -239,11 +239,14 @@ def pytest_configure(config):
 @pytest.fixture()
 def app(shared_app, request):
     """The shared started page, reset for this test (see RESET_APP): paused, default settings plus
-    the test's ``@pytest.mark.app_settings(...)``, only run 'main', step 0, notes and errors cleared.
+    the test's ``@pytest.mark.app_settings(...)`` (merged with its module's), only run 'main', step 0, notes and errors cleared.
     Console errors and page errors are collected in ``page.errors`` from the start of the reset:
     errors the reset itself causes fail the test at set-up, named as such."""
-    marker = request.node.get_closest_marker('app_settings')
-    settings = dict(marker.kwargs) if marker else {}
+    # Markers merge, the closest winning: a module's `pytestmark = pytest.mark.app_settings(page=...)`
+    # keeps its mode under a test's own app_settings.
+    settings = {}
+    for marker in reversed(list(request.node.iter_markers('app_settings'))):
+        settings.update(marker.kwargs)
     page, _ = shared_app.reset(settings)
     if page.errors:
         pytest.fail('console errors while resetting the shared page: %r' % page.errors)

@@ -16,8 +16,8 @@ export const MODES = [
     activation: 'Each circle is a neuron; brightness is how strongly it fires for the shown input; lines are weights (blue positive, orange negative). The curves show the loss falling as it learns.',
     gradient: 'Each circle is a neuron; brightness is how strongly the loss would change if that neuron changed (its gradient); lines are the weights\' gradients. The curves show the loss falling as it learns.'}},
   {id: 'inputs', label: 'Explore inputs', seeing: {
-    activation: 'Feed the network inputs of your own: morph one digit into another, draw, pour two classes through it or nudge one weight, and watch the network's neurons light up in response.',
-    gradient: 'Feed the network inputs of your own and watch the network's neurons: brightness now shows each neuron\'s gradient for the shown input, not how strongly it fires.'}},
+    activation: 'Feed the network inputs of your own: morph one digit into another, draw, pour two classes through it or nudge one weight, and watch the network\'s neurons light up in response.',
+    gradient: 'Feed the network inputs of your own and watch the network\'s neurons: brightness now shows each neuron\'s gradient for the shown input, not how strongly it fires.'}},
   {id: 'health', label: 'Health', seeing: {
     activation: 'Is training healthy? The alerts name problems (vanishing or exploding gradients, dead neurons) and mark them on the network; pick a preset to break it on purpose, then try the fixes.',
     gradient: 'Is training healthy? Brightness is each neuron\'s gradient: a dark layer gets almost no learning signal (vanishing gradients). The alerts name the problem and offer fixes.'}},

@@ -138,7 +138,8 @@ def open_mounted(page, base_url, view):
 # Puts the started page back into a known state through window.glassbox alone: training paused,
 # only the run 'main', the schema's default settings (autoplay off) plus the test's own, a fresh
 # model at step 0 (same seed, so the same weights as a freshly loaded page), notes and errors
-# cleared, every panel expanded, scrolled to the top. Views keep results per model shape, so the
+# cleared, every panel expanded, the Advanced settings closed, nothing focused, scrolled to the top
+# (the mode is the default's, page=train, unless the test asks for another). Views keep results per model shape, so the
 # page first builds a model of another shape: every view then forgets the previous test's results,
 # zoom and selections, as on a fresh page.
 RESET_APP = """async (overrides) => {
@@ -161,11 +162,16 @@ RESET_APP = """async (overrides) => {
     await within(gb.configure(target), 'configure');
     gb.store.set({notes: [], error: null});
     for (const toggle of document.querySelectorAll('.panel-toggle[aria-expanded="false"]')) toggle.click();
+    document.querySelector('#advanced-settings')?.removeAttribute('open');
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
     window.scrollTo(0, 0);
     await within(gb.request('runtime'), 'engine round trip');  // the worker has answered all earlier requests
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     return gb.state();
 }"""
+
+
+VIEWPORT = {'width': 1400, 'height': 1000}
 
 
 class SharedApp:
@@ -179,7 +185,7 @@ class SharedApp:
 
     def fresh(self):
         self.close()
-        self.context = self.browser.new_context(viewport={'width': 1400, 'height': 1000})
+        self.context = self.browser.new_context(viewport=VIEWPORT)
         self.page = collect_errors(self.context.new_page())
         self.page.set_default_timeout(60_000)  # a busy 2-core machine
         self.starts += 1
@@ -197,6 +203,8 @@ class SharedApp:
 
     def _reset(self, page, settings):
         page.errors.clear()
+        if page.viewport_size != VIEWPORT:  # a test that resized the window (modes, zoom)
+            page.set_viewport_size(VIEWPORT)
         state = page.evaluate(RESET_APP, settings)
         if state['status'] != 'paused' or state['step'] != 0 or state['error']:
             raise RuntimeError('the shared page did not reset: %r' % {k: state[k] for k in ('status', 'step', 'error')})
@@ -242,11 +250,14 @@ def pytest_configure(config):
 @pytest.fixture()
 def app(shared_app, request):
     """The shared started page, reset for this test (see RESET_APP): paused, default settings plus
-    the test's ``@pytest.mark.app_settings(...)``, only run 'main', step 0, notes and errors cleared.
+    the test's ``@pytest.mark.app_settings(...)`` (merged with its module's), only run 'main', step 0, notes and errors cleared.
     Console errors and page errors are collected in ``page.errors`` from the start of the reset:
     errors the reset itself causes fail the test at set-up, named as such."""
-    marker = request.node.get_closest_marker('app_settings')
-    settings = dict(marker.kwargs) if marker else {}
+    # Markers merge, the closest winning: a module's `pytestmark = pytest.mark.app_settings(page=...)`
+    # keeps its mode under a test's own app_settings.
+    settings = {}
+    for marker in reversed(list(request.node.iter_markers('app_settings'))):
+        settings.update(marker.kwargs)
     page, _ = shared_app.reset(settings)
     if page.errors:
         pytest.fail('console errors while resetting the shared page: %r' % page.errors)

@@ -208,6 +208,7 @@ def test_a_new_architecture_from_the_api_is_undone_with_its_settings_and_address
     assert not out['ok'] and 'nothing to undo' in out['message']
 
 
+@pytest.mark.app_settings(page='inputs')  # the draw pad is Explore inputs' (site/js/ui/modes.js)
 def test_the_r_key_does_nothing_with_focus_in_the_draw_pad_and_resets_elsewhere(app):
     app.evaluate('glassbox.train({steps: 5})')
     app.evaluate("glassbox.showTab('draw')")

@@ -12,6 +12,9 @@ import pytest
 from glassbox.monitor.presets import PRESETS
 from conftest import frames
 
+# The page shows this mode's panels only (site/js/ui/modes.js).
+pytestmark = pytest.mark.app_settings(page='health')
+
 
 NAN_IN_HEALTH_PANELS = """() => [...document.querySelectorAll(
     ['health', 'gradflow', 'distributions', 'updates', 'raster', 'pruning', 'network', 'curves']
@@ -88,6 +91,7 @@ def test_gradient_scale_then_a_fix_that_trains_side_by_side(app, artifacts_dir):
     first, last = page.evaluate(lightness)
     assert first > last + 0.2  # on one scale, hidden 1 (gradients ~1e-11) is far lighter than hidden 5
     shot(page, 'network', artifacts_dir / 'health-gradient-global.png')
+    page.click('#advanced-settings summary')  # gradient scale is an advanced setting
     page.select_option('#setting-grad_scale', 'layer')
     page.wait_for_function("glassbox.state().settings.grad_scale === 'layer'", timeout=10_000)
     frames(page)

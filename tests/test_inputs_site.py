@@ -11,6 +11,9 @@ import json
 import pytest
 from conftest import follow_link, frames
 
+# The page shows this mode's panels only (site/js/ui/modes.js).
+pytestmark = pytest.mark.app_settings(page='inputs')
+
 TIMINGS = {}
 
 
@@ -321,7 +324,7 @@ def test_force_layout_moves_neurons_and_lives_in_the_url(app, artifacts_dir):
 
 
 def test_bad_tab_in_the_link_falls_back_with_a_note(app):
-    page = follow_link(app, '#autoplay=false&tab=nowhere')
+    page = follow_link(app, '#page=inputs&autoplay=false&tab=nowhere')
     assert any('tab' in note for note in page.evaluate('glassbox.state().notes'))
     assert page.get_attribute('#gbi-tab-morph', 'aria-selected') == 'true'
     error = page.evaluate("glassbox.morph({from: {x: [1, 2, 3]}}).then(() => null, e => e.message)")

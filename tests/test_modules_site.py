@@ -7,6 +7,9 @@ import json
 
 import pytest
 from conftest import follow_link
+
+# The page shows this mode's panels only (site/js/ui/modes.js).
+pytestmark = pytest.mark.app_settings(page='modules')
 MODULES_TIMEOUT_MS = 120_000
 
 
@@ -138,7 +141,7 @@ def test_mnist_modules_form_while_training_and_the_recompute_cost_is_measured(ap
 
 
 def test_url_rows_drive_the_decomposition_and_the_side_by_side_comparison(app, artifacts_dir):
-    page = follow_link(app, '#autoplay=false&hidden=24&modules_method=agglomerative&modules_k=4&modules_vs=nmf&modules_vs_k=4')
+    page = follow_link(app, '#page=modules&autoplay=false&hidden=24&modules_method=agglomerative&modules_k=4&modules_vs=nmf&modules_vs_k=4')
     page.evaluate('window.glassbox.train({steps: 200})')
     result = show_modules(page, after_step=200)
     assert result['method'] == 'agglomerative' and len(result['modules']) == 4
@@ -161,7 +164,7 @@ def test_url_rows_drive_the_decomposition_and_the_side_by_side_comparison(app, a
 
 
 def test_bad_module_requests_get_clear_messages_and_the_page_keeps_working(app):
-    page = follow_link(app, '#autoplay=false&modules_k=99')
+    page = follow_link(app, '#page=modules&autoplay=false&modules_k=99')
     state = page.evaluate('window.glassbox.state()')
     assert any('Modules per layer' in note for note in state['notes'])
     assert state['settings']['modules_k'] == 'auto'

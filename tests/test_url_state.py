@@ -176,3 +176,25 @@ def test_api_layer_lists_are_checked_entry_by_entry_as_the_engine_does(value, pr
 def test_api_numbers_refuse_bools_null_and_objects():
     out = run_js("return [true, null, {}, [0.1], '0x10'].map((v) => u.coerce('lr', v));")
     assert all('error' in o and o['error'].startswith('Learning rate must be a number') for o in out), out
+
+
+def test_the_page_mode_is_read_written_and_a_bad_one_falls_back_to_train_with_a_note():
+    out = run_js("return [u.parseHash('#page=health'), u.toHash({...u.defaults(), page: 'swarm'}), u.parseHash('#page=lessons'),"
+                 " u.toHash(u.defaults())];")
+    good, written, bad, default = out
+    assert good['notes'] == [] and good['state']['page'] == 'health'
+    assert written == '#page=swarm' and default == ''
+    assert bad['state']['page'] == 'train'
+    assert bad['notes'] == ['Ignored page=lessons: Page mode must be one of train, inputs, health, modules, swarm, '
+                            'got "lessons"; using the default.']
+
+
+def test_preset_changes_name_each_engine_setting_the_preset_switched():
+    script = ("import {presetChanges} from '%s';\n"
+              "console.log(JSON.stringify(presetChanges({dataset: 'circle', hidden: [32], lr: 0.1, page: 'health'},"
+              " {dataset: 'digits', hidden: [32, 32], lr: 0.1, page: 'train'}, ['dataset', 'hidden', 'lr'])));") % (
+        (ROOT / 'site' / 'js' / 'state' / 'presets.js').as_uri())
+    result = subprocess.run(['node', '--input-type=module', '-e', script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{'key': 'dataset', 'from': 'circle', 'to': 'digits'},
+                                         {'key': 'hidden', 'from': [32], 'to': [32, 32]}]

@@ -1,5 +1,6 @@
 // The page's entry (index.html loads it): builds window.glassbox (app/api.js), mounts every
 // panel, and keeps the page chrome (status, loading bar, notes, errors) in step with the store.
+// Modes (ui/modes.js) decide which panels show and where; the transport lives in the sticky bar.
 // Views only read what they are given; all actions go through `app` (= window.glassbox).
 import {createGlassbox} from './app/api.js';
 // The engine's tables (build.py writes dist/tables.json): part of the module graph, so
@@ -22,26 +23,32 @@ const {provide, schema} = internals;
 
 const [{createControls}, {createNetworkView}, {createCurvesView}, {addPanel}, {installModules},
   {installInputs}, {installHealth}, {installSwarm}, {installModelFile}, {installRunFile}, {installReplay},
-  {installUserData}, {installSavedRuns}] = await Promise.all([
+  {installUserData}, {installSavedRuns}, {installModes}, {installPrediction}] = await Promise.all([
   import('./ui/controls.js'), import('./views/network/network.js'), import('./views/training/curves.js'), import('./ui/panels.js'),
   import('./ui/modules-ui.js'), import('./ui/inputs-ui.js'), import('./ui/health-ui.js'), import('./ui/swarm-ui.js'),
-  import('./ui/model-file-ui.js'), import('./ui/run-file-ui.js'), import('./ui/replay-ui.js'), import('./ui/user-data-ui.js'), import('./ui/saved-runs-ui.js')]);
+  import('./ui/model-file-ui.js'), import('./ui/run-file-ui.js'), import('./ui/replay-ui.js'), import('./ui/user-data-ui.js'), import('./ui/saved-runs-ui.js'),
+  import('./ui/modes.js'), import('./ui/prediction-ui.js')]);
 
-const controls = createControls($('controls'), app);
+// Modes first: every panel added below is placed (and shown or hidden) by the current mode.
+installModes(app, {tablist: $('modes'), seeing: $('seeing'), layout: $('layout'), swarm: $('swarm')});
+const controls = createControls($('controls'), app, {transport: $('transport')});
 let network = null;
 let curves = null;
 let architectureKey = null;
 const networkPanel = addPanel({id: 'network', title: 'Network', view: () => network});
 const curvesPanel = addPanel({id: 'curves', title: 'Loss and accuracy', view: () => curves});
+installPrediction(app, {addPanel});
 installInputs(app, {addPanel, provide, network: () => network});
 installModules(app, {addPanel, network: () => network});
 installHealth(app, {addPanel, provide, views: () => ({network, curves})});
 installSwarm(app, {addPanel});
-installModelFile(app, {controls: $('controls'), networkPanel});
-installRunFile(app, {controls: $('controls')});
+installModelFile(app, {controls: controls.files, networkPanel});
+installRunFile(app, {controls: controls.files});
 installReplay(app, {curvesPanel});
 installUserData(app, {controls: $('controls')});
 installSavedRuns(app, {button: $('saved-runs-button'), banner: $('saved-runs-banner')});
+
+const CURVES_HEIGHT = 200;
 
 function ensureViews(state) {
   const info = state.info;
@@ -51,7 +58,8 @@ function ensureViews(state) {
   const key = JSON.stringify([info.layer_sizes, info.image_shape, info.class_names]);
   if (!network) {
     network = createNetworkView(networkPanel.host, options);
-    curves = createCurvesView(curvesPanel.host, {});
+    // Beside the network, loss and accuracy stacked still fit the first screen at 1280x720.
+    curves = createCurvesView(curvesPanel.host, {height: CURVES_HEIGHT});
   } else if (key !== architectureKey) {
     network.setOptions(options);
   }

@@ -29,3 +29,13 @@ export function applyPreset(state, givenKeys, defaults, engineKeys, presets) {
   if (!holds) out.preset = 'none';
   return out;
 }
+
+/**
+ * What applying a preset changed besides the preset itself: [{key, from, to}] for each of `keys`
+ * (the engine settings) whose value differs between `before` and `after`, in `keys` order. The
+ * page names them, so a preset never switches the dataset silently.
+ */
+export function presetChanges(before, after, keys) {
+  return keys.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+    .map((key) => ({key, from: before[key], to: after[key]}));
+}

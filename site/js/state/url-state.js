@@ -7,12 +7,16 @@ import {applyPreset} from './presets.js';
 
 /** What can train (site/js/engine/accel.js): declared once, here, for the URL row and the worker. */
 export const BACKENDS = ['auto', 'numpy', 'wasm', 'webgpu'];
+/** The app page's modes (site/js/ui/modes.js draws them as tabs), in tab order. */
+export const PAGES = ['train', 'inputs', 'health', 'modules', 'swarm'];
 const KS = ['auto', '2', '3', '4', '5', '6', '7', '8', '9', '10', '12', '16'];
 
 /** The page's own rows (not engine settings): how things are shown, feature choices. */
 export function pageRows(tables) {
   const methods = tables.modules.methods;
   return [
+    // What the student is doing: which mode's panels the app page shows (site/js/ui/modes.js).
+    {key: 'page', type: 'enum', default: 'train', options: PAGES, label: 'Page mode'},
     {key: 'speed', type: 'int', default: 3, min: 1, max: 5, label: 'Speed'},
     // What trains (site/js/engine/accel.js): onnxruntime-web where it loads, else numpy.
     {key: 'backend', type: 'enum', default: 'auto', options: BACKENDS, label: 'Training engine'},

@@ -144,7 +144,7 @@ export function installSwarm(app, {addPanel}) {
       const notes = app.store.get().notes.filter((n) => !n.startsWith('The network view shows swarm member'));
       app.store.set({notes: [...notes, `The network view shows swarm member ${id} (step ${main.step}): a copy of it, ` +
         'so training it here leaves the swarm alone; the swarm keeps its own.']});
-      document.querySelector('[data-panel="network"]')?.scrollIntoView({behavior: 'smooth', block: 'start'});
+      await app.configure({page: 'train'});  // the network view is the Train tab's
     } catch (error) {
       source.fail(error);
     } finally {

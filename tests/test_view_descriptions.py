@@ -8,8 +8,8 @@ import re
 
 from conftest import DRAWN, open_mounted
 
-# The text a view's describe() must match: a role=img label or an sr-only caption inside the host.
-SHOWN_TEXT = """(host) => [...host.querySelectorAll('[role="img"][aria-label]')].map((e) => e.getAttribute('aria-label'))
+# The text a view's describe() must match: a role=img (or, holding buttons, role=group) label or an sr-only caption inside the host.
+SHOWN_TEXT = """(host) => [...host.querySelectorAll('[role="img"][aria-label], [role="group"][aria-label]')].map((e) => e.getAttribute('aria-label'))
     .concat([...host.querySelectorAll('.gb-describe')].map((e) => e.textContent))"""
 
 

@@ -41,7 +41,7 @@ export function createDistributions(container, options = {}) {
   const modeSelect = addSelect(bar, 'Drawing', [['heatmap', 'step × value heatmap'], ['ridge', 'ridge plot']], mode, (v) => { mode = v; update(); });
   const stage = root.append('div').attr('class', 'gb-h-stage');
   const canvas = stage.append('canvas').attr('class', 'gb-h-canvas').attr('data-export-layer', 'under').node();
-  const svg = stage.append('svg').attr('role', 'img').attr('class', 'gb-h-svg');
+  const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Distributions over time: waiting for snapshots.').attr('class', 'gb-h-svg');
   const caption = root.append('p').attr('class', 'gb-h-caption');
   const tip = createTooltip(root);
 

@@ -21,12 +21,12 @@ export function createHealthPanel(container, options = {}) {
   // Text alternative (view contract): an sr-only caption, since role=img would hide the buttons inside.
   const caption = root.append('p').attr('class', 'gb-sr-only gb-describe');
   root.append('div').attr('class', 'gb-h-subtitle').text('Network columns of the shown run (✓ no alert, ⚠ warning, ✖ error)');
-  const strip = root.append('svg').attr('class', 'gb-h-strip').attr('role', 'img');
+  const strip = root.append('svg').attr('class', 'gb-h-strip').attr('role', 'img').attr('aria-label', 'Health per layer: waiting for a snapshot.');
   const runsBox = root.append('div').attr('class', 'gb-h-runs');
   runsBox.append('div').attr('class', 'gb-h-subtitle').text('Runs (tick one to show it in the health views)');
   const table = runsBox.append('table').attr('class', 'gb-h-table');
   table.append('thead').append('tr').selectAll('th')
-    .data(['show', 'run', 'step', 'val. loss', 'trend', 'val. accuracy', 'alerts', '']).join('th').text((d) => d);
+    .data(['show', 'run', 'step', 'val. loss', 'trend', 'val. accuracy', 'alerts', 'actions']).join('th').text((d) => d);
   const tbody = table.append('tbody');
   const divergenceBox = root.append('div').attr('class', 'gb-h-divergence').attr('role', 'alert').style('display', 'none');
   const heading = root.append('div').attr('class', 'gb-h-subtitle');
@@ -118,7 +118,7 @@ export function createHealthPanel(container, options = {}) {
     });
     const width = Math.max(1, columns.length * (STRIP.box + STRIP.gap));
     strip.attr('width', width).attr('height', columns.length ? STRIP.height : 0).attr('viewBox', `0 0 ${width} ${STRIP.height}`)
-      .attr('aria-label', columns.map((c) => `${c.name}: ${c.titles.length ? c.titles.join(', ') : 'no alert'}`).join('; '));
+      .attr('aria-label', columns.map((c) => `${c.name}: ${c.titles.length ? c.titles.join(', ') : 'no alert'}`).join('; ') || 'Health per layer: no layers yet.');
     const color = { ok: OK_COLOR, warn: WARN_COLOR, error: ALERT_COLOR };
     const boxes = strip.selectAll('g').data(columns, (c) => c.column).join((enter) => {
       const g = enter.append('g');

@@ -17,7 +17,7 @@ const ROW = 46, MARGIN = { top: 58, right: 150, bottom: 46, left: 92 };
 export function createLayerBars(container) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-layer-bars');
   const stage = root.append('div').attr('class', 'gb-h-stage');
-  const svg = stage.append('svg').attr('role', 'img');
+  const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Gradient flow per layer: waiting for a snapshot.');
   const tip = createTooltip(root);
   let rows = [], current = {};
 

@@ -28,7 +28,7 @@ export function sparsity(summary) {
 export function createPruningPanel(container, options = {}) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-pruning');
   const stage = root.append('div').attr('class', 'gb-h-stage');
-  const svg = stage.append('svg').attr('role', 'img');
+  const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Sparsity per layer: waiting for a snapshot.');
   const bar = root.append('div').attr('class', 'gb-h-controls');
   let tolerance = '0.01';
   addSelect(bar, 'Inactive means constant within', [['0', 'exactly constant'], ['0.01', '1% of the layer\'s range'],

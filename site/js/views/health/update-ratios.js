@@ -26,7 +26,7 @@ export function updateSeries(items) {
 export function createUpdateRatios(container) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-update-ratios');
   const stage = root.append('div').attr('class', 'gb-h-stage');
-  const svg = stage.append('svg').attr('role', 'img');
+  const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Update ratios per layer: waiting for snapshots.');
   const verdicts = root.append('ul').attr('class', 'gb-h-settled');
   const tip = createTooltip(root);
   let series = [], current = {};

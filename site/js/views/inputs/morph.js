@@ -35,7 +35,9 @@ export function create(container, options = {}) {
   const where = slideBar.append('span').attr('id', 'gbi-morph-where').attr('class', 'gbi-readout');
   const animate = slideBar.append('button').attr('type', 'button').text('▶ Animate');
   const message = root.append('div').attr('class', 'gbi-message').attr('role', 'status');
-  const stage = root.append('div').attr('class', 'gbi-stage');
+  const stage = root.append('div').attr('class', 'gbi-stage')
+    // It scrolls sideways on narrow screens, so keyboard users must be able to focus it.
+    .attr('tabindex', 0).attr('role', 'region').attr('aria-label', 'Morph path: images and outputs');
   const svg = stage.append('svg').attr('role', 'img').attr('aria-label', 'Morph between two inputs');
   const tooltip = makeTooltip(root);
 

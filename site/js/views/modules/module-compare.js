@@ -12,7 +12,7 @@ export function create(container, options = {}) {
   useModulesStyles();
   let width = 0, last = null, opts = {...options};
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-module-compare');
-  const svg = root.append('svg').attr('role', 'img');
+  const svg = root.append('svg').attr('role', 'img').attr('aria-label', 'Module comparison: waiting for two decompositions.');
   const tooltip = makeTooltip(root);
 
   const sideName = (s) => `${METHOD_NAMES[s.method] || s.method}, k = ${s.k === 'auto' ? `auto (${s.k_found})` : s.k}` +

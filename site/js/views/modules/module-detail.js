@@ -13,7 +13,7 @@ export function create(container, options = {}) {
   useModulesStyles();
   let width = 0, last = null, opts = {...options};
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-module-detail');
-  const svg = root.append('svg').attr('role', 'img');
+  const svg = root.append('svg').attr('role', 'img').attr('aria-label', 'Module detail: waiting for modules.');
   const tooltip = makeTooltip(root);
 
   const text = (g, x, y, value, cls = 'gb-legend-label') => g.append('text').attr('class', cls).attr('x', x).attr('y', y).text(value);

@@ -27,7 +27,7 @@ export function create(container, options = {}) {
   let result = null, width = 0;
   const listeners = {select: new Set()};
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-module-map');
-  const svg = root.append('svg').attr('role', 'img').attr('aria-label', 'Module map');
+  const svg = root.append('svg').attr('role', 'group').attr('aria-label', 'Module map');
   const tooltip = makeTooltip(root);
   const edgeLayer = svg.append('g').attr('class', 'gb-mod-edges');
   const nodeLayer = svg.append('g').attr('class', 'gb-mod-nodes');
@@ -121,6 +121,8 @@ export function create(container, options = {}) {
         g.select('.gb-mod-card').attr('width', cardW).attr('stroke', moduleColor(m.id)).attr('opacity', faded ? 0.5 : 1);
         g.select('circle').attr('r', n.r).attr('fill', moduleColor(m.id));
         fitText(g.select('.gb-mod-label'), `M${m.id}: ${m.label}`, cardW - 58);
+        // The spoken name starts with the visible (possibly shortened) text, as WCAG's label-in-name asks.
+        g.attr('aria-label', `${g.select('.gb-mod-label').text()} (M${m.id}: ${m.label}, ${plural(m.size, 'neuron')}). Open its neurons.`);
         const metric = m.metrics ? ` · silenced ${fmtPts(m.metrics.ablation.accuracy_drop)}` : '';
         fitText(g.select('.gb-mod-sub'), `#${m.rank} · ${plural(m.size, 'neuron')} · G ${fmt2(m.gradient_significance)}${metric}`, cardW - 58);
       })

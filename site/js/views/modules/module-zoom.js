@@ -19,7 +19,7 @@ export function create(container, options = {}) {
   bar.append('button').attr('type', 'button').attr('class', 'gb-mod-back').text('← Back to the module map')
     .on('click', () => listeners.back.forEach((fn) => fn()));
   bar.style('display', opts.backButton ? null : 'none');
-  const svg = root.append('svg').attr('role', 'img');
+  const svg = root.append('svg').attr('role', 'img').attr('aria-label', 'Module zoom: waiting for modules.');
   const tooltip = makeTooltip(root);
   // Before a module is shown the view still says what it is for.
   const emptyText = () => svg.attr('width', width).attr('height', 50).append('text').attr('class', 'gb-empty gb-mod-left')

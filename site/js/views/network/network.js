@@ -45,7 +45,7 @@ export function createNetworkView(container, options = {}) {
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-network');
   const stage = root.append('div').attr('class', 'gb-network-stage');
   const canvas = stage.append('canvas').attr('class', 'gb-network-canvas').attr('data-export-layer', 'under').node();
-  const svg = stage.append('svg').attr('class', 'gb-network-svg').attr('role', 'img');
+  const svg = stage.append('svg').attr('class', 'gb-network-svg').attr('role', 'img').attr('aria-label', 'Network: waiting for a snapshot.');
   const tooltip = root.append('div').attr('class', 'gb-tooltip').style('display', 'none');
   const pixelCanvas = document.createElement('canvas');
 

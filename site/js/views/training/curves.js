@@ -81,7 +81,7 @@ export function createCurvesView(container, options = {}) {
   let width = 0, charts = null;
 
   const root = d3.select(container).append('div').attr('class', 'gb-view gb-curves');
-  const svg = root.append('svg').attr('role', 'img');
+  const svg = root.append('svg').attr('role', 'img').attr('aria-label', 'Loss and accuracy: waiting for a snapshot.');
   // An HTML button (not part of the SVG) so it is keyboard-reachable and stays out of exports.
   const logToggle = root.append('button').attr('type', 'button').attr('class', 'gb-log-toggle')
     .on('click', () => setOptions({ logLoss: !opts.logLoss }));

@@ -121,10 +121,10 @@ export function create(container, options = {}) {
         g.select('.gb-mod-card').attr('width', cardW).attr('stroke', moduleColor(m.id)).attr('opacity', faded ? 0.5 : 1);
         g.select('circle').attr('r', n.r).attr('fill', moduleColor(m.id));
         fitText(g.select('.gb-mod-label'), `M${m.id}: ${m.label}`, cardW - 58);
-        // The spoken name starts with the visible (possibly shortened) text, as WCAG's label-in-name asks.
-        g.attr('aria-label', `${g.select('.gb-mod-label').text()} (M${m.id}: ${m.label}, ${plural(m.size, 'neuron')}). Open its neurons.`);
         const metric = m.metrics ? ` · silenced ${fmtPts(m.metrics.ablation.accuracy_drop)}` : '';
         fitText(g.select('.gb-mod-sub'), `#${m.rank} · ${plural(m.size, 'neuron')} · G ${fmt2(m.gradient_significance)}${metric}`, cardW - 58);
+        // The spoken name holds the visible (possibly shortened) text, as WCAG's label-in-name asks.
+        g.attr('aria-label', `${g.select('.gb-mod-label').text()} ${g.select('.gb-mod-sub').text()}. Open its neurons.`);
       })
       .on('pointermove', (event, n) => { const [x, y] = d3.pointer(event, root.node()); tooltip.show(moduleLines(n.module), x, y); })
       .on('pointerleave', () => tooltip.hide());

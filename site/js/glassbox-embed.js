@@ -1,6 +1,6 @@
 // Glassbox for course pages: one script tag, then any number of <glassbox-view> elements.
 //
-//   <script type="module" src="https://your.site/glassbox/js/glassbox-embed.js"></script>
+//   <script type="module" src="https://your-site.example/glassbox/js/glassbox-embed.js"></script>
 //   <glassbox-view view="morph" dataset="mnist" hidden="64"></glassbox-view>
 //   <glassbox-view view="curves" controls></glassbox-view>
 //

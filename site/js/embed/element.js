@@ -1,6 +1,6 @@
 // <glassbox-view>: one Glassbox view on any page (defined by site/js/glassbox-embed.js).
 //
-//   <script type="module" src="https://your.site/glassbox/js/glassbox-embed.js"></script>
+//   <script type="module" src="https://your-site.example/glassbox/js/glassbox-embed.js"></script>
 //   <glassbox-view view="morph" dataset="mnist" hidden="64" controls></glassbox-view>
 //
 // Attributes: `view`, `controls` and the URL keys (embed/attributes.js). A bad value or unknown

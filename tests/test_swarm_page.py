@@ -16,6 +16,9 @@ import pytest
 from conftest import DRAWN, READY_MS, frames
 from swarm_fixture import fake_stream
 
+# The Swarm section shows in the Swarm mode only (site/js/ui/modes.js).
+pytestmark = pytest.mark.app_settings(page='swarm')
+
 SWARM_MS = 300_000   # a busy 2-core machine: Pyodide in each pool worker, then the rounds
 VIEWS = ['swarm-graph', 'swarm-heatmap', 'swarm-trajectories', 'swarm-pareto', 'swarm-allocation', 'swarm-events']
 
@@ -35,6 +38,7 @@ def stop_swarm(page):
 
 def shoot(page, artifacts_dir, tag):
     """Screenshots of the Swarm section and of each swarm view panel."""
+    page.evaluate("glassbox.configure({page: 'swarm'})")  # "Open in network view" went to Train
     section = page.locator('#swarm')
     section.scroll_into_view_if_needed()
     frames(page, 3)

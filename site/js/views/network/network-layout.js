@@ -25,7 +25,7 @@ export function computeLayout(sizes, width, fixedHeight, imageShape) {
   const height = fixedHeight ?? plotTop + Math.round(plotWanted) + 10 + legendHeight;
   const plotBottom = height - legendHeight - 10, plotH = plotBottom - plotTop, centerY = (plotTop + plotBottom) / 2;
   const featureLabels = !image && sizes[0] <= 16; // x1, x2, ... left of a few input circles (with values when <= 4)
-  const left = featureLabels ? (sizes[0] <= 4 ? 96 : 44) : 22, right = width - (width < 640 ? 96 : 132);
+  const left = featureLabels ? (sizes[0] <= 4 ? 96 : 44) : 22, right = width - (width < 640 ? 104 : 140);
   const columns = sizes.map((n, c) => {
     if (c === 0 && image) {
       const cell = Math.min(plotH - 26, Math.max(90, width * 0.2), 280) / Math.max(image[0], image[1]);

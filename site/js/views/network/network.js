@@ -97,9 +97,13 @@ export function createNetworkView(container, options = {}) {
       .selectAll('stop').data(d3.range(0, 1.001, 0.125)).join('stop').attr('offset', (d) => d);
     const labels = svg.append('g').attr('class', 'gb-layer-labels');
     texts = { detail: columns.map((col, c) => {
-      labels.append('text').attr('class', 'gb-layer-title').attr('x', col.cx).attr('y', 18)
+      // On a narrow drawing centred titles of the last two columns collide ("hidden 1output 10"):
+      // the output's title then starts at its neurons and runs over its (empty) label margin.
+      const last = c === L() && c > 0 && col.cx - columns[c - 1].cx < 110;
+      const x = last ? col.cx - col.reach - 2 : col.cx, anchor = last ? 'start' : null;
+      labels.append('text').attr('class', 'gb-layer-title').attr('x', x).attr('y', 18).style('text-anchor', anchor)
         .text(c === 0 ? `input ${col.n}` : c === L() ? `output ${col.n}` : `hidden ${c}`);
-      return labels.append('text').attr('class', 'gb-layer-detail').attr('x', col.cx).attr('y', 36);
+      return labels.append('text').attr('class', 'gb-layer-detail').attr('x', x).attr('y', 36).style('text-anchor', anchor);
     }) };
     if (layout.image) {
       const col = columns[0], bottom = col.y0 + col.cell * col.rowsCount;
@@ -245,7 +249,7 @@ export function createNetworkView(container, options = {}) {
     const truth = sampleIndex != null ? snapshot.probe?.y?.data?.[sampleIndex] : -1;
     outputTexts.forEach((t, k) => {
       setText(t.prob, prob ? ` ${fmtPercent(shown[k] || 0)}` : ''); // real spaces, so copied/exported text reads well
-      setText(t.truth, k === truth ? ' ✓ label' : '');
+      setText(t.truth, k === truth ? (width < 640 ? ' ✓' : ' ✓ label') : '');  // narrow: the tick alone fits
       t.name.classed('gb-predicted', k === predicted);
     });
   }

@@ -137,6 +137,7 @@ export function createControls(container, app, {transport} = {}) {
     });
   }
 
+  const shownValues = {};
   for (const group of GROUPS) {
     const fieldset = document.createElement('fieldset');
     const legend = document.createElement('legend');
@@ -212,6 +213,9 @@ export function createControls(container, app, {transport} = {}) {
     for (const [key, input] of Object.entries(inputs)) {
       const value = display(null, state.settings[key]);
       if (document.activeElement !== input && input.value !== value) input.value = value;
+      // A setting changed by other means (reset, link, API) makes an earlier refusal stale.
+      if (shownValues[key] !== undefined && shownValues[key] !== value) messages[key].textContent = '';
+      shownValues[key] = value;
     }
     const busy = state.status === 'loading' || state.status === 'error';
     buttons.play.textContent = state.status === 'training' ? 'Pause' : 'Play';

@@ -135,6 +135,20 @@ def open_mounted(page, base_url, view):
     return page
 
 
+def mount_alone(page, name):
+    """On a page opened by open_mounted, replace the body with ONE view `name` mounted alone
+    (``window.alone``), train 10 steps and wait until it has drawn."""
+    page.evaluate("""async (name) => {
+        const {mountView} = await import('./js/embed.js');
+        const host = Object.assign(document.createElement('div'), {id: 'alone-' + name});
+        document.body.replaceChildren(host);
+        window.alone = await mountView(host, name);
+        await window.glassbox.train({steps: 10});
+    }""", name)
+    page.wait_for_function('(name) => (%s)(document.getElementById("alone-" + name)) >= 3' % DRAWN,
+                           arg=name, timeout=60_000)
+
+
 # Puts the started page back into a known state through window.glassbox alone: training paused,
 # only the run 'main', the schema's default settings (autoplay off) plus the test's own, a fresh
 # model at step 0 (same seed, so the same weights as a freshly loaded page), notes and errors

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DRAWN, open_mounted
+from conftest import mount_alone, open_mounted
 
 ROOT = Path(__file__).resolve().parents[1]
 JS = ROOT / 'site' / 'js'
@@ -135,15 +135,7 @@ def test_every_mountable_view_mounts_alone_and_draws(page, site_url, artifacts_d
     names = page.evaluate("import('./js/embed.js').then((m) => Object.keys(m.MOUNTABLE))")
     assert {'network', 'curves'} <= set(names)
     for name in names:
-        page.evaluate("""async (name) => {
-            const {mountView} = await import('./js/embed.js');
-            const host = Object.assign(document.createElement('div'), {id: 'alone-' + name});
-            document.body.replaceChildren(host);
-            window.alone = await mountView(host, name);
-            await window.glassbox.train({steps: 10});
-        }""", name)
-        page.wait_for_function('(name) => (%s)(document.getElementById("alone-" + name)) >= 3' % DRAWN,
-                               arg=name, timeout=60_000)
+        mount_alone(page, name)
         for method in ('update', 'setOptions', 'destroy', 'exportSVG', 'exportPNG'):
             assert page.evaluate('(m) => typeof window.alone.view[m]', method) == 'function', (name, method)
         page.screenshot(path=str(artifacts_dir / ('mount-view-%s.png' % name)))

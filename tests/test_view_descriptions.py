@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import DRAWN, open_mounted
+from conftest import mount_alone, open_mounted
 
 # The text a view's describe() must match: a role=img (or, holding buttons, role=group) label or an sr-only caption inside the host.
 SHOWN_TEXT = """(host) => [...host.querySelectorAll('[role="img"][aria-label], [role="group"][aria-label]')].map((e) => e.getAttribute('aria-label'))
@@ -21,15 +21,7 @@ def test_every_mountable_view_describes_what_it_shows_now(page, site_url):
     names = page.evaluate("import('./js/embed.js').then((m) => Object.keys(m.MOUNTABLE))")
     described = {}
     for name in names:
-        page.evaluate("""async (name) => {
-            const {mountView} = await import('./js/embed.js');
-            const host = Object.assign(document.createElement('div'), {id: 'alone-' + name});
-            document.body.replaceChildren(host);
-            window.alone = await mountView(host, name);
-            await window.glassbox.train({steps: 10});
-        }""", name)
-        page.wait_for_function('(name) => (%s)(document.getElementById("alone-" + name)) >= 3' % DRAWN,
-                               arg=name, timeout=60_000)
+        mount_alone(page, name)
         try:
             page.wait_for_function("""([name, shown]) => { const v = window.alone.view, host = document.getElementById('alone-' + name);
                 return typeof v.describe === 'function' && eval(shown)(host).includes(v.describe()); }""",

@@ -10,7 +10,7 @@ def test_a_touch_stroke_on_the_draw_pad_draws_ink_and_a_prediction(browser, site
     context = browser.new_context(viewport={'width': 390, 'height': 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
     try:
         page = context.new_page()
-        open_app(page, site_url, '#tab=draw&autoplay=false&dataset=digits')
+        open_app(page, site_url, '#page=inputs&tab=draw&autoplay=false&dataset=digits')
         layer = page.locator('.gbi-pad-touch')
         layer.scroll_into_view_if_needed()
         assert page.evaluate("getComputedStyle(document.querySelector('.gbi-pad-touch')).touchAction") == 'none'

@@ -1,28 +1,20 @@
-"""The network view follows the page's mode (settings.page, from the page-modes part): Explore
+"""The network view follows the page's mode (settings.page): Explore
 inputs' colours show only in that mode, and a click on a neuron does one thing per mode
-(inputs: perturb its bias; modules: zoom its module; other modes: select it). The mode is set in
-the store directly here, so the test does not depend on the page's mode switcher."""
+(inputs: perturb its bias; modules: zoom its module; other modes: select it). The mode is the URL
+key `page`, set through glassbox.configure as a link or the tabs would."""
 from __future__ import annotations
 
 import pytest
 
-SET_PAGE = """(page) => { const s = glassbox.store.get().settings; glassbox.store.set({settings: {...s, page}}); }"""
+SET_PAGE = "(page) => glassbox.configure({page})"
 NEURON = '#network-view .gb-neuron[data-column="1"][data-index="%d"]'
-# Before the page-modes part lands `page` is no URL row, so the shared page's reset would keep it: drop it after each test.
-CLEAR_PAGE = """() => { const {page, ...rest} = glassbox.store.get().settings; glassbox.store.set({settings: rest}); }"""
-
-
-@pytest.fixture(autouse=True)
-def _restore_page(app):
-    yield
-    app.evaluate(CLEAR_PAGE)
 
 
 def colouring(page):
     return page.locator('#network-view .gb-legend-colouring').text_content()
 
 
-@pytest.mark.app_settings(tab='pour', pour_a=[0], pour_b=[1])
+@pytest.mark.app_settings(page='inputs', tab='pour', pour_a=[0], pour_b=[1])
 def test_a_neuron_click_does_one_thing_per_mode_and_inputs_colours_stay_in_their_mode(app, artifacts_dir):
     page = app
     page.evaluate('window.glassbox.train({steps: 200})')

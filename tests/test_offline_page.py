@@ -144,6 +144,23 @@ window.offline = registerOffline();
 </script></body></html>"""
 
 
+def test_a_lesson_visited_first_makes_the_whole_site_available_offline(browser, site_url, dist_dir):
+    """A student who starts with a lesson, not the app: the lesson page registers the worker too."""
+    lesson = sorted(p.name for p in (dist_dir / 'lessons').glob('0*.html'))[0]
+    context = browser.new_context(service_workers='allow', viewport={'width': 1280, 'height': 720})
+    page = collect_errors(context.new_page())
+    try:
+        page.goto(site_url + 'lessons/' + lesson)
+        page.wait_for_selector('.lesson-top ' + OFFLINE_READY, timeout=STORED_MS)
+        context.set_offline(True)
+        page.goto(site_url + 'index.html#autoplay=false')
+        page.wait_for_function('window.glassbox && window.glassbox.ready', timeout=READY_MS)
+        page.evaluate('window.glassbox.ready')
+        assert page.evaluate('glassbox.state().status') == 'paused'
+    finally:
+        context.close()
+
+
 def write_probe_site(site, version):
     """(Re)write the probe page, then sw.js with the build's own function (a rebuild)."""
     from build import build_service_worker

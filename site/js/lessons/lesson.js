@@ -151,6 +151,9 @@ async function main() {
   wireButtons(app, schema);
   wireTasks(app, schema);
   document.body.dataset.lessonReady = 'true';  // tests and course pages: the glue is wired
+  // A student who starts with a lesson gets the whole site offline too (dist/sw.js precaches it all).
+  import('../offline.js').then(({registerOffline}) => registerOffline({place: document.querySelector('.lesson-top')}))
+    .catch(() => {});
 }
 
 main().catch((error) => {

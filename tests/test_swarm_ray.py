@@ -128,6 +128,7 @@ def test_the_queue_carries_every_measurement(ray_run):
     assert ray_run['stats']['stale'] == 0
 
 
+@pytest.mark.app_settings(page='swarm')
 def test_the_ray_stream_plays_in_the_page(ray_run, app):
     """The stream file Ray wrote opens in the page's Swarm mode, drawn by the same views."""
     page = app

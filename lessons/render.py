@@ -240,18 +240,24 @@ def render_body(lesson: dict, md: MarkdownIt) -> str:
         rules['fence'] = default_fence
 
 
-PAGE = '''<!doctype html>
+# Both kinds of page share this head; `styles` are the page's own stylesheets after style.css.
+HEAD = '''<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{title} — Glassbox lessons</title>
+  <title>{title}</title>
   <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='6' fill='%232563eb'/%3E%3C/svg%3E">
   <link rel="stylesheet" href="../css/style.css">
-  <link rel="stylesheet" href="../css/views.css">
-  <link rel="stylesheet" href="../css/lessons.css">
-</head>
-<body class="lesson-page">
+{styles}</head>
+'''
+
+
+def page_head(title: str, *sheets: str) -> str:
+    return HEAD.format(title=title, styles=''.join('  <link rel="stylesheet" href="../css/%s">\n' % n for n in sheets))
+
+
+PAGE = '''{head}<body class="lesson-page">
   <header class="top lesson-top">
     <a class="lesson-home" href="../index.html">Glassbox</a>
     <nav aria-label="Lessons"><a href="index.html">All lessons</a></nav>
@@ -273,17 +279,7 @@ BAR = '''  <div class="lesson-bar" role="region" aria-label="Training">
   </div>
 '''
 
-INDEX = '''<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Lessons — Glassbox</title>
-  <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='6' fill='%232563eb'/%3E%3C/svg%3E">
-  <link rel="stylesheet" href="../css/style.css">
-  <link rel="stylesheet" href="../css/lessons.css">
-</head>
-<body class="lesson-page">
+INDEX = '''{head}<body class="lesson-page">
   <header class="top lesson-top">
     <a class="lesson-home" href="../index.html">Glassbox</a>
   </header>
@@ -306,7 +302,9 @@ def render_page(lesson: dict, prev: dict, nxt: dict, md: MarkdownIt) -> str:
         scripts += '  <script type="module" src="../js/lessons/py-cell.js"></script>\n'
     link = lambda other, rel, text: ('<a rel="%s" href="%s.html">%s: %s</a>' % (  # noqa: E731
         rel, other['slug'], text, html.escape(other['title']))) if other else '<span></span>'
-    return PAGE.format(title=html.escape(lesson['title']), number=lesson['number'], minutes=lesson['minutes'],
+    title = html.escape(lesson['title'])
+    return PAGE.format(head=page_head(title + ' — Glassbox lessons', 'views.css', 'lessons.css'),
+                       title=title, number=lesson['number'], minutes=lesson['minutes'],
                        body=render_body(lesson, md), bar=BAR if 'glassbox' in kinds else '',
                        prev=link(prev, 'prev', 'Previous'), next=link(nxt, 'next', 'Next'), scripts=scripts)
 
@@ -314,7 +312,7 @@ def render_page(lesson: dict, prev: dict, nxt: dict, md: MarkdownIt) -> str:
 def render_index(lessons: List[dict]) -> str:
     items = ''.join('      <li><a href="%s.html">%s</a> <span class="lesson-minutes">%d min</span><p>%s</p></li>\n'
                     % (l['slug'], html.escape(l['title']), l['minutes'], html.escape(l['summary'])) for l in lessons)
-    return INDEX.format(items=items)
+    return INDEX.format(head=page_head('Lessons — Glassbox', 'lessons.css'), items=items)
 
 
 def load_lessons(source: Path = HERE) -> List[dict]:

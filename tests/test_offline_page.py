@@ -180,42 +180,40 @@ def probe_site(tmp_path, dist_dir, http_server):
     return site, http_server(site)
 
 
-def test_a_rebuilt_site_replaces_what_an_untouched_page_shows_on_the_next_reload(browser, probe_site):
+@pytest.fixture()
+def probe_page(browser, probe_site):
+    """(site, page): the probe page opened with service workers allowed, its worker ready (v1)."""
     site, url = probe_site
     context = browser.new_context(service_workers='allow')
     page = collect_errors(context.new_page())
-    try:
-        page.goto(url + 'probe.html')
-        assert page.evaluate('window.offline')['state'] == 'ready'
-        assert page.locator('#offline-status').inner_text() == 'Available offline'
-        result = write_probe_site(site, 'v2')
-        assert result['count'] == 2  # probe.html and js/offline.js
-        page.reload()  # served by the old worker (v1), which finds and installs the new one...
-        page.wait_for_function("document.getElementById('version').textContent === 'v2'", timeout=30_000)
-        page.wait_for_selector(OFFLINE_READY)  # ...and the page reloaded itself once it took over
-        assert not page.errors, page.errors
-    finally:
-        context.close()
+    page.goto(url + 'probe.html')
+    assert page.evaluate('window.offline')['state'] == 'ready'
+    yield site, page
+    context.close()
 
 
-def test_a_page_someone_is_using_offers_the_reload_instead_of_reloading(browser, probe_site):
-    site, url = probe_site
-    context = browser.new_context(service_workers='allow')
-    page = collect_errors(context.new_page())
-    try:
-        page.goto(url + 'probe.html')
-        assert page.evaluate('window.offline')['state'] == 'ready'
-        page.locator('#version').click()  # someone is using the page
-        write_probe_site(site, 'v2')
-        page.evaluate('navigator.serviceWorker.getRegistration().then((r) => r.update())')
-        offer = page.get_by_role('button', name='A new version is ready: reload')
-        offer.wait_for(timeout=30_000)
-        assert page.locator('#version').inner_text() == 'v1'  # not reloaded under their hands
-        offer.click()
-        page.wait_for_function("document.getElementById('version').textContent === 'v2'", timeout=30_000)
-        assert not page.errors, page.errors
-    finally:
-        context.close()
+def test_a_rebuilt_site_replaces_what_an_untouched_page_shows_on_the_next_reload(probe_page):
+    site, page = probe_page
+    assert page.locator('#offline-status').inner_text() == 'Available offline'
+    result = write_probe_site(site, 'v2')
+    assert result['count'] == 2  # probe.html and js/offline.js
+    page.reload()  # served by the old worker (v1), which finds and installs the new one...
+    page.wait_for_function("document.getElementById('version').textContent === 'v2'", timeout=30_000)
+    page.wait_for_selector(OFFLINE_READY)  # ...and the page reloaded itself once it took over
+    assert not page.errors, page.errors
+
+
+def test_a_page_someone_is_using_offers_the_reload_instead_of_reloading(probe_page):
+    site, page = probe_page
+    page.locator('#version').click()  # someone is using the page
+    write_probe_site(site, 'v2')
+    page.evaluate('navigator.serviceWorker.getRegistration().then((r) => r.update())')
+    offer = page.get_by_role('button', name='A new version is ready: reload')
+    offer.wait_for(timeout=30_000)
+    assert page.locator('#version').inner_text() == 'v1'  # not reloaded under their hands
+    offer.click()
+    page.wait_for_function("document.getElementById('version').textContent === 'v2'", timeout=30_000)
+    assert not page.errors, page.errors
 
 
 def test_where_service_workers_are_blocked_nothing_is_shown_and_nothing_fails(browser, probe_site):

@@ -6,6 +6,7 @@
 // View contract: update({run}) draws `run`'s summaries (a health run record, state/health-runs.js);
 // options {layer (0 = first Dense layer), quantity ('W' | 'b' | 'act' | 'grad'), mode ('heatmap' | 'ridge')}.
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { addSelect, setOptions as setSelectOptions, columnName, createTooltip, exporters, fmt, sizeStage, widthOf } from './health-common.js';
 
 const QUANTITIES = [['W', 'weights W'], ['b', 'biases b'], ['act', 'activations (probe batch)'], ['grad', 'weight gradients dL/dW']];
@@ -136,9 +137,8 @@ export function createDistributions(container, options = {}) {
     update();
   }
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Distributions over time: waiting for snapshots.',
+    describe: () => labelOf(container, 'Distributions over time: waiting for snapshots.'),
     update,
     /** What is drawn: {run, layer, quantity, mode, steps, hist: [{lo, hi, counts, mean, std}]} (for tests). */
     data: () => shown,

@@ -5,6 +5,7 @@
 // View contract: update({run}) draws the newest summary of `run` (a health run record,
 // state/health-runs.js); app/sources/health.js gives it (viewData()).
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { columnName, createTooltip, exporters, fmt, widthOf, ALERT_COLOR } from './health-common.js';
 
 const MEASURES = [
@@ -75,9 +76,8 @@ export function createLayerBars(container) {
     }).on('pointerleave', () => tip.hide());
   }
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Gradient flow per layer: waiting for a snapshot.',
+    describe: () => labelOf(container, 'Gradient flow per layer: waiting for a snapshot.'),
     update,
     setOptions() { update(); }, // nothing to choose: it always shows the newest summary
     destroy() { root.remove(); },

@@ -8,6 +8,7 @@
 // while that run exists. The button calls options.onPrune({tolerance}), which resolves with the
 // engine's prune answer (app/sources/health.js prune); the view never asks the engine itself.
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { createNetworkView } from '../network/network.js';
 import { addSelect, columnName, createTooltip, exporters, fmt, pct, widthOf } from './health-common.js';
 
@@ -105,9 +106,8 @@ export function createPruningPanel(container, options = {}) {
     svg.attr('aria-label', `Sparsity per layer: ${rows.map((r) => `${r.name} ${pct(r.sparsity)}`).join(', ')}.`);
   }
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Sparsity per layer: waiting for a snapshot.',
+    describe: () => labelOf(container, 'Sparsity per layer: waiting for a snapshot.'),
     update,
     /** {onPrune} */
     setOptions(next = {}) { if (next.onPrune) onPrune = next.onPrune; update(); },

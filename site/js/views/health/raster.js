@@ -7,6 +7,7 @@
 // View contract: update({run}) draws `run`'s summaries (a health run record, state/health-runs.js);
 // options {quantity ('act' | 'grad'), sort ('layer' | 'similarity' | 'settled'), onScrub(scrub | null)}.
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { addSelect, columnName, createTooltip, exporters, fmt, sizeStage, widthOf } from './health-common.js';
 
 const MARGIN = { top: 30, right: 16, bottom: 40, left: 86 };
@@ -151,9 +152,8 @@ export function createRaster(container, options = {}) {
     onScrub(live ? null : { step: steps[at], run: run.id, quantity, values, scales: Object.fromEntries(scales), colorFor });
   }
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Neurons × time raster: waiting for snapshots.',
+    describe: () => labelOf(container, 'Neurons × time raster: waiting for snapshots.'),
     update,
     /** What is drawn (for tests): {run, quantity, sort, steps, at, neurons: [{column, index, settled}], values}. */
     data: () => shown,

@@ -5,6 +5,7 @@
 // stays below 1 %.
 // View contract: update({run}) draws `run`'s summaries (a health run record, state/health-runs.js).
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { columnName, createTooltip, exporters, fmt, widthOf, LAYER_COLORS } from './health-common.js';
 import { settledSince, SETTLED_DRIFT } from '../../state/health-runs.js';
 
@@ -92,9 +93,8 @@ export function createUpdateRatios(container) {
     svg.attr('aria-label', `Update ratios per layer; ${series.map((s) => `${s.name} ${s.settled != null ? 'settled' : 'moving'}`).join(', ')}.`);
   }
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Update ratios per layer: waiting for snapshots.',
+    describe: () => labelOf(container, 'Update ratios per layer: waiting for snapshots.'),
     update,
     setOptions() { update(); }, // nothing to choose: every layer is drawn
     destroy() { root.remove(); },

@@ -7,6 +7,7 @@
 // (engine op 'input_plane'; the snapshot gives the weights drawn as lines). For a dataset that is
 // not 2-D the source sends `unavailable` (why) and the view says so over an empty plane.
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { emitter, exporters, fmt, imageURL, makeTooltip } from './inputs-common.js';
 
 const ORANGE = [245, 147, 34], BLUE_TF = [8, 119, 189], WHITE = [248, 250, 252];
@@ -159,9 +160,8 @@ export function create(container, options = {}) {
     legend.append('text').attr('class', 'gbi-small').attr('x', 15).attr('y', 24).text('dark ring = validation point');
   }
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Input plane: not computed yet.',
+    describe: () => labelOf(container, 'Input plane: not computed yet.'),
     on: events.on,
     /** data: {info, snapshot, result, error, unavailable} (see the header). */
     update(next) {

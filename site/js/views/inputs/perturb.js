@@ -8,6 +8,7 @@
 // 'perturb'). Out: on('request', {target | value | silence | input}) where target may be
 // 'strongest', and on('overlay', ...) to ring the perturbed parameter in the network view.
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { CLASS_COLORS, dodge, drawInput, emitter, exporters, fmt, labelled, makeTooltip, pct, probabilityBars } from './inputs-common.js';
 
 export function create(container, options = {}) {
@@ -163,9 +164,8 @@ export function create(container, options = {}) {
   inputIn.on('change', () => run({ input: { index: Number(inputIn.property('value')) || 0 } }));
   drawnIn.on('change', () => run({ input: drawnIn.property('checked') ? 'drawn' : { index: Number(inputIn.property('value')) || 0 } }));
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Perturb: no parameter chosen yet.',
+    describe: () => labelOf(container, 'Perturb: no parameter chosen yet.'),
     on: events.on,
     /** data: {info, request, result, error, drawn} (see the header). */
     update(next) {

@@ -8,6 +8,7 @@
 // (engine op 'pour'; the snapshot gives the chosen neuron's incoming weights). Out:
 // on('request', {a, b, n}), on('select', {column, index}), on('overlay', ...) for the network view.
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { BLUE, RED, diverging, drawInput, emitter, exporters, fmt, labelled, makeTooltip, pourColor, rampLegend, shapeOf } from './inputs-common.js';
 
 const GROUPS = { even: 'even digits (0,2,4,6,8)', odd: 'odd digits (1,3,5,7,9)', custom: 'custom list…' };
@@ -231,9 +232,8 @@ export function create(container, options = {}) {
   }
   neuronSel.on('change', () => { const [c, k] = neuronSel.property('value').split(':').map(Number); selectNeuron(c, k); });
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Pour: not computed yet.',
+    describe: () => labelOf(container, 'Pour: not computed yet.'),
     on: events.on,
     /** data: {info, snapshot, request, result, selected, error} (see the header). */
     update(next) {

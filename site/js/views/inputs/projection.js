@@ -6,6 +6,7 @@
 // from the inputs source (engine op 'project'; `inputs` are the samples' pixels for the hover
 // thumbnails, `pending` a t-SNE under way). Out: on('request', {layer, method}).
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import { CLASS_COLORS, emitter, exporters, fmt, imageURL, ink, labelled, makeTooltip, shapeOf } from './inputs-common.js';
 
 export function create(container, options = {}) {
@@ -156,9 +157,8 @@ export function create(container, options = {}) {
   runBtn.on('click', () => events.emit('request', { method: 'tsne' }));
   colourSel.on('change', draw);
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Hidden space projection: not computed yet.',
+    describe: () => labelOf(container, 'Hidden space projection: not computed yet.'),
     on: events.on,
     /** data: see the header. */
     update(next) {

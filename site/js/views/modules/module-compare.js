@@ -5,6 +5,7 @@
 // View contract: create(element, options) -> {update(result), setOptions, destroy, exportSVG,
 // exportPNG}; update takes the engine's 'modules_compare' result (null: nothing to compare).
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import {exportSVG, exportPNG} from '../common/export-image.js';
 import {moduleColor, METHOD_NAMES, fmt, makeTooltip, values, useModulesStyles} from './module-common.js';
 
@@ -81,9 +82,8 @@ export function create(container, options = {}) {
   resizeObserver.observe(container);
   update(null);
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Module comparison: not computed yet.',
+    describe: () => labelOf(container, 'Module comparison: not computed yet.'),
     update,
     /** No options yet; kept for the view contract. */
     setOptions(partial = {}) { opts = {...opts, ...partial}; update(last); },

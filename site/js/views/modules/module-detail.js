@@ -4,6 +4,7 @@
 // View contract: create(element, options) -> {update({result, id}), setOptions, destroy, exportSVG,
 // exportPNG}; show(result, id) is the same as update.
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import {exportSVG, exportPNG} from '../common/export-image.js';
 import {moduleColor, fmt, fmtPct, fmtPts, heatmapURL, makeTooltip, plural, values, useModulesStyles, POSITIVE, NEGATIVE} from './module-common.js';
 
@@ -132,9 +133,8 @@ export function create(container, options = {}) {
   resizeObserver.observe(container);
   show(null, null);
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Module detail: no module selected.',
+    describe: () => labelOf(container, 'Module detail: no module selected.'),
     show,
     update: (data) => show(data?.result ?? null, data?.id ?? null),
     /** No options yet; kept for the view contract. */

@@ -5,6 +5,7 @@
 // show(result, id, snapshot) is the same as update. The 'back' event asks to return to the map
 // (backButton: false hides the button, e.g. when the zoom is mounted alone without a map).
 import d3 from '../common/d3.js';
+import {labelOf} from '../common/describe.js';
 import {exportSVG, exportPNG} from '../common/export-image.js';
 import {moduleColor, fmt, heatmapURL, makeTooltip, plural, values, useModulesStyles, POSITIVE, NEGATIVE} from './module-common.js';
 
@@ -96,9 +97,8 @@ export function create(container, options = {}) {
   resizeObserver.observe(container);
   show(null, null, null);
 
-  const describedSvg = () => d3.select(container).select('[role="img"][aria-label]');
   return {
-    describe: () => describedSvg().attr('aria-label') || 'Module zoom: no module selected.',
+    describe: () => labelOf(container, 'Module zoom: no module selected.'),
     show,
     update: (data) => show(data?.result ?? null, data?.id ?? null, data?.snapshot ?? null),
     setOptions(partial = {}) {
